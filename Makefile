@@ -1,0 +1,46 @@
+# ccp-assets — `make run` starts the Dagster UI on demo data (or your data); `make test` runs everything.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DAGSTER_HOME ?= $(abspath dagster_home)
+
+.PHONY: run test install system-deps lint schemas bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+# Debian packages the tests need (browser tests: chromium; tracing: strace). Installed only when missing.
+system-deps:
+	@missing=""; \
+	for p in chromium strace git; do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+run: install
+	./scripts/run.sh
+
+test: install system-deps
+	$(BIN)/ruff check ccp_assets tests bench
+	$(BIN)/pytest
+
+schemas: install
+	$(BIN)/ccp schemas write
+
+lint: install
+	$(BIN)/ruff check ccp_assets tests bench
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,3 @@
+from ccp_assets.cli.main import main
+
+main()

@@ -1,0 +1,24 @@
+"""Registers every sub-command on the root app (each lives in its own module)."""
+
+from __future__ import annotations
+
+import typer
+
+from ccp_assets.cli.main import app
+from ccp_assets.cli.materialize_cmd import materialize
+from ccp_assets.cli.report_cmd import report_app
+
+app.command("materialize")(materialize)
+app.add_typer(report_app, name="report")
+
+schemas_app = typer.Typer(no_args_is_help=True, help="The unified model's JSON Schemas (schemas/v1).")
+app.add_typer(schemas_app, name="schemas")
+
+
+@schemas_app.command("write")
+def schemas_write() -> None:
+    """Regenerate schemas/v1/*.json from the pydantic models."""
+    from ccp_assets.model.schemas import write_schemas
+
+    for path in write_schemas():
+        typer.echo(str(path))

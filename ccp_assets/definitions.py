@@ -1,0 +1,54 @@
+"""The code location: every asset, check, job, schedule, sensor and resource, assembled in one place."""
+
+from __future__ import annotations
+
+from dagster import (
+    AssetSelection,
+    DefaultScheduleStatus,
+    Definitions,
+    build_schedule_from_partitioned_job,
+    define_asset_job,
+    in_process_executor,
+)
+
+from ccp_assets.assets.measurements.cost import usage_cost
+from ccp_assets.assets.normalized.claude_code import normalized_claude_code
+from ccp_assets.assets.raw.claude_code import raw_claude_code
+from ccp_assets.assets.rollups.daily import daily_summary
+from ccp_assets.partitions import DAILY
+from ccp_assets.settings import load_settings
+from ccp_assets.warehouse.resource import WarehouseResource
+
+ASSETS = [raw_claude_code, normalized_claude_code, usage_cost, daily_summary]
+
+DAILY_JOB_NAME = "ccp_daily"
+
+ccp_daily_job = define_asset_job(
+    DAILY_JOB_NAME,
+    selection=AssetSelection.assets(*ASSETS),
+    partitions_def=DAILY,
+    description="Every layer for one day (or a range, as one run): raw -> normalized -> measurements -> rollups.",
+)
+
+nightly_schedule = build_schedule_from_partitioned_job(
+    ccp_daily_job,
+    name="nightly_rollup",
+    hour_of_day=2,
+    default_status=DefaultScheduleStatus.RUNNING,
+    description="Every night at 02:00 (CCP_TIMEZONE): yesterday's partition through every layer.",
+)
+
+
+def build_definitions() -> Definitions:
+    settings = load_settings()
+    return Definitions(
+        assets=ASSETS,
+        jobs=[ccp_daily_job],
+        schedules=[nightly_schedule],
+        resources={"warehouse": WarehouseResource(database=str(settings.warehouse_path),
+                                                  connection_config={"threads": 2})},
+        executor=in_process_executor,
+    )
+
+
+defs = build_definitions()

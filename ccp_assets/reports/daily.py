@@ -1,0 +1,70 @@
+"""`ccp report daily`: ccusage's `daily --json` shape, answered from the warehouse (no raw re-read)."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+TOKEN_KEYS = ("inputTokens", "outputTokens", "cacheCreationTokens", "cacheReadTokens")
+
+
+def parse_day(value: str | None) -> date | None:
+    """YYYY-MM-DD or ccusage's YYYYMMDD."""
+    if not value:
+        return None
+    v = value.strip()
+    return date.fromisoformat(f"{v[:4]}-{v[4:6]}-{v[6:]}" if len(v) == 8 and v.isdigit() else v)
+
+
+def open_read_only(path: Path, wait_s: float = 20.0) -> duckdb.DuckDBPyConnection | None:
+    """A read-only connection, waiting while a run holds the write lock; None when there is no warehouse."""
+    if not path.exists():
+        return None
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            conn = duckdb.connect(str(path), read_only=True)
+            conn.execute("SET TimeZone = 'UTC'")
+            return conn
+        except duckdb.IOException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.25)
+
+
+def daily_report(conn: duckdb.DuckDBPyConnection | None, timezone: str, since: date | None = None,
+                 until: date | None = None, source: str = "claude_code") -> dict[str, Any]:
+    """Per local day and model: tokens of each kind and cost, ccusage-compatible keys and ordering."""
+    daily: list[dict[str, Any]] = []
+    totals = dict.fromkeys(TOKEN_KEYS, 0) | {"totalCost": 0.0, "totalTokens": 0}
+    if conn is None or not conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'turn_costs'").fetchone()[0]:
+        return {"daily": daily, "totals": totals}
+    tz = timezone.replace("'", "")
+    rows = conn.execute(f"""
+        WITH t AS (SELECT CAST(timezone('{tz}', ts) AS DATE) AS period, * FROM turn_costs WHERE source = ?)
+        SELECT CAST(period AS VARCHAR), model, sum(coalesce(tokens_in, 0)), sum(coalesce(tokens_out, 0)),
+               sum(coalesce(cache_creation_tokens, 0)), sum(coalesce(cache_read_tokens, 0)), sum(estimated_usd)
+        FROM t WHERE (? IS NULL OR period >= ?) AND (? IS NULL OR period <= ?)
+        GROUP BY ALL ORDER BY 1, 7 DESC, 2""", [source, since, since, until, until]).fetchall()
+    by_day: dict[str, dict[str, Any]] = {}
+    for period, model, i, o, cw, cr, usd in rows:
+        d = by_day.setdefault(period, {"period": period, **dict.fromkeys(TOKEN_KEYS, 0), "totalTokens": 0,
+                                       "totalCost": 0.0, "modelsUsed": [], "modelBreakdowns": []})
+        d["modelBreakdowns"].append({"modelName": model, "inputTokens": i, "outputTokens": o,
+                                     "cacheCreationTokens": cw, "cacheReadTokens": cr, "cost": usd})
+        for key, val in zip(TOKEN_KEYS, (i, o, cw, cr), strict=True):
+            d[key] += val
+            totals[key] += val
+        d["totalTokens"] += i + o + cw + cr
+        d["totalCost"] += usd
+        totals["totalTokens"] += i + o + cw + cr
+        totals["totalCost"] += usd
+    for d in by_day.values():
+        d["modelsUsed"] = sorted(m["modelName"] for m in d["modelBreakdowns"])
+        daily.append(d)
+    return {"daily": daily, "totals": totals}

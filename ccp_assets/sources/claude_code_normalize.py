@@ -1,0 +1,180 @@
+"""Claude Code landed lines -> v1 `turns` and `sessions` rows for one day, in DuckDB SQL.
+
+Deduplication follows METRICS.md (and ccusage, the judge on the fixtures): one API response is
+written on several lines that repeat its usage with output_tokens growing, and subagent responses
+appear both in the subagent file and inside the parent's `agent_progress` lines. Count each
+(message.id, requestId) once, keep the line with the largest token total, prefer the main thread on
+ties. A response whose lines straddle midnight is decided over the neighbouring days too, so it is
+counted on exactly one day. `<synthetic>` messages are not API calls.
+
+Types are never coerced at the boundary: a token count that arrives as a string stays NULL and the
+field is named in `type_drift` for the drift checks to catch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import duckdb
+
+from ccp_assets.settings import Settings
+from ccp_assets.sources.claude_code import KNOWN_LINE_TYPES, ClaudeCodeSource, project_sql, transcript_id_sql
+from ccp_assets.sources.landing import day_files
+
+SOURCE = ClaudeCodeSource.name
+USAGE_FIELDS = {
+    "tokens_in": "input_tokens",
+    "tokens_out": "output_tokens",
+    "cache_creation_tokens": "cache_creation_input_tokens",
+    "cache_read_tokens": "cache_read_input_tokens",
+    "cache_creation_5m_tokens": "cache_creation.ephemeral_5m_input_tokens",
+    "cache_creation_1h_tokens": "cache_creation.ephemeral_1h_input_tokens",
+}
+INTEGER_TYPES = "('UBIGINT', 'BIGINT')"
+
+
+@dataclass
+class NormalizeResult:
+    day: str
+    lines: int = 0
+    turns: int = 0
+    sessions: int = 0
+    duplicates_dropped: int = 0
+    synthetic: int = 0
+    api_errors: int = 0
+    unknown_types: dict[str, int] = field(default_factory=dict)
+    drifted_turns: int = 0
+    versions: list[str] = field(default_factory=list)
+
+
+def _int_field(col: str, path: str) -> str:
+    return f"CASE WHEN json_type(u, '$.{path}') IN {INTEGER_TYPES} THEN CAST(u->>'$.{path}' AS BIGINT) END AS {col}"
+
+
+def _drift_expr() -> str:
+    checks = [f"CASE WHEN (u->'$.{p}') IS NOT NULL AND json_type(u, '$.{p}') NOT IN {INTEGER_TYPES} "
+              f"THEN 'message.usage.{p}:' || json_type(u, '$.{p}') END" for p in USAGE_FIELDS.values()]
+    required = [f"CASE WHEN u IS NOT NULL AND (u->'$.{p}') IS NULL THEN 'message.usage.{p}:missing' END"
+                for p in ("input_tokens", "output_tokens")]
+    return f"list_filter([{', '.join(checks + required)}], x -> x IS NOT NULL)"
+
+
+def normalize_day(conn: duckdb.DuckDBPyConnection, settings: Settings, day: str) -> NormalizeResult:
+    """Replace the `turns` and `sessions` rows of source claude_code for one day (idempotent)."""
+    res = NormalizeResult(day)
+    d = date.fromisoformat(day)
+    window = [str(d + timedelta(days=k)) for k in (-1, 0, 1)]
+    files = day_files(settings, SOURCE, window)
+    tz = settings.timezone.replace("'", "")
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        conn.execute("DELETE FROM turns WHERE source = ? AND day = ?", [SOURCE, d])
+        conn.execute("DELETE FROM sessions WHERE source = ? AND day = ?", [SOURCE, d])
+        conn.execute("DELETE FROM quarantine WHERE source = ? AND stage = 'normalize' AND day = ?", [SOURCE, d])
+        if files:
+            _build(conn, files, tz, d, res)
+        conn.execute("COMMIT")
+    except Exception:
+        conn.execute("ROLLBACK")
+        raise
+    return res
+
+
+def _build(conn: duckdb.DuckDBPyConnection, files: list[str], tz: str, d: date, res: NormalizeResult) -> None:
+    conn.execute("""CREATE OR REPLACE TEMP TABLE cc_lines AS
+        SELECT file, byte_offset, line_no, part, ts, day, line::JSON AS j, (j->>'$.type') AS type
+        FROM read_parquet(?, hive_partitioning = true)""", [files])
+    usage_cols = ",\n               ".join(_int_field(c, p) for c, p in USAGE_FIELDS.items())
+    conn.execute(f"""CREATE OR REPLACE TEMP TABLE cc_responses AS
+        WITH env AS (
+            SELECT file, byte_offset, line_no, day, j,
+                   CASE WHEN type = 'progress' THEN (j->'$.data.message') ELSE j END AS a,
+                   type = 'progress' AS embedded
+            FROM cc_lines
+            WHERE type = 'assistant' OR (type = 'progress' AND (j->>'$.data.type') = 'agent_progress')
+        ), r AS (
+            SELECT *, (a->'$.message') AS m, (a->'$.message.usage') AS u FROM env WHERE (a->>'$.type') = 'assistant'
+        )
+        SELECT file, byte_offset, line_no,
+               (m->>'$.id') AS message_id, (a->>'$.requestId') AS request_id, (m->>'$.model') AS model,
+               coalesce(TRY_CAST(a->>'$.timestamp' AS TIMESTAMPTZ), TRY_CAST(j->>'$.timestamp' AS TIMESTAMPTZ)) AS ts,
+               (j->>'$.sessionId') AS session_id,
+               coalesce(j->>'$.agentId', CASE WHEN embedded THEN (j->>'$.data.agentId') END) AS subagent,
+               embedded OR coalesce(CAST(j->>'$.isSidechain' AS BOOLEAN), false) AS is_sidechain,
+               coalesce(CAST(a->>'$.isApiErrorMessage' AS BOOLEAN), false) AS is_api_error,
+               (j->>'$.version') AS version, (u->>'$.service_tier') AS service_tier,
+               (a->>'$.parentUuid') AS parent_uuid, (j->>'$.parentUuid') AS outer_parent_uuid,
+               u IS NOT NULL AS has_usage,
+               {usage_cols},
+               {_drift_expr()} AS type_drift
+        FROM r""")
+    res.synthetic = conn.execute("SELECT count(*) FROM cc_responses WHERE model = '<synthetic>'").fetchone()[0]
+    conn.execute(f"""CREATE OR REPLACE TEMP TABLE cc_images AS
+        SELECT DISTINCT (j->>'$.uuid') AS uuid FROM cc_lines
+        WHERE type = 'user' AND json_type(j, '$.message.content') = 'ARRAY'
+          AND list_contains(CAST(json_extract_string(j, '$.message.content[*].type') AS VARCHAR[]), 'image')""")
+    conn.execute(f"""INSERT INTO turns BY NAME
+        WITH c AS (
+            SELECT *, coalesce(tokens_in, 0) + coalesce(tokens_out, 0) + coalesce(cache_creation_tokens, 0)
+                      + coalesce(cache_read_tokens, 0) AS total
+            FROM cc_responses WHERE has_usage AND coalesce(model, '') <> '<synthetic>'
+        ), ranked AS (
+            SELECT *, row_number() OVER (
+                PARTITION BY CASE WHEN message_id IS NOT NULL AND request_id IS NOT NULL
+                                  THEN message_id || ':' || request_id ELSE file || ':' || byte_offset END
+                ORDER BY total DESC, is_sidechain, ts, file, byte_offset) AS rn
+            FROM c
+        )
+        SELECT coalesce(message_id || ':' || request_id, file || ':' || byte_offset) AS turn_id,
+               '{SOURCE}' AS source, CAST(timezone('{tz}', ts) AS DATE) AS day, ts, session_id, model,
+               CASE WHEN model LIKE 'claude%' THEN 'anthropic' WHEN model LIKE 'glm%' THEN 'zai'
+                    WHEN model LIKE 'gpt%' OR regexp_matches(model, '^o[0-9]') THEN 'openai'
+                    ELSE 'unknown' END AS provider,
+               subagent, tokens_in, tokens_out, cache_creation_tokens, cache_creation_5m_tokens,
+               cache_creation_1h_tokens, cache_read_tokens,
+               CASE WHEN coalesce(parent_uuid, outer_parent_uuid) IN (SELECT uuid FROM cc_images)
+                    THEN 'image' ELSE 'text' END AS input_kind,
+               request_id, message_id, service_tier, is_sidechain, is_api_error, version,
+               {transcript_id_sql()} AS transcript_id, file, byte_offset, line_no,
+               CASE WHEN len(type_drift) > 0 THEN type_drift END AS type_drift
+        FROM ranked WHERE rn = 1 AND CAST(timezone('{tz}', ts) AS DATE) = ?""", [d])
+    res.turns, res.drifted_turns, res.api_errors = conn.execute(
+        "SELECT count(*), count(type_drift), count(*) FILTER (WHERE is_api_error) FROM turns "
+        "WHERE source = ? AND day = ?", [SOURCE, d]).fetchone()
+    res.duplicates_dropped = conn.execute(
+        f"SELECT count(*) FROM cc_responses WHERE has_usage AND CAST(timezone('{tz}', ts) AS DATE) = ?",
+        [d]).fetchone()[0] - res.turns - res.synthetic
+    conn.execute(f"""INSERT INTO sessions BY NAME
+        WITH l AS (SELECT * FROM cc_lines WHERE day = ? AND (j->>'$.sessionId') IS NOT NULL),
+        s AS (
+            SELECT (j->>'$.sessionId') AS session_id, min(ts) AS first_ts, max(ts) AS last_ts,
+                   max(j->>'$.version') AS version, any_value(j->>'$.cwd') AS cwd,
+                   any_value(j->>'$.gitBranch') AS branch, any_value({project_sql()}) AS project,
+                   min({transcript_id_sql()}) AS transcript_id,
+                   count(*) FILTER (WHERE type = 'user' AND json_type(j, '$.message.content') = 'VARCHAR'
+                                    AND NOT coalesce(CAST(j->>'$.isSidechain' AS BOOLEAN), false)) AS user_prompts,
+                   count(DISTINCT (j->>'$.agentId')) AS subagents
+            FROM l GROUP BY 1
+        ), t AS (
+            SELECT session_id, count(*) AS turns, list_sort(list_distinct(list(model))) AS models
+            FROM turns WHERE source = '{SOURCE}' AND day = ? GROUP BY 1
+        )
+        SELECT s.session_id, '{SOURCE}' AS source, CAST(? AS DATE) AS day, s.transcript_id, s.project, s.cwd,
+               s.version, s.branch, strftime(s.first_ts, '%Y-%m-%dT%H:%M:%S.%gZ') AS created_at,
+               s.first_ts, s.last_ts, s.user_prompts, coalesce(t.turns, 0) AS turns, s.subagents, t.models
+        FROM s LEFT JOIN t USING (session_id)""", [d, d, d])
+    res.sessions = conn.execute("SELECT count(*) FROM sessions WHERE source = ? AND day = ?",
+                                [SOURCE, d]).fetchone()[0]
+    known = ", ".join(f"'{t}'" for t in KNOWN_LINE_TYPES)
+    unknown = conn.execute(f"""SELECT file, byte_offset, line_no, coalesce(type, '(none)'), left(CAST(j AS VARCHAR), 160)
+        FROM cc_lines WHERE day = ? AND (type IS NULL OR type NOT IN ({known}))""", [d]).fetchall()
+    for path, off, ln, typ, excerpt in unknown:
+        res.unknown_types[typ] = res.unknown_types.get(typ, 0) + 1
+        conn.execute("INSERT INTO quarantine VALUES (?, 'normalize', 'unknown_type', ?, ?, ?, ?, ?, ?, "
+                     "'skipped', now())",
+                     [SOURCE, path, off, ln, d, f"unknown line type '{typ}': counted and skipped", excerpt])
+    res.lines = conn.execute("SELECT count(*) FROM cc_lines WHERE day = ?", [d]).fetchone()[0]
+    res.versions = [r[0] for r in conn.execute(
+        "SELECT DISTINCT (j->>'$.version') FROM cc_lines WHERE day = ? AND (j->>'$.version') IS NOT NULL ORDER BY 1",
+        [d]).fetchall()]

@@ -1,0 +1,35 @@
+"""The one door to the warehouse: every read and write of DuckDB goes through `WarehouseResource`.
+
+DuckDB allows one writing process per file, so runs that write it share the Dagster pool
+`duckdb_warehouse` (limit 1 in dagster_home/dagster.yaml) and each step opens a single connection.
+Swapping this resource is how a team points the same assets at a shared database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+from dagster_duckdb import DuckDBResource
+
+from ccp_assets.warehouse.schema import ensure_schema
+
+WAREHOUSE_POOL = "duckdb_warehouse"
+
+
+class WarehouseResource(DuckDBResource):
+    """DuckDBResource that guarantees the v1 tables and views exist on every connection it hands out."""
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        with self.get_connection() as conn:
+            ensure_schema(conn)
+            yield conn
+
+
+def warehouse_for(path: Path) -> WarehouseResource:
+    """The resource for a warehouse file, as the CLI uses it outside a Dagster run."""
+    return WarehouseResource(database=str(path), connection_config={"threads": 2})
