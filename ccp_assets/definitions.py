@@ -16,7 +16,6 @@ from ccp_assets.assets.normalized.claude_code import normalized_claude_code
 from ccp_assets.assets.raw.claude_code import raw_claude_code
 from ccp_assets.assets.rollups.daily import daily_summary
 from ccp_assets.partitions import DAILY
-from ccp_assets.settings import load_settings
 from ccp_assets.warehouse.resource import WarehouseResource
 
 ASSETS = [raw_claude_code, normalized_claude_code, usage_cost, daily_summary]
@@ -40,13 +39,12 @@ nightly_schedule = build_schedule_from_partitioned_job(
 
 
 def build_definitions() -> Definitions:
-    settings = load_settings()
     return Definitions(
         assets=ASSETS,
         jobs=[ccp_daily_job],
         schedules=[nightly_schedule],
-        resources={"warehouse": WarehouseResource(database=str(settings.warehouse_path),
-                                                  connection_config={"threads": 2})},
+        # database "" = $CCP_HOME/warehouse.duckdb, resolved per run (see WarehouseResource).
+        resources={"warehouse": WarehouseResource(database="", connection_config={"threads": 2})},
         executor=in_process_executor,
     )
 

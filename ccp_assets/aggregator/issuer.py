@@ -119,7 +119,9 @@ def parse_invites(doc: Any) -> dict[str, Invite]:
         if expires is not None:
             d = date.fromisoformat(expires)
             exp_ts = datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp()
-        out[code] = Invite(spec["plan"], tuple(feats), float(spec.get("days", 30)), spec.get("max_uses"), exp_ts)
+        out[code] = Invite(
+            spec["plan"], tuple(feats), float(spec.get("days", 30)), spec.get("max_uses"), exp_ts
+        )
     return out
 
 
@@ -190,7 +192,9 @@ class IssuerState:
 
     def _mint(self, invite: Invite, device: str | None) -> dict[str, Any]:
         now = self.clock()
-        pack = mint_with_key(self.key, self.kid, invite.plan, list(invite.features), invite.days, device=device, now=now)
+        pack = mint_with_key(
+            self.key, self.kid, invite.plan, list(invite.features), invite.days, device=device, now=now
+        )
         invite.uses += 1
         lic = pack["license"]
         self.issued.append({"license_id": lic["license_id"], "plan": lic["plan"], "iat": lic["iat"]})
@@ -344,7 +348,9 @@ async def _body(request: Request, model: type[BodyT]) -> BodyT:
     except (ValueError, ValidationError) as e:
         first = e.errors()[0] if isinstance(e, ValidationError) else None
         where = ".".join(str(p) for p in first["loc"]) if first and first["loc"] else "body"
-        raise HTTPException(400, f"malformed request: {where}: {first['msg'] if first else 'not JSON'}") from None
+        raise HTTPException(
+            400, f"malformed request: {where}: {first['msg'] if first else 'not JSON'}"
+        ) from None
 
 
 def _answer(err: IssuerError) -> JSONResponse:
@@ -419,7 +425,9 @@ def issuer_router(state: IssuerState) -> APIRouter:
         except IssuerError as e:
             return _answer(e)
         code = normalize_user_code(user_code[:32])
-        return {"user_code": code, "status": status} if wants_json else HTMLResponse(_verify_page(code, status))
+        return (
+            {"user_code": code, "status": status} if wants_json else HTMLResponse(_verify_page(code, status))
+        )
 
     @router.post("/v1/device/approve")
     async def approve(request: Request) -> Any:

@@ -150,16 +150,22 @@ def mint(
     key: Path = typer.Option(..., "--key", help="private key file from `ccp license keygen`"),
     kid: str = typer.Option(None, "--kid", help="key id (default: the key file's name without .key)"),
     plan: str = typer.Option(..., "--plan", help="community, trial, pro or enterprise"),
-    features: str = typer.Option("", "--features", help="comma-separated, e.g. telemetry_minimized,models_mixed"),
+    features: str = typer.Option(
+        "", "--features", help="comma-separated, e.g. telemetry_minimized,models_mixed"
+    ),
     days: float = typer.Option(..., "--days", help="validity in days from now"),
-    device: str = typer.Option(None, "--device", help="bind to one machine (its `ccp license status` Device)"),
+    device: str = typer.Option(
+        None, "--device", help="bind to one machine (its `ccp license status` Device)"
+    ),
     license_id: str = typer.Option(None, "--license-id", help="default: a random id"),
     out: Path = typer.Option(None, "--out", help="write the pack here instead of stdout"),
 ) -> None:
     """Operator: sign a license pack; prints the pack JSON on stdout unless --out is given."""
     feats = [f.strip() for f in features.split(",") if f.strip()]
     try:
-        pack = mint_pack(key, kid or key.name.removesuffix(".key"), plan, feats, days, device, license_id, clock.now())
+        pack = mint_pack(
+            key, kid or key.name.removesuffix(".key"), plan, feats, days, device, license_id, clock.now()
+        )
     except (ValueError, OSError, TypeError) as e:
         _fail(f"[red]mint failed:[/red] {escape(str(e))}")
     text = json.dumps(pack, indent=2) + "\n"
@@ -167,7 +173,9 @@ def mint(
         sys.stdout.write(text)
         return
     out.write_text(text, "utf-8")
-    _console(stderr=True).print(f"wrote {escape(str(out))} (license id {escape(pack['license']['license_id'])})")
+    _console(stderr=True).print(
+        f"wrote {escape(str(out))} (license id {escape(pack['license']['license_id'])})"
+    )
 
 
 # --- device login ---------------------------------------------------------------------------------------
@@ -178,7 +186,9 @@ def _post(http: Any, path: str, body: dict[str, Any]) -> tuple[int, dict[str, An
     try:
         r = http.post(path, json=body)
     except httpx.HTTPError as e:
-        _fail(f"[red]login failed:[/red] cannot reach the issuer ({escape(type(e).__name__)}: {escape(str(e))})")
+        _fail(
+            f"[red]login failed:[/red] cannot reach the issuer ({escape(type(e).__name__)}: {escape(str(e))})"
+        )
     try:
         data = r.json()
     except ValueError:
@@ -193,7 +203,9 @@ def _detail(data: dict[str, Any]) -> str:
 def _device_flow(http: Any, invite: str, device: str | None, settings: Settings) -> str:
     code, data, _ = _post(http, "/v1/device/begin", {"invite_code": invite, "device": device})
     if code != 200 or not isinstance(data.get("poll_token"), str):
-        _fail(f"[red]login failed:[/red] the issuer refused to start ({code}: {_detail(data)}); nothing installed")
+        _fail(
+            f"[red]login failed:[/red] the issuer refused to start ({code}: {_detail(data)}); nothing installed"
+        )
     where = data.get("verification_url_complete") or data.get("verification_url", "the issuer's verify page")
     _say(f"To approve this machine, open {escape(str(where))}")
     _say(f"and confirm the code: [bold]{escape(str(data.get('user_code')))}[/bold]")
@@ -205,10 +217,14 @@ def _device_flow(http: Any, invite: str, device: str | None, settings: Settings)
         if code == 200 and answer.get("status") == "ok":
             pack = answer.get("license_pack")
             if not isinstance(pack, str):
-                _fail(f"[red]login failed:[/red] the issuer sent no license pack; {_kept(settings, clock.now())}")
+                _fail(
+                    f"[red]login failed:[/red] the issuer sent no license pack; {_kept(settings, clock.now())}"
+                )
             return pack
         if code == 410 or (code == 200 and clock.now() >= deadline):
-            _fail(f"[red]login failed:[/red] the code expired before it was approved; {_kept(settings, clock.now())}")
+            _fail(
+                f"[red]login failed:[/red] the code expired before it was approved; {_kept(settings, clock.now())}"
+            )
         if code == 429:
             try:
                 interval = max(interval, min(60, int(headers.get("retry-after", interval))))
@@ -216,15 +232,21 @@ def _device_flow(http: Any, invite: str, device: str | None, settings: Settings)
                 interval += 5
             continue
         if code != 200:
-            _fail(f"[red]login failed:[/red] the issuer answered {code} ({_detail(answer)}); {_kept(settings, clock.now())}")
+            _fail(
+                f"[red]login failed:[/red] the issuer answered {code} ({_detail(answer)}); {_kept(settings, clock.now())}"
+            )
 
 
 @license_app.command()
 def login(
     issuer: str = typer.Option(..., "--issuer", help="issuer base URL, e.g. https://licenses.example.com"),
     invite: str = typer.Option(None, "--invite", help="invite code (asked for when omitted on a terminal)"),
-    direct: bool = typer.Option(False, "--direct", help="use POST /v1/license/issue instead of a device code"),
-    bind_device: bool = typer.Option(True, "--bind-device/--no-bind-device", help="ask for a license bound to this machine"),
+    direct: bool = typer.Option(
+        False, "--direct", help="use POST /v1/license/issue instead of a device code"
+    ),
+    bind_device: bool = typer.Option(
+        True, "--bind-device/--no-bind-device", help="ask for a license bound to this machine"
+    ),
 ) -> None:
     """Get a license from an issuer (device-code flow) and install it only after it verifies."""
     import httpx
@@ -243,7 +265,9 @@ def login(
         if direct:
             code, data, _ = _post(http, "/v1/license/issue", {"invite_code": invite, "device": device})
             if code != 200 or not isinstance(data.get("license_pack"), str):
-                _fail(f"[red]login failed:[/red] the issuer answered {code} ({_detail(data)}); {_kept(settings, clock.now())}")
+                _fail(
+                    f"[red]login failed:[/red] the issuer answered {code} ({_detail(data)}); {_kept(settings, clock.now())}"
+                )
             pack = data["license_pack"]
         else:
             pack = _device_flow(http, invite, device, settings)
@@ -251,5 +275,7 @@ def login(
     try:
         lic = install_pack(pack, settings, now)
     except LicenseError as e:
-        _fail(f"[red]refused the issued pack:[/red] {escape(e.reason)}; nothing installed, {_kept(settings, now)}")
+        _fail(
+            f"[red]refused the issued pack:[/red] {escape(e.reason)}; nothing installed, {_kept(settings, now)}"
+        )
     _installed(settings, lic, now)

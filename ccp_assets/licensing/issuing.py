@@ -106,7 +106,9 @@ def build_license(
     return body
 
 
-def mint_with_key(key: Ed25519PrivateKey, kid: str, plan: str, features: list[str], days: float, **kw: Any) -> dict:
+def mint_with_key(
+    key: Ed25519PrivateKey, kid: str, plan: str, features: list[str], days: float, **kw: Any
+) -> dict:
     """A signed license pack from an in-memory key (the issuer service uses this)."""
     return sign_envelope("license", build_license(kid, plan, features, days, **kw), key)
 

@@ -82,13 +82,19 @@ def _rules(value: Any) -> tuple[RedactionRule, ...]:
         raise LicenseError("field 'redaction_rules' must be a list of {name, pattern, action}")
     rules = []
     for i, item in enumerate(value):
-        if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in ("name", "pattern", "action")):
+        if not isinstance(item, dict) or not all(
+            isinstance(item.get(k), str) for k in ("name", "pattern", "action")
+        ):
             raise LicenseError(f"redaction rule #{i} must have string fields name, pattern and action")
         rule = RedactionRule(item["name"], item["pattern"], item["action"])
         if rule.action not in REDACTION_ACTIONS:
-            raise LicenseError(f"redaction rule {show(rule.name)}: action must be one of {', '.join(REDACTION_ACTIONS)}")
+            raise LicenseError(
+                f"redaction rule {show(rule.name)}: action must be one of {', '.join(REDACTION_ACTIONS)}"
+            )
         if len(rule.pattern) > MAX_PATTERN_CHARS:
-            raise LicenseError(f"redaction rule {show(rule.name)}: pattern longer than {MAX_PATTERN_CHARS} characters")
+            raise LicenseError(
+                f"redaction rule {show(rule.name)}: pattern longer than {MAX_PATTERN_CHARS} characters"
+            )
         try:
             rule.compiled()
         except re.error as e:
@@ -122,7 +128,9 @@ def verify_policy(
     if now >= exp:
         raise LicenseError(f"policy expired on {fmt_date(exp)}")
     if cached_version is not None and version <= cached_version:
-        raise LicenseError(f"policy rollback: version {version} is not newer than the cached version {cached_version}")
+        raise LicenseError(
+            f"policy rollback: version {version} is not newer than the cached version {cached_version}"
+        )
     return Policy(kid, version, exp, models, retention, rules, limits, iat, dict(body))
 
 

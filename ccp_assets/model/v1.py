@@ -78,6 +78,7 @@ class Turn(_Entity):
     cache_read_tokens: int | None = Field(None, ge=0)
     service_tier: str | None = None
     is_sidechain: bool | None = None
+    embedded: bool | None = Field(None, description="kept record came from a parent's agent_progress line")
     is_api_error: bool | None = None
     version: str | None = None
     transcript_id: str | None = None

@@ -27,15 +27,15 @@ def shannon_entropy(value: str) -> float:
 
 
 def looks_random(value: str, min_entropy: float) -> bool:
-    """Entropy alone flags long identifiers (`get_password_from_vault`), so also ask for mixed classes:
-    a digit and a letter, or three of lower/upper/digit/symbol."""
+    """Entropy alone flags long identifiers (`get_password_from_vault`, `document.querySelector`), so also
+    ask for mixed classes: a digit and a letter, or lower, upper and a symbol other than `.` and `_`."""
     if shannon_entropy(value) < min_entropy:
         return False
     lower = any(c.islower() for c in value)
     upper = any(c.isupper() for c in value)
     digit = any(c.isdigit() for c in value)
-    symbol = any(not c.isalnum() for c in value)
-    return (digit and (lower or upper)) or (lower + upper + digit + symbol) >= 3
+    symbol = any(not c.isalnum() and c not in "._" for c in value)
+    return (digit and (lower or upper)) or (lower and upper and symbol)
 
 
 class Rule(BaseModel):

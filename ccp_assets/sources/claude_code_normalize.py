@@ -101,7 +101,7 @@ def _build(conn: duckdb.DuckDBPyConnection, files: list[str], tz: str, d: date, 
                coalesce(TRY_CAST(a->>'$.timestamp' AS TIMESTAMPTZ), TRY_CAST(j->>'$.timestamp' AS TIMESTAMPTZ)) AS ts,
                (j->>'$.sessionId') AS session_id,
                coalesce(j->>'$.agentId', CASE WHEN embedded THEN (j->>'$.data.agentId') END) AS subagent,
-               embedded OR coalesce(CAST(j->>'$.isSidechain' AS BOOLEAN), false) AS is_sidechain,
+               embedded, embedded OR coalesce(CAST(j->>'$.isSidechain' AS BOOLEAN), false) AS is_sidechain,
                coalesce(CAST(a->>'$.isApiErrorMessage' AS BOOLEAN), false) AS is_api_error,
                (j->>'$.version') AS version, (u->>'$.service_tier') AS service_tier,
                (a->>'$.parentUuid') AS parent_uuid, (j->>'$.parentUuid') AS outer_parent_uuid,
@@ -135,7 +135,7 @@ def _build(conn: duckdb.DuckDBPyConnection, files: list[str], tz: str, d: date, 
                cache_creation_1h_tokens, cache_read_tokens,
                CASE WHEN coalesce(parent_uuid, outer_parent_uuid) IN (SELECT uuid FROM cc_images)
                     THEN 'image' ELSE 'text' END AS input_kind,
-               request_id, message_id, service_tier, is_sidechain, is_api_error, version,
+               request_id, message_id, service_tier, is_sidechain, embedded, is_api_error, version,
                {transcript_id_sql()} AS transcript_id, file, byte_offset, line_no,
                CASE WHEN len(type_drift) > 0 THEN type_drift END AS type_drift
         FROM ranked WHERE rn = 1 AND CAST(timezone('{tz}', ts) AS DATE) = ?""", [d])

@@ -14,18 +14,30 @@ from pathlib import Path
 import duckdb
 from dagster_duckdb import DuckDBResource
 
+from ccp_assets.settings import load_settings
 from ccp_assets.warehouse.schema import ensure_schema
 
 WAREHOUSE_POOL = "duckdb_warehouse"
 
 
 class WarehouseResource(DuckDBResource):
-    """DuckDBResource that guarantees the v1 tables and views exist on every connection it hands out."""
+    """DuckDBResource that guarantees the v1 tables and views exist on every connection it hands out.
+
+    `database` empty means `$CCP_HOME/warehouse.duckdb`, resolved when a step runs (not at import),
+    so one code location follows the environment it runs in.
+    """
+
+    database: str = ""
+
+    def resolved_path(self) -> Path:
+        return Path(self.database) if self.database else load_settings().warehouse_path
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
-        with self.get_connection() as conn:
+        path = self.resolved_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        resource = self if self.database else self.model_copy(update={"database": str(path)})
+        with DuckDBResource.get_connection(resource) as conn:
             ensure_schema(conn)
             yield conn
 
