@@ -148,17 +148,17 @@ def keygen(
 @license_app.command()
 def mint(
     key: Path = typer.Option(..., "--key", help="private key file from `ccp license keygen`"),
-    kid: str = typer.Option(None, "--kid", help="key id (default: the key file's name without .key)"),
+    kid: str | None = typer.Option(None, "--kid", help="key id (default: the key file's name without .key)"),
     plan: str = typer.Option(..., "--plan", help="community, trial, pro or enterprise"),
     features: str = typer.Option(
         "", "--features", help="comma-separated, e.g. telemetry_minimized,models_mixed"
     ),
     days: float = typer.Option(..., "--days", help="validity in days from now"),
-    device: str = typer.Option(
+    device: str | None = typer.Option(
         None, "--device", help="bind to one machine (its `ccp license status` Device)"
     ),
-    license_id: str = typer.Option(None, "--license-id", help="default: a random id"),
-    out: Path = typer.Option(None, "--out", help="write the pack here instead of stdout"),
+    license_id: str | None = typer.Option(None, "--license-id", help="default: a random id"),
+    out: Path | None = typer.Option(None, "--out", help="write the pack here instead of stdout"),
 ) -> None:
     """Operator: sign a license pack; prints the pack JSON on stdout unless --out is given."""
     feats = [f.strip() for f in features.split(",") if f.strip()]
@@ -240,7 +240,9 @@ def _device_flow(http: Any, invite: str, device: str | None, settings: Settings)
 @license_app.command()
 def login(
     issuer: str = typer.Option(..., "--issuer", help="issuer base URL, e.g. https://licenses.example.com"),
-    invite: str = typer.Option(None, "--invite", help="invite code (asked for when omitted on a terminal)"),
+    invite: str | None = typer.Option(
+        None, "--invite", help="invite code (asked for when omitted on a terminal)"
+    ),
     direct: bool = typer.Option(
         False, "--direct", help="use POST /v1/license/issue instead of a device code"
     ),

@@ -38,6 +38,8 @@ def daily(
 
 def _table(report: dict) -> None:
     console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)  # piped output: never squeeze days and numbers into 80 columns
     if not report["daily"]:
         console.print("No usage in the warehouse yet: run `ccp materialize` first.")
         return
@@ -45,7 +47,7 @@ def _table(report: dict) -> None:
     for col, just in (("day", "left"), ("models", "left"), ("input", "right"), ("output", "right"),
                       ("cache write", "right"), ("cache read", "right"), ("total tokens", "right"),
                       ("cost (USD)", "right")):
-        t.add_column(col, justify=just)  # type: ignore[arg-type]
+        t.add_column(col, justify=just, no_wrap=True)  # type: ignore[arg-type]
     for d in report["daily"]:
         t.add_row(d["period"], "\n".join(d["modelsUsed"]), f"{d['inputTokens']:,}", f"{d['outputTokens']:,}",
                   f"{d['cacheCreationTokens']:,}", f"{d['cacheReadTokens']:,}", f"{d['totalTokens']:,}",

@@ -97,7 +97,7 @@ class _Day:
         rng = self.rng
         stream = rng.random() < 0.7
         inp = rng.randint(800, 60_000)
-        out = rng.randint(20, 4000)
+        out = min(8000, int(rng.lognormvariate(5.6, 0.9)))
         ttft = rng.randint(250, 2500) if lane == "anthropic" else rng.randint(400, 3500)
         stream_ms = out * 1000 // rng.randint(40, 120) if stream else 0
         latency = ttft + stream_ms if stream else ttft + out * 1000 // rng.randint(60, 150)

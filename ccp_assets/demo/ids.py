@@ -49,7 +49,7 @@ def permute(n: int, bits: int) -> int:
     Used for short ids (proxy rid, subagent ids) whose random collision odds would matter at 4 GB.
     """
     mask = (1 << bits) - 1
-    x = n & mask
+    x = (n + 0x6A09E667F3BCC909) & mask
     for k in (0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D):
         x = (x * (k | 1)) & mask
         x ^= x >> (bits // 2)

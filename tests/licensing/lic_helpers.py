@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ NOW = 1_780_000_000.0  # 2026-05-28, fixed: every verification in these tests se
 DEVICE = "ab" * 32  # the device hash these tests pretend to be
 OTHER_DEVICE = "cd" * 32
 KID = "test-signer-1"
+# shared/ sits beside the repo (here and in CI); the AgentOS packs there carry fake signatures
+PLACEHOLDERS = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "agentos" / "licenses"
 
 
 @dataclass
@@ -28,8 +31,10 @@ class Env:
     keyring: Keyring
     keys_file: Path
 
-    def env(self, **extra: str) -> dict[str, str]:
-        out = {"CCP_HOME": str(self.settings.ccp_home), "CCP_TRUSTED_KEYS": str(self.keys_file)}
+    def env(self, **extra: str) -> dict[str, str | None]:
+        """For CliRunner: this CCP_HOME and keyring; any other CCP_* of the outer shell unset."""
+        out: dict[str, str | None] = {k: None for k in os.environ if k.startswith("CCP_")}
+        out.update({"CCP_HOME": str(self.settings.ccp_home), "CCP_TRUSTED_KEYS": str(self.keys_file)})
         out.update(extra)
         return out
 

@@ -7,7 +7,6 @@ import base64
 import json
 import shutil
 from datetime import date
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -23,9 +22,7 @@ from ccp_assets.licensing import (
 from ccp_assets.licensing.issuing import mint_revocations, public_b64, sign_envelope
 from ccp_assets.licensing.keyring import Keyring, TrustedKey, parse_keyring
 
-from .lic_helpers import DEVICE, NOW, OTHER_DEVICE, Env
-
-PLACEHOLDERS = Path("/work/shared/fixtures/agentos/licenses")
+from .lic_helpers import DEVICE, NOW, OTHER_DEVICE, PLACEHOLDERS, Env
 
 
 @pytest.fixture

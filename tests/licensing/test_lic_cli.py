@@ -11,7 +11,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 import pytest
@@ -25,9 +24,8 @@ from ccp_assets.aggregator.issuer import Invite, IssuerState, issuer_router
 from ccp_assets.cli.license_cmd import license_app, register
 from ccp_assets.licensing import device_hash, lkg_path
 
-from .lic_helpers import NOW, Env, FakeClock
+from .lic_helpers import NOW, PLACEHOLDERS, Env, FakeClock
 
-PLACEHOLDERS = Path("/work/shared/fixtures/agentos/licenses")
 runner = CliRunner()
 
 

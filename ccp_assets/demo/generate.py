@@ -1,0 +1,134 @@
+"""Entry point: `write_demo_data` writes every demo source under one directory and returns a manifest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ccp_assets.demo import ccc
+from ccp_assets.demo.agentos import ClaudeDay, write_agentos
+from ccp_assets.demo.ccp_proxy import ProxyDay, write_results, write_usage_log
+from ccp_assets.demo.claude_code import OPUS, generate_day
+from ccp_assets.demo.repo import build_repo
+from ccp_assets.demo.sink import Sink, SourceStats
+
+MARKER = ".ccp-demo"
+"""Present in a directory this generator owns: only such a directory is ever cleared."""
+OWNED = ("claude", "ccp", "agentos", "repo")
+RESULT_DAYS = 2
+
+
+@dataclass
+class DemoManifest:
+    """What was written: roots to point the CCP_* settings at, files, per-source counts, date range."""
+
+    out: Path
+    start: dt.date
+    end: dt.date
+    days: int
+    scale: int
+    seed: int
+    roots: dict[str, Path]
+    sources: dict[str, SourceStats]
+    files: list[Path] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    commits: int = 0
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(s.bytes for s in self.sources.values())
+
+    @property
+    def mb_per_s(self) -> float:
+        """Throughput of the log generators (the repo's git subprocesses are excluded)."""
+        secs = sum(v for k, v in self.seconds.items() if k != "repo")
+        gen_bytes = sum(s.bytes for k, s in self.sources.items() if k != "repo")
+        return gen_bytes / 1e6 / secs if secs > 0 else 0.0
+
+    def env(self) -> dict[str, str]:
+        """The settings (INTERFACES.md) that point the platform at this data."""
+        return {"CLAUDE_CONFIG_DIR": str(self.roots["claude"]), "CCP_USAGE_LOG_DIR": str(self.roots["ccp"]),
+                "CCP_AGENTOS_DATA_DIR": str(self.roots["agentos"]), "CCP_REPO_DIR": str(self.roots["repo"]),
+                "CCP_START_DATE": self.start.isoformat()}
+
+    def to_json(self) -> dict:
+        """Deterministic summary (no timings, relative paths): written as out/demo_manifest.json."""
+        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "days": self.days, "scale": self.scale,
+                "seed": self.seed, "commits": self.commits,
+                "roots": {k: str(v.relative_to(self.out)) for k, v in self.roots.items()},
+                "sources": {k: {"files": v.files, "lines": v.lines, "bytes": v.bytes} for k, v in sorted(self.sources.items())}}
+
+
+def _prepare(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    marker = out / MARKER
+    if any(out.iterdir()) and not marker.exists():
+        raise FileExistsError(f"{out} is not empty and was not written by `ccp demo-data`; choose an empty directory")
+    for name in OWNED:
+        shutil.rmtree(out / name, ignore_errors=True)
+    marker.write_text("written by ccp demo-data; safe to delete\n", encoding="utf-8")
+
+
+def write_demo_data(out: Path, days: int = 7, scale: int = 1, seed: int = 7, end: dt.date | None = None) -> DemoManifest:
+    """Write realistic, seeded logs of every source for `days` days ending at `end` (default: yesterday UTC).
+
+    Same arguments give byte-identical files (git SHAs included). `scale` multiplies sessions and proxy
+    requests per day, so the size grows linearly (scale 1 is ~3-5 MB of transcripts for 7 days).
+    """
+    if days < 1 or scale < 1:
+        raise ValueError("days and scale must be >= 1")
+    out = Path(out).resolve()
+    end = end or (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1))
+    start = end - dt.timedelta(days=days - 1)
+    day_list = [start + dt.timedelta(days=i) for i in range(days)]
+    _prepare(out)
+    roots = {"claude": out / "claude", "ccp": out / "ccp", "agentos": out / "agentos", "repo": out / "repo"}
+    sink = Sink(out)
+    secs: dict[str, float] = {}
+
+    t = time.perf_counter()
+    repo = build_repo(sink, roots["repo"], start, days, seed)
+    secs["repo"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    claude_days: dict[dt.date, ClaudeDay] = {}
+    ccc_path = roots["agentos"] / "ccc_events.jsonl"
+    for i, day in enumerate(day_list):
+        cd = claude_days[day] = ClaudeDay()
+        for s in generate_day(sink, roots["claude"] / "projects", seed, day, i, days, scale, list(repo.hunks_by_day[day])):
+            cd.sessions += 1
+            cd.features += int(s.feature_shipped)
+            cd.messages += sum(v[4] for v in s.tokens.values())
+            day_tokens = sum(v[0] + v[1] + v[2] for v in s.tokens.values())
+            cd.tokens += day_tokens
+            cd.opus_tokens += sum(v[0] + v[1] + v[2] for m, v in s.tokens.items() if m == OPUS)
+            cd.first_ms = min(cd.first_ms or s.start_ms, s.start_ms)
+            cd.last_ms = max(cd.last_ms, s.end_ms)
+            cd.spans.append((s.start_ms, s.end_ms))
+            ccc.write_session(sink, ccc_path, s, repo)
+    secs["claude"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    proxy_days: dict[dt.date, ProxyDay] = {}
+    weekly = 0
+    for i, day in enumerate(day_list):
+        if i % 7 == 0:
+            weekly = 0
+        pd = write_usage_log(sink, roots["ccp"], seed, day, i, i == days - 1, i == 0, claude_days[day].spans, scale, weekly)
+        weekly += sum(v[0] + v[1] for v in pd.tokens.values())
+        proxy_days[day] = pd
+    write_results(sink, roots["ccp"], seed, [start - dt.timedelta(days=k) for k in range(RESULT_DAYS, 0, -1)], scale)
+    secs["ccp"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    write_agentos(sink, roots["agentos"], seed, day_list, claude_days, proxy_days, repo)
+    sink.close()
+    secs["agentos"] = time.perf_counter() - t
+
+    manifest = DemoManifest(out, start, end, days, scale, seed, roots, sink.stats, sink.paths, secs, len(repo.commits))
+    (out / "demo_manifest.json").write_text(json.dumps(manifest.to_json(), indent=2) + "\n", encoding="utf-8")
+    return manifest

@@ -1,0 +1,70 @@
+"""The code location's shape: a snapshot of the whole asset graph, and the instance settings it relies on."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import yaml
+from dagster import DailyPartitionsDefinition
+from dagster._core.definitions.backfill_policy import BackfillPolicyType
+
+from ccp_assets.definitions import defs
+from ccp_assets.model.schemas import stale_schemas
+
+SNAPSHOT = Path(__file__).with_name("asset_graph.snapshot.json")
+REPO = Path(__file__).resolve().parents[2]
+
+
+def graph_snapshot() -> dict:
+    graph = defs.resolve_asset_graph()
+    out = {}
+    for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
+        node = graph.get(key)
+        out[key.to_user_string()] = {
+            "group": node.group_name,
+            "deps": sorted(k.to_user_string() for k in node.parent_keys),
+            "kinds": sorted(node.kinds),
+            "partitioned": type(node.partitions_def).__name__ if node.partitions_def else None,
+            "backfill": node.backfill_policy.policy_type.value if node.backfill_policy else None,
+            "checks": sorted(c.name for c in node.check_keys),
+        }
+    return out
+
+
+def test_asset_graph_matches_snapshot():
+    """Regenerate with UPDATE_SNAPSHOT=1 when the graph changes on purpose (and review the diff)."""
+    current = graph_snapshot()
+    if os.environ.get("UPDATE_SNAPSHOT") or not SNAPSHOT.exists():
+        SNAPSHOT.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+    assert current == json.loads(SNAPSHOT.read_text())
+
+
+def test_every_asset_is_daily_with_a_single_run_backfill_and_the_warehouse_pool():
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if not node.is_materializable:
+            continue
+        assert isinstance(node.partitions_def, DailyPartitionsDefinition), key
+        assert node.backfill_policy and node.backfill_policy.policy_type == BackfillPolicyType.SINGLE_RUN, key
+        assert node.pools == {"duckdb_warehouse"}, key
+        assert node.description and node.owners, key
+
+
+def test_nightly_schedule_runs_by_default_and_job_is_in_process():
+    schedule = defs.get_schedule_def("nightly_rollup")
+    assert schedule.default_status.value == "RUNNING"
+    assert defs.get_job_def("ccp_daily").executor_def.name == "in_process"
+
+
+def test_instance_config_turns_telemetry_off_queues_runs_and_limits_the_pool():
+    cfg = yaml.safe_load((REPO / "dagster_home" / "dagster.yaml").read_text())
+    assert cfg["telemetry"]["enabled"] is False
+    assert cfg["run_coordinator"]["class"] == "QueuedRunCoordinator"
+    assert cfg["concurrency"]["pools"]["default_limit"] == 1
+
+
+def test_committed_json_schemas_match_the_models():
+    assert stale_schemas() == [], "run `ccp schemas write` and commit schemas/v1"
