@@ -47,7 +47,21 @@ def land_all(settings: Settings) -> dict[str, Any]:
         for adapter in SOURCES:
             results[adapter.name] = land(conn, adapter, settings)
     days = sorted({d for a in SOURCES for d in landed_days(settings, a.name)})
-    return {"results": results, "days": days}
+    touched = sorted({d for r in results.values() for d in r.days})
+    return {"results": results, "days": days, "touched": touched}
+
+
+def days_to_run(landed: dict[str, Any]) -> list[str]:
+    """Days with data that need a run: new bytes landed for them, or never materialized yet.
+
+    This is what makes an incremental `ccp materialize` cost work proportional to the new bytes
+    rather than to the whole history.
+    """
+    from dagster import AssetKey, DagsterInstance
+
+    with DagsterInstance.get() as instance:
+        done = instance.get_materialized_partitions(AssetKey("daily_summary"))
+    return sorted(set(landed["touched"]) | {d for d in landed["days"] if d not in done})
 
 
 @dataclass
@@ -62,7 +76,7 @@ class RunOutcome:
 
 
 def clamp_range(days: list[str], start: date | None, end: date | None, settings: Settings) -> tuple[str, str] | None:
-    """The partition range to run: the flags, else every day with data; clipped to CCP_START_DATE.."""
+    """The partition range to run: the flags, else the span of `days`; clipped to CCP_START_DATE.."""
     if start is None and end is None and not days:
         return None
     lo = start or date.fromisoformat(days[0])

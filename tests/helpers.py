@@ -22,7 +22,8 @@ def materialize_all(start: str | None = None, end: str | None = None) -> runs.Ru
     landed = runs.land_all(settings)
     from datetime import date
 
-    rng = runs.clamp_range(landed["days"], date.fromisoformat(start) if start else None,
+    days = landed["days"] if (start or end) else runs.days_to_run(landed)
+    rng = runs.clamp_range(days, date.fromisoformat(start) if start else None,
                            date.fromisoformat(end) if end else None, settings)
     return None if rng is None else runs.materialize(*rng)
 

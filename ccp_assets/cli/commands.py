@@ -22,3 +22,17 @@ def schemas_write() -> None:
 
     for path in write_schemas():
         typer.echo(str(path))
+
+
+def _register_domain_commands() -> None:
+    from ccp_assets.cli.license_cmd import register as register_license
+
+    register_license(app)
+    try:
+        from ccp_assets.cli.demo_cmd import register as register_demo
+    except ImportError:  # pragma: no cover - the demo generator is optional at install time
+        return
+    register_demo(app)
+
+
+_register_domain_commands()

@@ -32,10 +32,14 @@ def materialize(
             err.print(f"landed {name}: {r.lines_landed} new lines from {r.files_read} files"
                       f"{f', {r.quarantined} quarantined' if r.quarantined else ''}"
                       f"{f', {r.held} held (unfinished last line)' if r.held else ''}")
-    rng = runs.clamp_range(landed["days"], _day(start), _day(end), settings)
-    if rng is None:
+    if not landed["days"] and not (start or end):
         err.print("nothing to materialize: no source has data (set CLAUDE_CONFIG_DIR, CCP_USAGE_LOG_DIR, "
                   "CCP_AGENTOS_DATA_DIR or CCP_REPO_DIR, or run `ccp demo-data`).")
+        raise typer.Exit(0)
+    days = landed["days"] if (start or end) else runs.days_to_run(landed)
+    rng = runs.clamp_range(days, _day(start), _day(end), settings)
+    if rng is None:
+        err.print("everything is up to date: no new source bytes since the last run.")
         raise typer.Exit(0)
     with err.status(f"materializing {rng[0]}..{rng[1]}…", spinner="dots") if err.is_terminal else _null():
         outcome = runs.materialize(*rng, selection=select)

@@ -20,6 +20,8 @@ from ccp_assets.demo.repo import RepoResult, shortstat
 from ccp_assets.demo.sink import Sink
 
 META = {"schema_version": "1.0.0", "tool_version": "0.1.0"}
+PP_SESSION, PP_WEEK, PP_OPUS = 40_000, 250_000, 150_000
+"""Weighted tokens per percentage point of the Claude bars, per seat (a scale-K team has K seats)."""
 _dumps = json.JSONEncoder(ensure_ascii=False).encode
 _FULL = "\u2588"
 
@@ -32,7 +34,9 @@ class ClaudeDay:
     features: int = 0
     messages: int = 0
     tokens: int = 0
-    opus_tokens: int = 0
+    weighted: float = 0.0
+    """Tokens weighted like a usage bar: output 5x, cache writes 1.25x, cache reads 0.1x."""
+    opus_weighted: float = 0.0
     first_ms: int = 0
     last_ms: int = 0
     spans: list[tuple[int, int]] = field(default_factory=list)
@@ -59,8 +63,8 @@ def _claude_usage(p: dict) -> str:
 
 
 class _Ledgers:
-    def __init__(self, sink: Sink, root: Path, rng: random.Random, repo: RepoResult | None) -> None:
-        self.sink, self.root, self.rng, self.repo = sink, root, rng, repo
+    def __init__(self, sink: Sink, root: Path, rng: random.Random, repo: RepoResult | None, scale: int) -> None:
+        self.sink, self.root, self.rng, self.repo, self.scale = sink, root, rng, repo, scale
         self.codex_weekly = 12
         self.claude_week = 8
         self.opus_week = 3
@@ -124,7 +128,7 @@ class _Ledgers:
         after = {**before, "fiveh_pct": f0 + d5, "fiveh_resets": "19:01" if reset else "14:01",
                  "weekly_pct": min(100, self.codex_weekly + dw)}
         self.codex_weekly = after["weekly_pct"]
-        cf = rng.randint(0, 3)
+        cf = rng.randint(1, 3) if reset else rng.randint(0, 3)
         extra = self.churn(f"W{wk}-{tag}", "codex", day, cf, t1 + 30_000) or {}
         rec = self.window(f"W{wk}-{tag}", "codex", before, after, t0, t1, {"codex": cf, "claude": 0, "glm": 0},
                           "5h bar reset inside window" if reset else "codex lane", 1.0 if i % 2 == 0 else None, extra)
@@ -134,9 +138,10 @@ class _Ledgers:
         t0 = cd.first_ms or _ms(day, 13, 0)
         t1 = max(cd.last_ms, t0 + 60_000)
         s0 = rng.randint(0, 6)
-        ds = min(94 - s0, max(1, cd.tokens // 400_000))
-        opus_d = min(100 - self.opus_week, cd.opus_tokens // 900_000)
-        all_d = min(100 - self.claude_week, max(1, cd.tokens // 1_500_000))
+        seat = self.scale
+        ds = min(94 - s0, max(1, int(cd.weighted / (PP_SESSION * seat))))
+        opus_d = min(100 - self.opus_week, int(cd.opus_weighted / (PP_OPUS * seat)))
+        all_d = min(100 - self.claude_week, max(1, int(cd.weighted / (PP_WEEK * seat))))
         before = {"session_pct": s0, "session_resets": "9pm", "all_models_pct": self.claude_week,
                   "all_models_resets": (day + dt.timedelta(days=6 - i % 7)).strftime("%b %d, 1:59am"),
                   "opus_pct": self.opus_week}
@@ -172,7 +177,7 @@ class _Ledgers:
         prompts = pd.completions["zai"]
         t0, t1 = _ms(day, 8, 0), _ms(day, 20, 0)
         gid = f"W{wk}-{tag}G"
-        gfeat = min(3, prompts // 60)
+        gfeat = min(3, prompts // 20)
         rec = self.window(gid, "glm", {"prompts_used": 0}, {"prompts_used": prompts}, t0, t1,
                           {"codex": 0, "claude": 0, "glm": gfeat}, "glm lane via ccp", None)
         self.put("windows.jsonl", rec)
@@ -239,8 +244,8 @@ class _Ledgers:
 
 
 def write_agentos(sink: Sink, root: Path, seed: int, days: list[dt.date], claude: dict[dt.date, ClaudeDay],
-                  proxy: dict[dt.date, ProxyDay], repo: RepoResult | None) -> None:
+                  proxy: dict[dt.date, ProxyDay], repo: RepoResult | None, scale: int = 1) -> None:
     """All ledgers, appended in time order like the tracker does."""
-    led = _Ledgers(sink, root, rng_for(seed, "agentos"), repo)
+    led = _Ledgers(sink, root, rng_for(seed, "agentos"), repo, scale)
     for i, day in enumerate(days):
         led.day(i, day, len(days), claude.get(day, ClaudeDay()), proxy.get(day, ProxyDay(day)))

@@ -53,7 +53,7 @@ class DemoManifest:
         """The settings (INTERFACES.md) that point the platform at this data."""
         return {"CLAUDE_CONFIG_DIR": str(self.roots["claude"]), "CCP_USAGE_LOG_DIR": str(self.roots["ccp"]),
                 "CCP_AGENTOS_DATA_DIR": str(self.roots["agentos"]), "CCP_REPO_DIR": str(self.roots["repo"]),
-                "CCP_START_DATE": self.start.isoformat()}
+                "CCP_START_DATE": (self.start - dt.timedelta(days=RESULT_DAYS)).isoformat()}
 
     def to_json(self) -> dict:
         """Deterministic summary (no timings, relative paths): written as out/demo_manifest.json."""
@@ -103,9 +103,11 @@ def write_demo_data(out: Path, days: int = 7, scale: int = 1, seed: int = 7, end
             cd.sessions += 1
             cd.features += int(s.feature_shipped)
             cd.messages += sum(v[4] for v in s.tokens.values())
-            day_tokens = sum(v[0] + v[1] + v[2] for v in s.tokens.values())
-            cd.tokens += day_tokens
-            cd.opus_tokens += sum(v[0] + v[1] + v[2] for m, v in s.tokens.items() if m == OPUS)
+            for model, (inp, outp, cc, cr, _) in s.tokens.items():
+                cd.tokens += inp + outp + cc + cr
+                w = inp + 5 * outp + 1.25 * cc + 0.1 * cr
+                cd.weighted += w
+                cd.opus_weighted += w if model == OPUS else 0.0
             cd.first_ms = min(cd.first_ms or s.start_ms, s.start_ms)
             cd.last_ms = max(cd.last_ms, s.end_ms)
             cd.spans.append((s.start_ms, s.end_ms))
@@ -119,13 +121,13 @@ def write_demo_data(out: Path, days: int = 7, scale: int = 1, seed: int = 7, end
         if i % 7 == 0:
             weekly = 0
         pd = write_usage_log(sink, roots["ccp"], seed, day, i, i == days - 1, i == 0, claude_days[day].spans, scale, weekly)
-        weekly += sum(v[0] + v[1] for v in pd.tokens.values())
+        weekly = pd.weekly_used_end
         proxy_days[day] = pd
     write_results(sink, roots["ccp"], seed, [start - dt.timedelta(days=k) for k in range(RESULT_DAYS, 0, -1)], scale)
     secs["ccp"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    write_agentos(sink, roots["agentos"], seed, day_list, claude_days, proxy_days, repo)
+    write_agentos(sink, roots["agentos"], seed, day_list, claude_days, proxy_days, repo, scale)
     sink.close()
     secs["agentos"] = time.perf_counter() - t
 

@@ -230,7 +230,7 @@ def _junit(day: dt.date, features: list[FeatureSpec], failing: set[str], rng: ra
         for k, s in enumerate(f.scenarios):
             t = round(rng.uniform(0.01, 0.9), 3)
             total_time += t
-            line = 6 + 5 * k
+            line = 5 + 5 * k  # 1-based line of the Scenario: keyword in _feature_text
             props = (f'<properties><property name="feature_id" value="{f.feature_id}"/>'
                      f'<property name="spec_ref" value="features/{f.stem}.feature:{line}"/></properties>')
             head = f'    <testcase classname="tests.bdd.test_{f.stem}" name="test_{_slug(s)}" time="{t}">'

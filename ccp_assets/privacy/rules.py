@@ -26,10 +26,19 @@ def shannon_entropy(value: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
 
 
+# Words and numbers joined by separators (`claude-sonnet-4-5`, `src/app/main.py`): names, not keys.
+_WORDY = re.compile(r"(?:[A-Za-z]+|\d+)(?:[-._/](?:[A-Za-z]+|\d+))+")
+_HEXISH = re.compile(r"[0-9a-fA-F\-]+")
+HEX_MIN_ENTROPY = 3.0
+
+
 def looks_random(value: str, min_entropy: float) -> bool:
     """Entropy alone flags long identifiers (`get_password_from_vault`, `document.querySelector`), so also
-    ask for mixed classes: a digit and a letter, or lower, upper and a symbol other than `.` and `_`."""
-    if shannon_entropy(value) < min_entropy:
+    ask for mixed classes (a digit and a letter, or lower, upper and a symbol other than `.` and `_`) and
+    reject values made only of whole words and numbers."""
+    if _HEXISH.fullmatch(value):  # 16 symbols cap entropy at 4 bits: a random hex key scores ~3.4-3.9
+        min_entropy = min(min_entropy, HEX_MIN_ENTROPY)
+    if shannon_entropy(value) < min_entropy or _WORDY.fullmatch(value):
         return False
     lower = any(c.islower() for c in value)
     upper = any(c.isupper() for c in value)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 import string
+import uuid
 from collections.abc import Callable
 
 from hypothesis import assume, given, settings
@@ -78,10 +80,20 @@ def pems(draw: st.DrawFn) -> tuple[str, str]:
     return newline.join([f"-----BEGIN {label}-----", *lines, f"-----END {label}-----"]), lines[0]
 
 
+def _random_hex(rnd: random.Random) -> str:
+    """Real random hex keys and UUID-shaped keys (hypothesis' own bytes lean towards zeros: no entropy)."""
+    if rnd.random() < 0.5:
+        return str(uuid.UUID(int=rnd.getrandbits(128)))
+    return rnd.getrandbits(4 * 40).to_bytes(20, "big").hex()[: rnd.randint(32, 40)]
+
+
 @st.composite
 def assignments(draw: st.DrawFn) -> tuple[str, str]:
     unique = draw(st.lists(st.sampled_from(ALNUM + "+/=_-.~!@#$%^&*"), min_size=18, max_size=40, unique=True))
     value = "".join(unique) + draw(st.sampled_from(string.digits)) + draw(st.sampled_from(string.ascii_letters))
+    if draw(st.booleans()):
+        value = _random_hex(draw(st.randoms(use_true_random=True)))
+        assume(any(c.isdigit() for c in value) and any(c.isalpha() for c in value))
     key = draw(st.sampled_from(["password", "passwd", "pwd", "secret", "token", "api_key", "apikey", "API-KEY",
                                 "access_key", "client_secret", "GITHUB_TOKEN", "DB_PASSWORD", "auth_key",
                                 "private_key", "SESSION_KEY", "credentials"]))
@@ -182,7 +194,8 @@ BENIGN_WORDS = [
     "->", "TODO", "user", "home", "path", "email", "@property", "x", "y", "1", "42", "2026-01-31", "3.14",
     "Bearer", "basic", "sk", "AKIA", "ghp", "max_tokens", "input_tokens", "self.token", "os.environ",
     "get_secret()", "claude-sonnet-4-5", "glm-4.6", "p95", "latency", "ms", "src/app/main.py", "/usr/bin/env",
-    "~", "-", "--verbose", "https://example.com/docs", "v1.2.3", "README.md",
+    "~", "-", "--verbose", "https://example.com/docs", "v1.2.3", "README.md", "token:", "secret=", "model:",
+    "claude-sonnet-4-5-20250929", "get_password_from_vault", "document.querySelector", "2026-02-01T10:00:00Z",
 ]
 SHORT_HEX = chars("0123456789abcdef", 7, 12)
 

@@ -60,15 +60,17 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
     "secret_assignment": (
         ["password=Xk9#mQ2$vL7pR4wZ8n", 'api_key: "a8F3kL0pQ9zX2mN7vB4c"', "export GITHUB_TOKEN=a8F3kL0pQ9zX2mN7vB4c",
          '{"client_secret": "0f8a9b7c6d5e4f3a2b1c0d9e8f7a6b5c"}', "DB_PASSWORD => Zq8xW2vB7nK4mP1rT6yH",
-         "secret: Xk#mQ$vLpRwZnTbY"],
+         "secret: Xk#mQ$vLpRwZnTbY", "api_key=4d5611e5-241a-462a-8d15-5122611a9569", "token=9f86d081884c7d65"],
         ["password = get_password_from_vault()", "token=abc", "the token budget is 2000", "max_tokens = 4096",
          "password: ********************", "secret = aaaaaaaaaaaaaaaaaaaaaaaa",
          "const csrfToken = document.querySelector(\"meta[name='csrf-token']\")",
-         "token = process.env.GITHUB_TOKEN_VALUE", "input_tokens: 123456789012345678"],
+         "token = process.env.GITHUB_TOKEN_VALUE", "input_tokens: 123456789012345678",
+         "token: claude-sonnet-4-5-20250929", "secret=src/app/services/main.py"],
     ),
     "auth_header": (
         ["Authorization: Bearer a8F3kL0pQ9zX2mN7vB4c.d9", "authorization: basic dXNlcjpwYXNzd29yZDEyMw=="],
-        ["Bearer token", "a basic understanding of the codebase", "Bearer tokens expire after an hour"],
+        ["Bearer token", "a basic understanding of the codebase", "Bearer tokens expire after an hour",
+         "Bearer claude-sonnet-4-5-20250929"],
     ),
     "email": (
         ["alice@example.com", "mail first.last+tag@sub.corp.example now", "<bob_99@wonderland-corp.example>"],
@@ -136,6 +138,9 @@ def test_entropy() -> None:
     assert not looks_random("get_password_from_vault", 3.5)
     assert not looks_random("document.querySelector", 3.5)
     assert not looks_random("a1a1a1a1a1a1a1a1", 3.5)
+    assert not looks_random("claude-sonnet-4-5-20250929", 3.5)
+    assert looks_random("4d5611e5-241a-462a-8d15-5122611a9569", 3.5)  # UUID-shaped keys exist (Heroku)
+    assert looks_random("9f86d081884c7d65", 3.5)  # hex keys get a lower threshold (4 bits/char at most)
 
 
 def test_rules_validate() -> None:

@@ -1,0 +1,110 @@
+"""Benchmark harness (a script, not a timed test): cold build, one new day, daily report, floors.
+
+    .venv/bin/python bench/run.py --copies 25            # ~95 MB replicated from the fixtures
+    .venv/bin/python bench/run.py --copies 110 --keep    # ~400 MB
+
+Reports wall time, CPU time (user+sys of the child) and peak RSS of each command, side by side with a
+bare DuckDB scan doing the same dedup and grouping (the floor) and `ccusage daily --json --offline`
+when a `ccusage` executable is on PATH (npm i -g ccusage@20.0.24).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+from replicate import replicate  # noqa: E402
+
+FIXTURE = REPO.parent / "shared" / "fixtures" / "claude-code"
+CCP = REPO / ".venv" / "bin" / "ccp"
+PY = REPO / ".venv" / "bin" / "python"
+
+FLOOR_SQL = """
+WITH l AS (SELECT * FROM read_json_auto('{glob}', format='newline_delimited', ignore_errors=true,
+                                        union_by_name=true, maximum_object_size=67108864)
+           WHERE type = 'assistant'),
+r AS (SELECT CAST(timestamp AS DATE) AS d, message.model AS model, message.id AS mid, requestId AS rid,
+             message.usage.input_tokens AS i, message.usage.output_tokens AS o,
+             message.usage.cache_creation_input_tokens AS cw, message.usage.cache_read_input_tokens AS cr
+      FROM l),
+k AS (SELECT *, row_number() OVER (PARTITION BY mid, rid ORDER BY i + o + cw + cr DESC) AS rn FROM r)
+SELECT d, model, sum(i), sum(o), sum(cw), sum(cr) FROM k WHERE rn = 1 GROUP BY ALL
+"""
+
+
+def measure(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Wall, CPU and peak RSS of one child process (each child waited on alone)."""
+    t0 = time.perf_counter()
+    with tempfile.TemporaryFile() as errf:
+        p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=errf)
+        _, status, usage = os.wait4(p.pid, 0)  # this child's own rusage (peak RSS included)
+        wall = time.perf_counter() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)
+        if p.returncode != 0:
+            errf.seek(0)
+            raise SystemExit(f"{' '.join(cmd)} failed ({p.returncode}):\n{errf.read()[-2000:].decode()}")
+    return {"wall_s": round(wall, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--copies", type=int, default=25, help="replicas of the fixture transcripts (~3.7 MB each)")
+    ap.add_argument("--keep", action="store_true", help="keep the temp folder")
+    ap.add_argument("--out", type=Path, default=None, help="write the JSON results here")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="ccp-bench-"))
+    claude = tmp / "claude"
+    corpus = replicate(FIXTURE, claude, args.copies)
+    (tmp / "dagster_home").mkdir()
+    shutil.copy(REPO / "dagster_home" / "dagster.yaml", tmp / "dagster_home" / "dagster.yaml")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CCP_")}
+    env.update({"CCP_HOME": str(tmp / "home"), "DAGSTER_HOME": str(tmp / "dagster_home"),
+                "CLAUDE_CONFIG_DIR": str(claude), "CCP_TIMEZONE": "UTC"})
+    res: dict[str, object] = {"corpus_mb": round(corpus / 1e6, 1), "copies": args.copies,
+                              "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}"}
+    res["cold_materialize"] = measure([str(CCP), "materialize"], env)
+    res["warm_materialize_nothing_new"] = measure([str(CCP), "materialize"], env)
+    # one new day: a fresh copy of one session shifted past the last day
+    replicate_one = claude / "projects" / "new-day"
+    replicate(FIXTURE, tmp / "one", 1)
+    for f in (tmp / "one" / "projects").rglob("short.jsonl"):
+        text = f.read_text().replace('"timestamp":"2026-02-10', '"timestamp":"2026-06-30').replace("msg_", "msg_new_")
+        replicate_one.mkdir(parents=True, exist_ok=True)
+        (replicate_one / "new.jsonl").write_text(text)
+    res["one_new_day"] = measure([str(CCP), "materialize"], env)
+    res["report_daily_json"] = measure([str(CCP), "report", "daily", "--json"], env)
+    glob = str(claude / "projects" / "**" / "*.jsonl")
+    res["duckdb_floor_scan"] = measure([str(PY), "-c", f"import duckdb; duckdb.sql({FLOOR_SQL.format(glob=glob)!r}).fetchall()"], env)
+    if shutil.which("ccusage"):
+        res["ccusage_daily"] = measure(["ccusage", "daily", "--json", "--offline", "--timezone", "UTC"], env)
+    cold = res["cold_materialize"]["wall_s"]  # type: ignore[index]
+    res["ratios"] = {"cold_vs_floor": round(cold / res["duckdb_floor_scan"]["wall_s"], 2),  # type: ignore[index]
+                     "new_day_vs_cold": round(res["one_new_day"]["wall_s"] / cold, 3)}  # type: ignore[index]
+    if "ccusage_daily" in res:
+        cc = res["ccusage_daily"]["wall_s"]  # type: ignore[index]
+        res["ratios"].update({"cold_vs_ccusage": round(cold / cc, 2),  # type: ignore[union-attr]
+                              "report_vs_ccusage": round(res["report_daily_json"]["wall_s"] / cc, 2)})  # type: ignore[index]
+    text = json.dumps(res, indent=2)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+    if not args.keep:
+        shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        print(f"kept {tmp}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
