@@ -14,12 +14,33 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ccp_assets.demo.claude_lines import Chain, js, message_json, synthetic_message, usage_json
-from ccp_assets.demo.claude_tools import MAIN_TOOLS, PRE_HOOK_TOOLS, REJECTED, SUB_TOOLS, ToolCall, plan_tool, task_block
+from ccp_assets.demo.claude_tools import (
+    MAIN_TOOLS,
+    PRE_HOOK_TOOLS,
+    REJECTED,
+    SUB_TOOLS,
+    ToolCall,
+    plan_tool,
+    task_block,
+)
 from ccp_assets.demo.ids import day_start_ms, iso_ms, msg_id, req_id, rng_for, uuid4
 from ccp_assets.demo.repo import Hunk
 from ccp_assets.demo.sink import Sink
-from ccp_assets.demo.text import (ASSISTANT_TEXTS, BASH_OUTPUTS, HOOKS_POST, HOOKS_POST_EDIT, HOOKS_PRE, HOOKS_START,
-                                  HOOKS_STOP, NOUNS, PNG_B64, SLUG_WORDS, THINKING, USER_PROMPTS, fill)
+from ccp_assets.demo.text import (
+    ASSISTANT_TEXTS,
+    BASH_OUTPUTS,
+    HOOKS_POST,
+    HOOKS_POST_EDIT,
+    HOOKS_PRE,
+    HOOKS_START,
+    HOOKS_STOP,
+    NOUNS,
+    PNG_B64,
+    SLUG_WORDS,
+    THINKING,
+    USER_PROMPTS,
+    fill,
+)
 
 OPUS, SONNET, HAIKU = "claude-opus-4-6", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"
 VERSIONS = ["2.1.39"] * 6 + ["2.1.41"] * 3 + ["2.0.76"]

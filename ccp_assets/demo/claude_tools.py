@@ -12,7 +12,16 @@ from dataclasses import dataclass
 from ccp_assets.demo.claude_lines import js
 from ccp_assets.demo.ids import toolu_id
 from ccp_assets.demo.repo import Hunk
-from ccp_assets.demo.text import BASH_COMMANDS, BASH_OUTPUTS, CODE, NOUNS, SNIPPETS, SUBAGENT_PROMPTS, VERBS, fill
+from ccp_assets.demo.text import (
+    BASH_COMMANDS,
+    BASH_OUTPUTS,
+    CODE,
+    NOUNS,
+    SNIPPETS,
+    SUBAGENT_PROMPTS,
+    VERBS,
+    fill,
+)
 
 MAIN_TOOLS = (["Bash"] * 34 + ["Read"] * 22 + ["Edit"] * 24 + ["Grep"] * 8 + ["Write"] * 5 + ["Glob"] * 2
               + ["Task"] * 5)

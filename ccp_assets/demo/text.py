@@ -104,7 +104,7 @@ def _code_lines(rng: random.Random, n: int) -> list[str]:
         out += [
             f"def {verb}_{noun}(rows: list[dict], *, limit: int = {rng.randint(10, 500)}) -> list[dict]:",
             f'    """{verb.capitalize()} {noun} rows before they reach the {other} stage."""',
-            f"    seen: set[str] = set()",
+            "    seen: set[str] = set()",
             "    out = []",
             "    for row in rows:",
             f'        key = row.get("{noun}_id") or row["id"]',

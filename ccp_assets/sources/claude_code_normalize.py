@@ -110,7 +110,7 @@ def _build(conn: duckdb.DuckDBPyConnection, files: list[str], tz: str, d: date, 
                {_drift_expr()} AS type_drift
         FROM r""")
     res.synthetic = conn.execute("SELECT count(*) FROM cc_responses WHERE model = '<synthetic>'").fetchone()[0]
-    conn.execute(f"""CREATE OR REPLACE TEMP TABLE cc_images AS
+    conn.execute("""CREATE OR REPLACE TEMP TABLE cc_images AS
         SELECT DISTINCT (j->>'$.uuid') AS uuid FROM cc_lines
         WHERE type = 'user' AND json_type(j, '$.message.content') = 'ARRAY'
           AND list_contains(CAST(json_extract_string(j, '$.message.content[*].type') AS VARCHAR[]), 'image')""")

@@ -108,7 +108,7 @@ def test_special_lines_present(corpus: Corpus) -> None:
             tur = d.get("toolUseResult")
             if isinstance(tur, dict) and tur.get("structuredPatch"):
                 lines = tur["structuredPatch"][0]["lines"]
-                assert any(x.startswith("+") for x in lines) and all(x[:1] in "+- " for x in lines)
+                assert any(x[:1] in "+-" for x in lines) and all(x[:1] in "+- " for x in lines)
                 found["patch"] += 1
             if isinstance(tur, dict) and tur.get("agentId"):
                 found["task_result"] += 1

@@ -15,7 +15,8 @@ def test_same_day_twice_changes_nothing(claude_fixture, ccp_env):
     snapshot = query("SELECT * FROM turns ORDER BY turn_id")
     files = {p: p.read_bytes() for p in (ccp_env.ccp_home / "rollups").rglob("*") if p.is_file()}
     landing = sorted(p.name for p in (ccp_env.ccp_home / "landing").rglob("*.parquet"))
-    second = materialize_all()
+    assert materialize_all() is None  # nothing new: the default range is empty
+    second = materialize_all(start="2026-02-10", end="2026-02-12")  # the same days again, explicitly
     assert second is not None and second.success
     assert query("SELECT * FROM turns ORDER BY turn_id") == snapshot
     assert {p: p.read_bytes() for p in files} == files
