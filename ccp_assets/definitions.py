@@ -12,6 +12,7 @@ from dagster import (
 )
 
 from ccp_assets.assets.measurements.cost import usage_cost
+from ccp_assets.checks.normalized import drift_checks
 from ccp_assets.assets.normalized.claude_code import normalized_claude_code
 from ccp_assets.assets.raw.claude_code import raw_claude_code
 from ccp_assets.assets.rollups.daily import daily_summary
@@ -19,6 +20,8 @@ from ccp_assets.partitions import DAILY
 from ccp_assets.warehouse.resource import WarehouseResource
 
 ASSETS = [raw_claude_code, normalized_claude_code, usage_cost, daily_summary]
+
+CHECKS = [*drift_checks("normalized_claude_code", ["turns", "sessions"], "claude_code")]
 
 DAILY_JOB_NAME = "ccp_daily"
 
@@ -41,6 +44,7 @@ nightly_schedule = build_schedule_from_partitioned_job(
 def build_definitions() -> Definitions:
     return Definitions(
         assets=ASSETS,
+        asset_checks=CHECKS,
         jobs=[ccp_daily_job],
         schedules=[nightly_schedule],
         # database "" = $CCP_HOME/warehouse.duckdb, resolved per run (see WarehouseResource).

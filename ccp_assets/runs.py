@@ -107,7 +107,7 @@ def materialize(start: str, end: str, selection: str | None = None) -> RunOutcom
             tags=tags,
             raise_on_error=False,
             asset_selection=asset_keys,
-            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
         )
         outcome = RunOutcome(result.run_id, result.success, start, end)
         for ev in result.all_events:

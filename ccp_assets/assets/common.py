@@ -38,3 +38,14 @@ def daily_asset(*, name: str, group: str, description: str, deps: Sequence[str |
 def partition_days(context: AssetExecutionContext) -> list[str]:
     """The day keys this step covers (one partition, or a whole backfill range in one run)."""
     return list(context.partition_keys)
+
+
+def usable_days(context: AssetExecutionContext, conn) -> tuple[list[str], dict[str, list[str]]]:  # noqa: ANN001
+    """The step's days minus those whose latest drift check failed (in this run or an earlier one)."""
+    from ccp_assets.checks.drift import blocked_days
+
+    days = partition_days(context)
+    blocked = blocked_days(conn, days)
+    for day, why in blocked.items():
+        context.log.warning(f"withheld {day}: {'; '.join(why)}")
+    return [d for d in days if d not in blocked], blocked

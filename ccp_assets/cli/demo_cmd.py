@@ -42,7 +42,8 @@ def demo_data(
 
 def _print_summary(m: DemoManifest) -> None:
     head = (f"demo data {m.start} .. {m.end} ({m.days} days, scale {m.scale}, seed {m.seed}) in {m.out}: "
-            f"{m.total_bytes / 1e6:.1f} MB, {m.commits} commits, {m.mb_per_s:.0f} MB/s")
+            f"{m.total_bytes / 1e6:.1f} MB, {m.commits} commits, {m.mb_per_s:.0f} MB/s "
+            f"({m.mb_per_cpu_s:.0f} MB per CPU second)")
     rows = [(name, st.files, st.lines, st.bytes) for name, st in sorted(m.sources.items())]
     if sys.stdout.isatty():
         from rich.console import Console

@@ -46,11 +46,11 @@ def materialize(
     _summary(outcome)
     for line in outcome.failures:
         print(f"FAILED {line}", file=sys.stderr)
-    for c in outcome.checks:
-        if not c["passed"]:
-            print(f"CHECK FAILED {c['asset']}:{c['check']} [{c['partition'] or f'{rng[0]}..{rng[1]}'}]: "
-                  f"{c['metadata'].get('summary', '')}", file=sys.stderr)
-    if not outcome.success or outcome.failures:
+    failed_checks = [c for c in outcome.checks if not c["passed"] and (c["partition"] or rng[0] == rng[1])]
+    for c in failed_checks:
+        print(f"CHECK FAILED {c['asset']}:{c['check']} [{c['partition'] or rng[0]}] (blocking; its day is withheld "
+              f"from measurements, rollups and uploads): {c['metadata'].get('summary', '')}", file=sys.stderr)
+    if not outcome.success or outcome.failures or failed_checks:
         raise typer.Exit(1)
 
 
@@ -81,6 +81,7 @@ def _summary(outcome) -> None:  # noqa: ANN001
         meta = info.get("metadata", {})
         keys = ("new_lines", "quarantined_lines", "turns", "sessions", "estimated_usd", "days_with_data",
                 "unpriced_models", "withheld")
-        hl = ", ".join(f"{k}={meta[k]}" for k in keys if k in meta)
+        hl = ", ".join(f"{k}={sorted(meta[k]) if k == 'withheld' else meta[k]}" for k in keys
+                       if k in meta and (meta[k] or k != "withheld"))
         table.add_row(key, str(info["partitions"]), hl)
     err.print(table)

@@ -8,9 +8,11 @@ lines with status "ok").
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import json
 import random
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -171,57 +173,79 @@ class _Day:
             self._complete(t, rid, "anthropic", model, 1)
 
 
-def generate_proxy_day(seed: int, day: dt.date, day_idx: int, spans: list[tuple[int, int]], n: int,
-                       weekly_used: int = 0, scale: int = 1) -> tuple[list[str], ProxyDay]:
-    """Lines of one day in time order, plus its stats. `spans` are the day's Claude session spans."""
+def proxy_lines(seed: int, day: dt.date, day_idx: int, spans: list[tuple[int, int]], n: int,
+                weekly_used: int = 0, scale: int = 1) -> tuple[Iterator[str], ProxyDay]:
+    """Lines of one day in time order (a lazy stream) and its stats, complete once the stream is consumed.
+
+    Requests arrive in time order and their events never precede their arrival, so a small heap of
+    in-flight events is enough to emit a sorted log without holding the day in memory.
+    `spans` are the day's Claude session spans: the proxy is busy when the developers are.
+    """
     rng = rng_for(seed, "proxy", day.isoformat())
     gen = _Day(rng, day, day_idx, weekly_used, scale)
     base = day_start_ms(day)
     if not spans:
         spans = [(base + 9 * 3_600_000, base + 18 * 3_600_000)]
     times = sorted(rng.uniform(*rng.choice(spans)) / 1000 for _ in range(n))
-    for i, ts in enumerate(times):
-        gen.request(i, ts)
-    gen.events.sort(key=lambda e: e[0])
-    lines = [line for _, line in gen.events]
-    gen.stats.sample = lines[:12]
-    gen.stats.weekly_used_end = gen.weekly
-    return lines, gen.stats
+
+    def stream() -> Iterator[str]:
+        heap: list[tuple[float, int, str]] = []
+        seq = 0
+        for i, ts in enumerate(times):
+            while heap and heap[0][0] <= ts:
+                yield heapq.heappop(heap)[2]
+            gen.request(i, ts)
+            for ev_ts, line in gen.events:
+                heapq.heappush(heap, (ev_ts, seq, line))
+                seq += 1
+            gen.events.clear()
+        while heap:
+            yield heapq.heappop(heap)[2]
+        gen.stats.weekly_used_end = gen.weekly
+
+    return stream(), gen.stats
 
 
-def _warts(rng: random.Random, lines: list[str], old_style: bool, day: dt.date) -> list[str]:
+def _warts(rng: random.Random, lines: Iterator[str], n_requests: int, old_style: bool, day: dt.date,
+           sample: list[str]) -> Iterator[str]:
     """Glue a few lines together and drop in a stray `{}`, as the real proxy has written them."""
-    out: list[str] = []
     if old_style:
         for k, (lane, model) in enumerate([("baseline", "anthropic/haiku"), ("glm", "glm-4.6")]):
-            out.append(_dumps({"ts": f"{day.isoformat()}T06:5{k}:00Z", "rid": f"R{k + 1}", "lane": lane, "model": model,
-                               "status": "ok", "input_tokens": 1200 - 200 * k, "output_tokens": 300 + 200 * k,
-                               "reason": "ok" if k == 0 else "routed", "latency_ms": 420 - 40 * k}))
-    stray = rng.randrange(len(lines)) if lines else -1
-    i = 0
-    while i < len(lines):
+            yield _dumps({"ts": f"{day.isoformat()}T06:5{k}:00Z", "rid": f"R{k + 1}", "lane": lane, "model": model,
+                          "status": "ok", "input_tokens": 1200 - 200 * k, "output_tokens": 300 + 200 * k,
+                          "reason": "ok" if k == 0 else "routed", "latency_ms": 420 - 40 * k})
+    stray = rng.randrange(max(1, n_requests))
+    held: str | None = None
+    for i, line in enumerate(lines):
+        if len(sample) < 12:
+            sample.append(line)
         if i == stray:
-            out.append("{}")
-        if i + 1 < len(lines) and (i % 97 == 41):
-            out.append(lines[i] + lines[i + 1])
-            i += 2
-            continue
-        out.append(lines[i])
-        i += 1
-    return out
+            yield "{}"
+        if held is not None:
+            yield held + line
+            held = None
+        elif i % 97 == 41:
+            held = line
+        else:
+            yield line
+    if held is not None:
+        yield held
 
 
-def requests_per_day(seed: int, day: dt.date, scale: int) -> int:
-    return rng_for(seed, "proxy-n", day.isoformat()).randint(180, 320) * scale
+def requests_per_day(seed: int, day: dt.date, scale: int, api_calls: int | None = None) -> int:
+    """Every Claude Code API call of the day goes through the proxy, plus background calls (titles, quota)."""
+    extra = rng_for(seed, "proxy-n", day.isoformat()).randint(10, 30) * scale
+    return (api_calls if api_calls is not None else 80 * scale) + extra
 
 
 def write_usage_log(sink: Sink, root: Path, seed: int, day: dt.date, day_idx: int, is_last: bool, first: bool,
-                    spans: list[tuple[int, int]], scale: int, weekly_used: int) -> ProxyDay:
+                    spans: list[tuple[int, int]], scale: int, weekly_used: int, api_calls: int) -> ProxyDay:
     """Past days go to rotated usage-YYYYMMDD.jsonl files, the last (current) day to usage.jsonl."""
-    lines, stats = generate_proxy_day(seed, day, day_idx, spans, requests_per_day(seed, day, scale), weekly_used, scale)
-    lines = _warts(rng_for(seed, "warts", day.isoformat()), lines, first, day)
+    n = requests_per_day(seed, day, scale, api_calls)
+    lines, stats = proxy_lines(seed, day, day_idx, spans, n, weekly_used, scale)
     name = "usage.jsonl" if is_last else f"usage-{day.strftime('%Y%m%d')}.jsonl"
-    sink.write_lines("ccp", root / name, lines)
+    sink.write_stream("ccp", root / name, _warts(rng_for(seed, "warts", day.isoformat()), lines, n, first, day,
+                                                 stats.sample))
     return stats
 
 
@@ -247,6 +271,8 @@ def metrics_summary(stats: ProxyDay) -> dict:
 def write_results(sink: Sink, root: Path, seed: int, days: list[dt.date], scale: int) -> None:
     """METRICS files for days that have no raw log any more (before the log's first day)."""
     for k, day in enumerate(days):
-        _, stats = generate_proxy_day(seed, day, 4000 + k, [], requests_per_day(seed, day, scale), 0, scale)
+        lines, stats = proxy_lines(seed, day, 4000 + k, [], requests_per_day(seed, day, scale), 0, scale)
+        for _ in lines:
+            pass
         data = json.dumps(metrics_summary(stats), indent=2, sort_keys=False) + "\n"
         sink.write_bytes("ccp", root / "results" / f"METRICS-{day.isoformat()}.json", data.encode("utf-8"))

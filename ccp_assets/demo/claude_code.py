@@ -244,7 +244,7 @@ class _Session:
     def run_task(self, block: dict, asst_uuid: str, parent_mid: str) -> None:
         """A subagent: its own file (isSidechain, agentId) mirrored by agent_progress lines in the parent."""
         rng = self.rng
-        aid = "a%012x" % rng.getrandbits(48)
+        aid = f"a{rng.getrandbits(48):012x}"
         model = HAIKU if rng.random() < 0.6 else SONNET
         prompt = block["input"]["prompt"]
         sub = Chain(',"isSidechain":true' + self.env_common + f',"agentId":"{aid}"', rng, slug=self.main.slug)
@@ -314,7 +314,13 @@ class _Session:
         ctx.pending += len(text) // 4 + (1600 if image else 0)
         turn_in = turn_out = 0
         steps = rng.randint(1, 6)
-        synthetic_at = rng.randrange(steps - 1) if steps > 1 and (self.flags.synthetic and k == 0 or rng.random() < 0.04) else -1
+        force_task = self.flags.task and k == 0
+        force_synth = self.flags.synthetic and k == 0
+        if force_task or force_synth:
+            steps = max(steps, 3)
+        # the user rejects one single-tool step (then a <synthetic> message): forced steps are 0=Task, 1=rejected
+        synthetic_at = (1 if force_synth else rng.randrange(steps - 1)) if (
+            force_synth or (steps > 1 and rng.random() < 0.04)) else -1
         error_at = 0 if (self.flags.api_error and k == n_turns - 1) or rng.random() < 0.03 else -1
         for step in range(steps):
             last = step == steps - 1
@@ -327,18 +333,22 @@ class _Session:
                 blocks.append({"type": "text", "text": fill(rng, rng.choice(ASSISTANT_TEXTS))})
             calls: list[ToolCall] = []
             task: dict | None = None
-            if not last:
+            if step == synthetic_at:
+                calls.append(plan_tool(rng, "Edit", cwd, None))
+            elif force_task and step == 0:
+                task = task_block(rng)
+            elif not last:
                 for _ in range(1 if rng.random() < 0.8 else 2):
                     name = rng.choice(MAIN_TOOLS)
-                    if (name == "Task" or (self.flags.task and k == 0 and step == 0)) and task is None:
+                    if name == "Task" and task is None:
                         task = task_block(rng)
                     else:
                         calls.append(plan_tool(rng, "Edit" if name == "Task" else name, cwd, self.hunks))
-                blocks += [c.block for c in calls] + ([task] if task else [])
+            blocks += [c.block for c in calls] + ([task] if task else [])
             mid, uuids, t_in, t_out = self.respond(ch, ctx, s.model, blocks, step == 0)
             turn_in, turn_out = turn_in + t_in, turn_out + t_out
             self.last_out = self.t
-            if step == synthetic_at and len(calls) == 1 and task is None:
+            if step == synthetic_at:
                 self.run_tool(ch, ctx, calls[0], uuids[-1], False, rejected=True)
                 ch.user_text(self.t + 800, [{"type": "text", "text": "[Request interrupted by user for tool use]"}])
                 ch.assistant(self.t + 801, synthetic_message(uuid4(rng), "No response requested."), None)
@@ -379,7 +389,7 @@ class _Session:
                                  "The conversation is summarized below: ...", ',"isCompactSummary":true')
         self.ctx.cached, self.ctx.pending = 0, 12_000
 
-    def run(self) -> None:
+    def run(self, n_turns: int) -> None:
         ch, rng, s = self.main, self.rng, self.s
         if s.version == OLD_LAYOUT_VERSION:
             ch.raw({"type": "summary", "summary": f"{fill(rng, '{verb} {noun} handling').capitalize()}",
@@ -388,9 +398,8 @@ class _Session:
         for cmd in HOOKS_START:
             ch.hook(self.t, "SessionStart", "SessionStart:startup", cmd, hook_id)
         self.t += rng.randint(800, 3000)
-        n = rng.randint(2, 6)
-        for k in range(n):
-            self.turn(k, n)
+        for k in range(n_turns):
+            self.turn(k, n_turns)
         s.end_ms = max(self.t, self.last_out)
 
 
@@ -403,8 +412,8 @@ def sessions_per_day(seed: int, day: dt.date) -> int:
 def generate_day(sink: Sink, projects_root: Path, seed: int, day: dt.date, day_idx: int, days: int, scale: int,
                  hunks: list[Hunk]) -> Iterator[SessionSummary]:
     """Write every session of one day; yields each summary after its files are on disk."""
-    n = sessions_per_day(seed, day) * scale
-    for i in range(n):
+    base = sessions_per_day(seed, day)
+    for i in range(base * scale):
         rng = rng_for(seed, "session", day.isoformat(), i)
         project = rng.choice(PROJECTS)
         model = OPUS if rng.random() < 0.55 else SONNET
@@ -416,7 +425,9 @@ def generate_day(sink: Sink, projects_root: Path, seed: int, day: dt.date, day_i
         first, last_day = day_idx == 0 and i == 0, day_idx == days - 1 and i == 0
         flags = _Flags(synthetic=first, image=first, task=first or last_day, api_error=last_day)
         gen = _Session(rng, summary, hunks, flags)
-        gen.run()
+        # the session length is drawn per base slot, so scale K repeats the day's length mix K times:
+        # sizes grow linearly even with few sessions, while content and ids stay independent
+        gen.run(rng_for(seed, "turns", day.isoformat(), i % base).randint(2, 5))
         pdir = projects_root / project.dirname
         sink.write_lines("claude", pdir / f"{summary.session_id}.jsonl", gen.main.lines)
         for aid, lines in gen.subfiles:

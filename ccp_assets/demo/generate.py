@@ -1,4 +1,17 @@
-"""Entry point: `write_demo_data` writes every demo source under one directory and returns a manifest."""
+"""Entry point: `write_demo_data` writes every demo source under one directory and returns a manifest.
+
+Layout under `out/`:
+
+    claude/projects/<cwd with non-alphanumerics as ->/<sessionId>.jsonl     CLAUDE_CONFIG_DIR=out/claude
+    claude/projects/<project>/<sessionId>/subagents/agent-<agentId>.jsonl
+    claude/projects/<project>/agent-<agentId>.jsonl                      (sessions of the old 2.0.76 layout)
+    ccp/usage-YYYYMMDD.jsonl (past days, rotated), ccp/usage.jsonl (last day)    CCP_USAGE_LOG_DIR=out/ccp
+    ccp/results/METRICS-<date>.json     two days before the first log day (backfill only)
+    agentos/windows.jsonl glm_counts.jsonl churn.jsonl snapshots.jsonl codex_ccusage.jsonl
+            proxy_telemetry.jsonl claude_monitor.jsonl ccc_events.jsonl     CCP_AGENTOS_DATA_DIR=out/agentos
+    repo/   git repo (src/ledger/*.py, features/*.feature), repo/reports/junit-<date>.xml (git-ignored)
+    demo_manifest.json, .ccp-demo (marker: this directory may be regenerated)
+"""
 
 from __future__ import annotations
 
@@ -36,6 +49,9 @@ class DemoManifest:
     sources: dict[str, SourceStats]
     files: list[Path] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    """Wall seconds per generator (repo, claude, ccp, agentos)."""
+    cpu_seconds: float = 0.0
+    """CPU seconds of the whole run (all threads, git children excluded): robust on a busy machine."""
     commits: int = 0
 
     @property
@@ -48,6 +64,11 @@ class DemoManifest:
         secs = sum(v for k, v in self.seconds.items() if k != "repo")
         gen_bytes = sum(s.bytes for k, s in self.sources.items() if k != "repo")
         return gen_bytes / 1e6 / secs if secs > 0 else 0.0
+
+    @property
+    def mb_per_cpu_s(self) -> float:
+        """Bytes written per CPU second: the one-core throughput, unaffected by other load."""
+        return self.total_bytes / 1e6 / self.cpu_seconds if self.cpu_seconds > 0 else 0.0
 
     def env(self) -> dict[str, str]:
         """The settings (INTERFACES.md) that point the platform at this data."""
@@ -89,6 +110,7 @@ def write_demo_data(out: Path, days: int = 7, scale: int = 1, seed: int = 7, end
     roots = {"claude": out / "claude", "ccp": out / "ccp", "agentos": out / "agentos", "repo": out / "repo"}
     sink = Sink(out)
     secs: dict[str, float] = {}
+    cpu0 = time.process_time()
 
     t = time.perf_counter()
     repo = build_repo(sink, roots["repo"], start, days, seed)
@@ -120,7 +142,8 @@ def write_demo_data(out: Path, days: int = 7, scale: int = 1, seed: int = 7, end
     for i, day in enumerate(day_list):
         if i % 7 == 0:
             weekly = 0
-        pd = write_usage_log(sink, roots["ccp"], seed, day, i, i == days - 1, i == 0, claude_days[day].spans, scale, weekly)
+        cd = claude_days[day]
+        pd = write_usage_log(sink, roots["ccp"], seed, day, i, i == days - 1, i == 0, cd.spans, scale, weekly, cd.messages)
         weekly = pd.weekly_used_end
         proxy_days[day] = pd
     write_results(sink, roots["ccp"], seed, [start - dt.timedelta(days=k) for k in range(RESULT_DAYS, 0, -1)], scale)
@@ -131,6 +154,7 @@ def write_demo_data(out: Path, days: int = 7, scale: int = 1, seed: int = 7, end
     sink.close()
     secs["agentos"] = time.perf_counter() - t
 
-    manifest = DemoManifest(out, start, end, days, scale, seed, roots, sink.stats, sink.paths, secs, len(repo.commits))
+    manifest = DemoManifest(out, start, end, days, scale, seed, roots, sink.stats, sink.paths, secs,
+                            time.process_time() - cpu0, len(repo.commits))
     (out / "demo_manifest.json").write_text(json.dumps(manifest.to_json(), indent=2) + "\n", encoding="utf-8")
     return manifest

@@ -38,6 +38,14 @@ CREATE TABLE IF NOT EXISTS prices (
     model VARCHAR PRIMARY KEY, provider VARCHAR, input DOUBLE, output DOUBLE, cache_write_5m DOUBLE,
     cache_write_1h DOUBLE, cache_read DOUBLE, lc_threshold BIGINT, lc_input DOUBLE, lc_output DOUBLE,
     lc_cache_write_5m DOUBLE, lc_cache_write_1h DOUBLE, lc_cache_read DOUBLE, price_version VARCHAR);
+CREATE TABLE IF NOT EXISTS check_results (
+    check_name VARCHAR, asset VARCHAR, suite VARCHAR, source VARCHAR, day DATE, passed BOOLEAN,
+    summary VARCHAR, report JSON, run_id VARCHAR, evaluated_at TIMESTAMPTZ);
+CREATE TABLE IF NOT EXISTS column_profiles (
+    suite VARCHAR, source VARCHAR, day DATE, "column" VARCHAR, rows BIGINT, nulls BIGINT, passed BOOLEAN,
+    PRIMARY KEY (suite, source, day, "column"));
+CREATE TABLE IF NOT EXISTS partition_stats (
+    source VARCHAR, day DATE, lines BIGINT, quarantined BIGINT, share DOUBLE, PRIMARY KEY (source, day));
 CREATE TABLE IF NOT EXISTS cost_daily (
     day DATE, source VARCHAR, provider VARCHAR, model VARCHAR, turns BIGINT, input_tokens BIGINT,
     output_tokens BIGINT, cache_creation_5m_tokens BIGINT, cache_creation_1h_tokens BIGINT,

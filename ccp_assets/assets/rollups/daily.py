@@ -3,7 +3,7 @@
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 
-from ccp_assets.assets.common import daily_asset, partition_days
+from ccp_assets.assets.common import daily_asset, usable_days
 from ccp_assets.assets.rollups.files import daily_summary_path, upsert_progress_sections, write_json
 from ccp_assets.assets.rollups.summary import build_daily_summary, progress_section
 from ccp_assets.settings import load_settings
@@ -34,7 +34,8 @@ def daily_summary(context: AssetExecutionContext, warehouse: WarehouseResource) 
     tier = settings.privacy_tier
     written, sections, last = [], {}, None
     with warehouse.connect() as conn:
-        for day in partition_days(context):
+        days, blocked = usable_days(context, conn)
+        for day in days:
             summary = build_daily_summary(conn, day, tier)
             if summary is None:
                 continue
@@ -44,7 +45,8 @@ def daily_summary(context: AssetExecutionContext, warehouse: WarehouseResource) 
             last = summary
     if sections:
         upsert_progress_sections(settings.rollups_dir / "progress.log.md", sections)
-    meta: dict = {"days_with_data": len(sections), "files_changed": len(written)}
+    meta: dict = {"days_with_data": len(sections), "files_changed": len(written),
+                  "withheld": MetadataValue.json(blocked)}
     if last is not None:
         meta.update({
             "sessions": last["sessions"], "turns": last["turns"],

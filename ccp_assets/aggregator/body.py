@@ -1,0 +1,121 @@
+"""Read an upload body safely: cap the bytes on the wire, gunzip as a stream with a cap on the output, and
+parse JSON strictly. A gzip bomb is stopped after `max_plain` + 1 bytes of output, never inflated whole.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import zlib
+from typing import Any
+
+from starlette.requests import ClientDisconnect, Request
+
+GZIP_WBITS = 16 + zlib.MAX_WBITS
+MAX_DEPTH = 32  # real summaries nest 4 deep, events a little more; deeper is an attack on the parser
+
+
+class BodyError(Exception):
+    """A refused body: HTTP status (400 or 413) and a one-line reason."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.detail = status, detail
+
+
+class Gunzip:
+    """Incremental gzip decoder (several concatenated members allowed) that refuses output beyond `limit`."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.size = limit, 0
+        self.parts: list[bytes] = []
+        self._d = zlib.decompressobj(GZIP_WBITS)
+
+    def feed(self, data: bytes) -> None:
+        try:
+            while data:
+                if self._d.eof:  # the next gzip member starts here
+                    self._d = zlib.decompressobj(GZIP_WBITS)
+                out = self._d.decompress(data, self.limit - self.size + 1)
+                self.size += len(out)
+                if self.size > self.limit:
+                    raise BodyError(413, f"body larger than {self.limit} bytes after decompression")
+                self.parts.append(out)
+                data = self._d.unused_data if self._d.eof else self._d.unconsumed_tail
+        except zlib.error:
+            raise BodyError(400, "body is not valid gzip (Content-Encoding: gzip)") from None
+
+    def finish(self) -> bytes:
+        if not self._d.eof:
+            raise BodyError(400, "gzip body is truncated")
+        return b"".join(self.parts)
+
+
+async def read_body(request: Request, *, max_wire: int, max_plain: int) -> bytes:
+    """The (decompressed) body, or BodyError: 413 past either cap, 400 for a bad encoding."""
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity", "gzip", "x-gzip"):
+        raise BodyError(400, f"unsupported Content-Encoding {encoding[:32]!r} (use gzip or none)")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_wire:
+        raise BodyError(413, f"body larger than {max_wire} bytes")
+    gunzip = Gunzip(max_plain) if encoding in ("gzip", "x-gzip") else None
+    cap = max_wire if gunzip is not None else min(max_wire, max_plain)
+    parts: list[bytes] = []
+    received = 0
+    try:
+        async for chunk in request.stream():
+            received += len(chunk)
+            if received > cap:
+                raise BodyError(413, f"body larger than {cap} bytes")
+            if gunzip is not None:
+                gunzip.feed(chunk)
+            else:
+                parts.append(chunk)
+    except ClientDisconnect:
+        raise BodyError(400, "client disconnected before the body was complete") from None
+    return gunzip.finish() if gunzip is not None else b"".join(parts)
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("number out of range")
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _too_deep(doc: Any) -> bool:
+    stack: list[tuple[Any, int]] = [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+    return False
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON: UTF-8, no NaN/Infinity, finite numbers, bounded nesting; BodyError(400) otherwise."""
+    if not raw.strip():
+        raise BodyError(400, "empty body: expected a JSON document")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise BodyError(400, f"body is not UTF-8 (byte {e.start})") from None
+    try:
+        doc = json.loads(text, parse_float=_finite, parse_constant=_reject_constant)
+    except json.JSONDecodeError as e:
+        raise BodyError(400, f"malformed JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
+    except (ValueError, RecursionError) as e:
+        reason = "nesting too deep" if isinstance(e, RecursionError) else str(e)[:80]
+        raise BodyError(400, f"malformed JSON: {reason}") from None
+    if _too_deep(doc):
+        raise BodyError(400, f"malformed JSON: nested deeper than {MAX_DEPTH} levels")
+    return doc

@@ -1,0 +1,96 @@
+"""The aggregator's storage boundary: one Protocol, so SQLite (the default) can be swapped for Postgres.
+
+Contract every implementation keeps:
+- `store_metrics` / `store_events` claim the idempotency key and store the payload in ONE transaction,
+  relying on a unique constraint over (scope, idempotency key). A second request with the same key, even
+  a concurrent one or one after a crash and restart, gets the first answer back and stores nothing.
+  Either the payload and its key are both stored, or neither is.
+- `find_answer` is only a fast path (skip reading the body of an obvious replay); correctness never
+  depends on it.
+- Only accepted answers are remembered: a refused request stored nothing, so a corrected retry with the
+  same key is judged afresh.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """Who sent an upload and under which idempotency key; `upload_id` is the id answered on acceptance."""
+
+    scope: str  # the license the key belongs to: "<kid>/<license_id>"
+    idem_key: str
+    kid: str
+    license_id: str | None
+    plan: str
+    received_at: float
+    upload_id: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP answer worth replaying: status and JSON body; `replayed` says it came from an earlier request."""
+
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class MetricsRow:
+    """One minimized summary plus the numbers the daily aggregate sums (extracted once, at upload)."""
+
+    period: str  # "YYYY-MM-DD" or "YYYY-Www"
+    payload: dict[str, Any]
+    sessions: float | None = None
+    turns: float | None = None
+    features_shipped: float | None = None
+    cost_usd: float | None = None
+    tokens_by_model: dict[str, float] = field(default_factory=dict)
+    cost_by_model: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StoredPolicy:
+    version: int
+    kid: str
+    exp: int
+    raw: str
+
+
+class Storage(Protocol):
+    """What the HTTP layer needs from a database."""
+
+    def find_answer(self, scope: str, idem_key: str) -> Answer | None: ...
+
+    def store_metrics(self, receipt: Receipt, row: MetricsRow) -> Answer: ...
+
+    def store_events(self, receipt: Receipt, events: list[dict[str, Any]]) -> Answer: ...
+
+    def aggregate_daily(self, since: str | None = None, until: str | None = None) -> list[dict[str, Any]]: ...
+
+    def latest_policy(self) -> StoredPolicy | None: ...
+
+    def put_policy(self, policy: StoredPolicy) -> bool: ...
+
+    def counts(self) -> dict[str, int]: ...
+
+    def ping(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def accepted_answer(receipt: Receipt, kind: str, stored: int) -> Answer:
+    """The 202 body every implementation returns, so a replay is byte-for-byte the first answer."""
+    return Answer(202, {"accepted": True, "id": receipt.upload_id, "kind": kind, "stored": stored})
+
+
+def open_storage(db_path: Path) -> Storage:
+    """The default implementation (SQLite); a Postgres one would be chosen here by URL scheme."""
+    from ccp_assets.aggregator.sqlite_store import SQLiteStorage
+
+    return SQLiteStorage(db_path)

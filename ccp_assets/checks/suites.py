@@ -1,0 +1,99 @@
+"""Expectation suites for the normalized tables, generated from the pydantic models.
+
+`schemas/expectations/<table>.json` are the committed, reviewable form; a test fails when they and
+the models disagree (regenerate with `ccp schemas write`). Static expectations come from the models
+(columns, enums, `ge=0` ranges) plus the keys below; dynamic ones are added per partition at run time
+(see checks/drift.py) because they depend on history: columns never null before, rows expected
+because the source had lines that day, the share of quarantined lines.
+"""
+
+from __future__ import annotations
+
+import json
+import types
+import typing
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+
+from pydantic import BaseModel
+
+from ccp_assets.model.v1 import SCHEMA_VERSION
+from ccp_assets.warehouse.schema import ENTITY_TABLES
+
+EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "schemas" / "expectations"
+
+# Keys and enums the models cannot say by themselves (the models allow None for v1 compatibility).
+TABLE_RULES: dict[str, dict[str, Any]] = {
+    "turns": {"not_null": ["turn_id", "source", "day", "ts", "model", "tokens_in", "tokens_out"],
+              "unique": ["turn_id"], "null": ["type_drift"],
+              "in_set": {"provider": ["anthropic", "zai", "openai", "unknown"]}},
+    "sessions": {"not_null": ["session_id", "source", "day"], "unique": ["session_id"]},
+    "routing_decisions": {"not_null": ["day", "ts"]},
+    "windows": {"not_null": ["window", "finalized_at", "day"]},
+}
+
+DYNAMIC = [
+    {"type": "expect_column_values_to_not_be_null", "when": "the column had no null in every earlier passing partition"},
+    {"type": "expect_table_row_count_to_be_between", "when": "the source landed lines for the day", "kwargs": {"min_value": 1}},
+    {"type": "expect_column_values_to_be_between", "column": "quarantine_share",
+     "when": "always, on the partition's landing statistics", "kwargs": {"max_value": 0.05}},
+    {"type": "expect_column_values_to_be_between", "column": "quarantine_vs_trailing_median",
+     "when": "the source has a trailing median > 0", "kwargs": {"max_value": 10}},
+]
+
+
+def _inner(annotation: Any) -> Any:
+    if get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        return args[0] if len(args) == 1 else annotation
+    return annotation
+
+
+def _model_expectations(model: type[BaseModel]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [{"type": "expect_table_columns_to_match_set",
+                                  "kwargs": {"column_set": [*model.model_fields, "extras"], "exact_match": True}}]
+    for name, field in model.model_fields.items():
+        inner = _inner(field.annotation)
+        if get_origin(inner) is Literal:
+            out.append({"type": "expect_column_values_to_be_in_set",
+                        "kwargs": {"column": name, "value_set": list(get_args(inner))}})
+        lower = next((m.ge for m in field.metadata if hasattr(m, "ge")), None)
+        if lower is not None and inner in (int, float):
+            out.append({"type": "expect_column_values_to_be_between", "kwargs": {"column": name, "min_value": lower}})
+    return out
+
+
+def build_suite(table: str) -> dict[str, Any]:
+    model = ENTITY_TABLES[table]
+    rules = TABLE_RULES.get(table, {})
+    exps = _model_expectations(model)
+    exps += [{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": c}} for c in rules.get("not_null", [])]
+    exps += [{"type": "expect_column_values_to_be_unique", "kwargs": {"column": c}} for c in rules.get("unique", [])]
+    exps += [{"type": "expect_column_values_to_be_null", "kwargs": {"column": c}} for c in rules.get("null", [])]
+    exps += [{"type": "expect_column_values_to_be_in_set", "kwargs": {"column": c, "value_set": v}}
+             for c, v in rules.get("in_set", {}).items()]
+    return {"name": table, "model": model.__name__, "schema_version": SCHEMA_VERSION,
+            "expectations": exps, "dynamic": DYNAMIC}
+
+
+def render_suites() -> dict[str, str]:
+    return {f"{t}.json": json.dumps(build_suite(t), indent=2, sort_keys=True) + "\n" for t in ENTITY_TABLES}
+
+
+def write_suites(directory: Path = EXPECTATIONS_DIR) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, text in render_suites().items():
+        (directory / name).write_text(text)
+        paths.append(directory / name)
+    return paths
+
+
+def stale_suites(directory: Path = EXPECTATIONS_DIR) -> list[str]:
+    return [n for n, t in render_suites().items() if not (directory / n).exists() or (directory / n).read_text() != t]
+
+
+def load_suite(table: str) -> dict[str, Any]:
+    """The committed suite when present (what reviewers saw), else the generated one."""
+    path = EXPECTATIONS_DIR / f"{table}.json"
+    return json.loads(path.read_text()) if path.exists() else build_suite(table)
