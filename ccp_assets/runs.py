@@ -100,10 +100,13 @@ def materialize(start: str, end: str, selection: str | None = None) -> RunOutcom
     if selection:
         graph = defs.resolve_asset_graph()
         asset_keys = sorted(AssetSelection.from_string(selection).resolve(graph))
-    tags = {ASSET_PARTITION_RANGE_START_TAG: start, ASSET_PARTITION_RANGE_END_TAG: end, "ccp/launched_by": "ccp materialize"}
+    tags = {"ccp/launched_by": "ccp materialize"}
+    if start != end:
+        tags.update({ASSET_PARTITION_RANGE_START_TAG: start, ASSET_PARTITION_RANGE_END_TAG: end})
     with DagsterInstance.get() as instance:
         result = job.execute_in_process(
             instance=instance,
+            partition_key=start if start == end else None,
             tags=tags,
             raise_on_error=False,
             asset_selection=asset_keys,

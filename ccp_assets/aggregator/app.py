@@ -28,7 +28,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from ccp_assets.aggregator.auth import Denied, Trust, authenticate, require, safe_text, scope_of
+from ccp_assets.aggregator.auth import Denied, Trust, authenticate, require, safe_text, scope_of, throttle
 from ccp_assets.aggregator.auth import idempotency_key as check_key
 from ccp_assets.aggregator.body import BodyError, parse_json, read_body
 from ccp_assets.aggregator.config import AggregatorConfig
@@ -41,8 +41,12 @@ from ccp_assets.licensing import License, clock
 from ccp_assets.privacy.minimize import MinimizationError, assert_minimized
 
 log = logging.getLogger("ccp_assets.aggregator")
-LicenseHeader = Annotated[str | None, Header(alias="X-CCP-License", description="base64 of the license pack JSON")]
-KeyHeader = Annotated[str | None, Header(alias="Idempotency-Key", description="one key per upload, reused on retry")]
+LicenseHeader = Annotated[
+    str | None, Header(alias="X-CCP-License", description="base64 of the license pack JSON")
+]
+KeyHeader = Annotated[
+    str | None, Header(alias="Idempotency-Key", description="one key per upload, reused on retry")
+]
 UPLOADS = {
     "metrics": (("telemetry_minimized", "telemetry_full"), "upload minimized metrics"),
     "events": (("telemetry_full",), "upload full events"),
@@ -58,7 +62,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     async def refused(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, Denied | BodyError)
-        return _error(exc.status, exc.detail)
+        wait = getattr(exc, "retry_after", None)
+        return _error(exc.status, exc.detail, {"Retry-After": str(wait)} if wait else None)
 
     async def invalid(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
@@ -107,14 +112,16 @@ def _events(doc: Any, max_events: int) -> list[dict[str, Any]]:
 
 def _receipt(lic: License, scope: str, key: str, now: float) -> Receipt:
     license_id = safe_text(lic.license_id) if lic.license_id else None
-    return Receipt(scope, key, safe_text(lic.kid), license_id, safe_text(lic.plan), now,
-                   "upl_" + secrets.token_hex(12))
+    return Receipt(
+        scope, key, safe_text(lic.kid), license_id, safe_text(lic.plan), now, "upl_" + secrets.token_hex(12)
+    )
 
 
 def create_app(config: AggregatorConfig, *, storage: Storage | None = None) -> FastAPI:
     """An aggregator bound to `config` (and `storage`, default: SQLite at `config.db_path`)."""
-    trust = Trust.load(config.trusted_keys, config.revocations_file, builtin=config.include_builtin_keys,
-                       now=clock.now())
+    trust = Trust.load(
+        config.trusted_keys, config.revocations_file, builtin=config.include_builtin_keys, now=clock.now()
+    )
     store = storage if storage is not None else open_storage(config.db_path)
     if config.policy_file is not None:
         install_policy_file(store, trust, config.policy_file, clock.now())
@@ -124,38 +131,43 @@ def create_app(config: AggregatorConfig, *, storage: Storage | None = None) -> F
     app.state.store, app.state.config, app.state.trust = store, config, trust
     _install_error_handlers(app)
 
+    def accept(kind: str, raw: bytes, receipt: Receipt) -> Answer:
+        """Parse, validate and store (in a worker thread: a large body must not stall the event loop)."""
+        doc = parse_json(raw)
+        if kind == "metrics":
+            return store.store_metrics(receipt, metrics_row(_metrics(doc)))
+        return store.store_events(receipt, _events(doc, config.max_events))
+
     async def upload(request: Request, kind: str, license_header: str | None, key_header: str | None) -> Any:
         now = clock.now()
         lic = authenticate(license_header, trust, now)
         require(lic, *UPLOADS[kind])
         key, scope = check_key(key_header), scope_of(lic)
-        wait = buckets.take(scope)
-        if wait:
-            return _error(429, f"rate limit for this license exceeded; retry in {wait} s", {"Retry-After": str(wait)})
+        throttle(buckets, scope)
         prior = await run_in_threadpool(store.find_answer, scope, key)
         if prior is not None:
             return _reply(prior)
-        raw = await read_body(request, max_wire=config.max_body_bytes, max_plain=config.max_decompressed_bytes)
-        doc = parse_json(raw)
-        receipt = _receipt(lic, scope, key, now)
-        if kind == "metrics":
-            answer = await run_in_threadpool(store.store_metrics, receipt, metrics_row(_metrics(doc)))
-        else:
-            answer = await run_in_threadpool(store.store_events, receipt, _events(doc, config.max_events))
+        raw = await read_body(
+            request, max_wire=config.max_body_bytes, max_plain=config.max_decompressed_bytes
+        )
+        answer = await run_in_threadpool(accept, kind, raw, _receipt(lic, scope, key, now))
         if not answer.replayed:
-            log.info("accepted %s %s from %s (%s stored)", kind, answer.body.get("id"), scope,
-                     answer.body.get("stored"))
+            log.info(
+                "accepted %s %s from %s (%s stored)", kind, answer.body["id"], scope, answer.body["stored"]
+            )
         return _reply(answer)
 
     @app.post("/v1/metrics", status_code=202, tags=["uploads"])
-    async def post_metrics(request: Request, x_ccp_license: LicenseHeader = None,
-                           idempotency_key: KeyHeader = None) -> Any:
+    async def post_metrics(
+        request: Request, x_ccp_license: LicenseHeader = None, idempotency_key: KeyHeader = None
+    ) -> Any:
         """One minimized metrics summary (JSON, optionally gzip)."""
         return await upload(request, "metrics", x_ccp_license, idempotency_key)
 
     @app.post("/v1/events", status_code=202, tags=["uploads"])
-    async def post_events(request: Request, x_ccp_license: LicenseHeader = None,
-                          idempotency_key: KeyHeader = None) -> Any:
+    async def post_events(
+        request: Request, x_ccp_license: LicenseHeader = None, idempotency_key: KeyHeader = None
+    ) -> Any:
         """A batch of full-tier events, `{"events": [...]}` (JSON, optionally gzip)."""
         return await upload(request, "events", x_ccp_license, idempotency_key)
 
@@ -164,7 +176,7 @@ def create_app(config: AggregatorConfig, *, storage: Storage | None = None) -> F
         await run_in_threadpool(store.ping)
         return {"status": "ok"}
 
-    app.include_router(ops_router(store, trust, config))
+    app.include_router(ops_router(store, trust, config, buckets))
     if config.issuer is not None:
         app.include_router(issuer_router(config.issuer))
     with_body_schemas(app, {("/v1/metrics", "post"): MetricsSummary, ("/v1/events", "post"): EventsBatch})

@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from ccp_assets.aggregator.ratelimit import TokenBuckets
 from ccp_assets.licensing import (
     Keyring,
     License,
@@ -34,11 +35,11 @@ IDEM_KEY_MAX = 200
 
 
 class Denied(Exception):
-    """A refused request: status (400/401/403) and a one-line reason that never contains the pack."""
+    """A refused request: status (400/401/403/429) and a one-line reason that never contains the pack."""
 
-    def __init__(self, status: int, detail: str) -> None:
+    def __init__(self, status: int, detail: str, retry_after: int | None = None) -> None:
         super().__init__(detail)
-        self.status, self.detail = status, detail
+        self.status, self.detail, self.retry_after = status, detail, retry_after
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,9 @@ class Trust:
     revocations: RevocationList | None = None
 
     @classmethod
-    def load(cls, keys_file: Path | None, revocations_file: Path | None, *, builtin: bool, now: float) -> Trust:
+    def load(
+        cls, keys_file: Path | None, revocations_file: Path | None, *, builtin: bool, now: float
+    ) -> Trust:
         """Built-in keys (unless disabled) plus `keys_file`; the revocation list must verify against them."""
         ring = builtin_keyring() if builtin else Keyring()
         if keys_file is not None:
@@ -91,8 +94,13 @@ def authenticate(header: str | None, trust: Trust, now: float) -> License:
         raise Denied(401, "missing X-CCP-License header (base64 of the license pack JSON)")
     raw = _decode_header(header)
     try:
-        return verify_pack(raw, now=now, keyring=trust.keyring, revocations=trust.revocations,
-                           device_hash=_claimed_device(raw))
+        return verify_pack(
+            raw,
+            now=now,
+            keyring=trust.keyring,
+            revocations=trust.revocations,
+            device_hash=_claimed_device(raw),
+        )
     except LicenseError as e:
         raise Denied(401, f"license refused: {e.reason}") from None
     except Exception as e:  # hostile input must end in a 401, never a 500
@@ -112,7 +120,9 @@ def idempotency_key(value: str | None) -> str:
         raise Denied(400, "missing Idempotency-Key header")
     key = value.strip()
     if len(key) > IDEM_KEY_MAX or not all(0x21 <= ord(c) <= 0x7E for c in key):
-        raise Denied(400, f"Idempotency-Key must be 1-{IDEM_KEY_MAX} printable ASCII characters without spaces")
+        raise Denied(
+            400, f"Idempotency-Key must be 1-{IDEM_KEY_MAX} printable ASCII characters without spaces"
+        )
     return key
 
 
@@ -125,3 +135,10 @@ def scope_of(lic: License) -> str:
     """Idempotency keys and rate limits belong to one license: "<kid>/<license_id>" (or a digest of it)."""
     ident = lic.license_id or "sha256:" + hashlib.sha256(canonical_bytes(lic.data)).hexdigest()[:32]
     return safe_text(f"{lic.kid}/{ident}")
+
+
+def throttle(buckets: TokenBuckets, scope: str) -> None:
+    """Denied(429) with the seconds to wait when this license has used up its token bucket."""
+    wait = buckets.take(scope)
+    if wait:
+        raise Denied(429, f"rate limit for this license exceeded; retry in {wait} s", retry_after=wait)

@@ -1,4 +1,4 @@
-"""What an aggregator instance needs to know, from code (tests) or from the environment (`ccp aggregator serve`).
+"""What an aggregator instance needs to know: built in code (tests) or from the environment (the CLI).
 
 Environment variables read by `AggregatorConfig.from_env` (all optional):
     CCP_AGGREGATOR_DB                  SQLite file                    default $CCP_HOME/aggregator.sqlite

@@ -26,28 +26,29 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from ccp_assets.aggregator.auth import Denied, Trust, authenticate
+from ccp_assets.aggregator.auth import Denied, Trust, authenticate, scope_of, throttle
 from ccp_assets.aggregator.body import BodyError, read_body
 from ccp_assets.aggregator.config import AggregatorConfig
+from ccp_assets.aggregator.ratelimit import TokenBuckets
 from ccp_assets.aggregator.storage import Storage, StoredPolicy
 from ccp_assets.licensing import MAX_DOC_BYTES, LicenseError, clock, verify_policy
 from ccp_assets.licensing.jsonstrict import read_capped
 
 log = logging.getLogger("ccp_assets.aggregator")
-MAX_VERSION = 2**63 - 1
+MAX_INT64 = 2**63 - 1
 DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 
 def _verified(raw: bytes, trust: Trust, now: float) -> StoredPolicy:
     """A policy pack that verifies against the trusted keys, ready to store (LicenseError otherwise)."""
     policy = verify_policy(raw, now=now, keyring=trust.keyring)
-    if policy.version > MAX_VERSION:
-        raise LicenseError(f"policy version {policy.version} is out of range")
+    if policy.version > MAX_INT64 or not 0 <= policy.exp <= MAX_INT64:
+        raise LicenseError("policy version or expiry is out of range")
     return StoredPolicy(policy.version, policy.kid, policy.exp, raw.decode("utf-8-sig"))
 
 
 def install_policy_file(store: Storage, trust: Trust, path: Path, now: float) -> None:
-    """Serve the pack in `path` (CCP_AGGREGATOR_POLICY); a bad pack stops the start-up, an old one is kept out."""
+    """Serve the pack in `path` (CCP_AGGREGATOR_POLICY). A bad pack stops the start; an old one is ignored."""
     try:
         policy = _verified(read_capped(path), trust, now)
     except (LicenseError, OSError) as e:
@@ -55,7 +56,9 @@ def install_policy_file(store: Storage, trust: Trust, path: Path, now: float) ->
     if store.put_policy(policy):
         log.info("serving policy v%s (kid %s) from %s", policy.version, policy.kid, path)
     else:
-        log.info("policy %s (v%s) is not newer than the one already stored; keeping that", path, policy.version)
+        log.info(
+            "policy %s (v%s) is not newer than the one already stored; keeping that", path, policy.version
+        )
 
 
 def _operator(authorization: str | None, config: AggregatorConfig) -> bool:
@@ -77,7 +80,8 @@ def _day(value: str | None, name: str) -> str | None:
         raise Denied(400, f"{name} must be a date YYYY-MM-DD") from None
 
 
-def ops_router(store: Storage, trust: Trust, config: AggregatorConfig) -> APIRouter:
+def ops_router(store: Storage, trust: Trust, config: AggregatorConfig, buckets: TokenBuckets) -> APIRouter:
+    """Policy and aggregate routes bound to one store; license callers share the uploads' rate limit."""
     router = APIRouter()
 
     @router.get("/v1/policy", tags=["policy"])
@@ -85,9 +89,16 @@ def ops_router(store: Storage, trust: Trust, config: AggregatorConfig) -> APIRou
         """The newest signed policy pack held, exactly as signed."""
         held = await run_in_threadpool(store.latest_policy)
         if held is None:
-            return JSONResponse({"detail": "no policy pack on this aggregator (operator: set "
-                                 "CCP_AGGREGATOR_POLICY or PUT /v1/policy)"}, status_code=404)
-        return Response(held.raw, media_type="application/json", headers={"ETag": f'"policy-v{held.version}"'})
+            return JSONResponse(
+                {
+                    "detail": "no policy pack on this aggregator (operator: set "
+                    "CCP_AGGREGATOR_POLICY or PUT /v1/policy)"
+                },
+                status_code=404,
+            )
+        return Response(
+            held.raw, media_type="application/json", headers={"ETag": f'"policy-v{held.version}"'}
+        )
 
     @router.put("/v1/policy", status_code=201, tags=["policy"])
     async def put_policy(request: Request, authorization: Annotated[str | None, Header()] = None) -> Any:
@@ -104,8 +115,9 @@ def ops_router(store: Storage, trust: Trust, config: AggregatorConfig) -> APIRou
         if not await run_in_threadpool(store.put_policy, policy):
             held = await run_in_threadpool(store.latest_policy)
             newest = held.version if held else "?"
-            return JSONResponse({"detail": f"policy version {policy.version} is not newer than v{newest}"},
-                                status_code=409)
+            return JSONResponse(
+                {"detail": f"policy version {policy.version} is not newer than v{newest}"}, status_code=409
+            )
         log.info("stored policy v%s (kid %s) from the operator endpoint", policy.version, policy.kid)
         return {"stored": True, "version": policy.version, "kid": policy.kid, "exp": policy.exp}
 
@@ -118,7 +130,7 @@ def ops_router(store: Storage, trust: Trust, config: AggregatorConfig) -> APIRou
     ) -> Any:
         """Community-wide totals per day (see the module docstring for who may ask and what is summed)."""
         if not _operator(authorization, config):
-            authenticate(x_ccp_license, trust, clock.now())
+            throttle(buckets, scope_of(authenticate(x_ccp_license, trust, clock.now())))
         lo, hi = _day(since, "since"), _day(until, "until")
         if lo and hi and lo > hi:
             raise Denied(400, "since is after until")
@@ -143,20 +155,29 @@ def with_body_schemas(app: FastAPI, bodies: dict[tuple[str, str], type[BaseModel
     def build() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
-        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-        _, defs = models_json_schema([(m, "validation") for m in bodies.values()],
-                                     ref_template="#/components/schemas/{model}")
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        _, defs = models_json_schema(
+            [(m, "validation") for m in bodies.values()], ref_template="#/components/schemas/{model}"
+        )
         schema.setdefault("components", {}).setdefault("schemas", {}).update(defs.get("$defs", {}))
         for (path, method), model in bodies.items():
             ref = {"$ref": f"#/components/schemas/{model.__name__}"}
             schema["paths"][path][method]["requestBody"] = {
-                "required": True, "content": {"application/json": {"schema": ref}},
+                "required": True,
+                "content": {"application/json": {"schema": ref}},
             }
         for path, ops in schema["paths"].items():
             for method, op in ops.items():
                 op["responses"].pop("422", None)  # validation problems are answered 400
-                op["responses"].update({code: {"description": text} for code, text in _REFUSALS.items()
-                                        if path.startswith(("/v1/metrics", "/v1/events")) or code == "400"})
+                op["responses"].update(
+                    {
+                        code: {"description": text}
+                        for code, text in _REFUSALS.items()
+                        if path.startswith(("/v1/metrics", "/v1/events")) or code == "400"
+                    }
+                )
                 if (path, method) in bodies:
                     op["responses"]["202"] = {"description": "accepted (or the first answer to this key)"}
         app.openapi_schema = schema

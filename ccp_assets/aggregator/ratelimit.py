@@ -15,8 +15,9 @@ from collections.abc import Callable
 class TokenBuckets:
     """`take(key)` is 0 when the request may go ahead, else the whole seconds to wait (for Retry-After)."""
 
-    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic,
-                 max_keys: int = 100_000) -> None:
+    def __init__(
+        self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic, max_keys: int = 100_000
+    ) -> None:
         self.rate, self.burst, self.max_keys = rate, float(burst), max_keys
         self._clock = clock
         self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)

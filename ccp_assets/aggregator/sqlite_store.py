@@ -124,8 +124,18 @@ class SQLiteStorage:
                 cur.execute(
                     "INSERT INTO uploads (id, scope, idem_key, kind, kid, license_id, plan, received_at, "
                     "status, answer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (receipt.upload_id, receipt.scope, receipt.idem_key, kind, receipt.kid,
-                     receipt.license_id, receipt.plan, receipt.received_at, answer.status, _dumps(answer.body)),
+                    (
+                        receipt.upload_id,
+                        receipt.scope,
+                        receipt.idem_key,
+                        kind,
+                        receipt.kid,
+                        receipt.license_id,
+                        receipt.plan,
+                        receipt.received_at,
+                        answer.status,
+                        _dumps(answer.body),
+                    ),
                 )
                 write(cur)
                 cur.execute("COMMIT")
@@ -146,8 +156,17 @@ class SQLiteStorage:
             cur.execute(
                 "INSERT INTO metrics (upload_id, scope, period, is_day, sessions, turns, features_shipped, "
                 "cost_usd, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (receipt.upload_id, receipt.scope, row.period, int(len(row.period) == 10), row.sessions,
-                 row.turns, row.features_shipped, row.cost_usd, _dumps(row.payload)),
+                (
+                    receipt.upload_id,
+                    receipt.scope,
+                    row.period,
+                    int(len(row.period) == 10),
+                    row.sessions,
+                    row.turns,
+                    row.features_shipped,
+                    row.cost_usd,
+                    _dumps(row.payload),
+                ),
             )
             metric_id = cur.lastrowid
             models = sorted(set(row.tokens_by_model) | set(row.cost_by_model))
@@ -171,22 +190,36 @@ class SQLiteStorage:
     def aggregate_daily(self, since: str | None = None, until: str | None = None) -> list[dict[str, Any]]:
         bounds = (since or "0000-00-00", until or "9999-99-99")
         with self._lock:
-            uploads = dict(self._db.execute(
-                "SELECT period, count(*) FROM metrics WHERE is_day = 1 AND period >= ? AND period <= ? "
-                "GROUP BY period", bounds).fetchall())
+            uploads = dict(
+                self._db.execute(
+                    "SELECT period, count(*) FROM metrics WHERE is_day = 1 AND period >= ? AND period <= ? "
+                    "GROUP BY period",
+                    bounds,
+                ).fetchall()
+            )
             sums = self._db.execute(
                 LATEST + "SELECT period, count(*), total(sessions), total(turns), total(features_shipped), "
-                "total(cost_usd) FROM latest GROUP BY period ORDER BY period", bounds).fetchall()
+                "total(cost_usd) FROM latest GROUP BY period ORDER BY period",
+                bounds,
+            ).fetchall()
             models = self._db.execute(
                 LATEST + "SELECT l.period, mm.model, total(mm.tokens), total(mm.cost_usd) FROM latest l "
                 "JOIN metrics_models mm ON mm.metric_id = l.id GROUP BY l.period, mm.model "
-                "ORDER BY l.period, mm.model", bounds).fetchall()
+                "ORDER BY l.period, mm.model",
+                bounds,
+            ).fetchall()
         by_day: dict[str, dict[str, Any]] = {}
         for day, licenses, sessions, turns, features, cost in sums:
             by_day[day] = {
-                "date": day, "uploads": uploads.get(day, 0), "licenses": licenses,
-                "sessions": _num(sessions), "turns": _num(turns), "features_shipped": _num(features),
-                "cost_usd": _num(cost), "tokens_by_model": {}, "cost_usd_by_model": {},
+                "date": day,
+                "uploads": uploads.get(day, 0),
+                "licenses": licenses,
+                "sessions": _num(sessions),
+                "turns": _num(turns),
+                "features_shipped": _num(features),
+                "cost_usd": _num(cost),
+                "tokens_by_model": {},
+                "cost_usd_by_model": {},
             }
         for day, model, tokens, cost in models:
             by_day[day]["tokens_by_model"][model] = _num(tokens)
@@ -196,7 +229,8 @@ class SQLiteStorage:
     def latest_policy(self) -> StoredPolicy | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT version, kid, exp, raw FROM policies ORDER BY version DESC LIMIT 1").fetchone()
+                "SELECT version, kid, exp, raw FROM policies ORDER BY version DESC LIMIT 1"
+            ).fetchone()
         return None if row is None else StoredPolicy(*row)
 
     def put_policy(self, policy: StoredPolicy) -> bool:
@@ -209,8 +243,10 @@ class SQLiteStorage:
                 if newest is not None and policy.version <= newest:
                     cur.execute("ROLLBACK")
                     return False
-                cur.execute("INSERT INTO policies (version, kid, exp, raw) VALUES (?, ?, ?, ?)",
-                            (policy.version, policy.kid, policy.exp, policy.raw))
+                cur.execute(
+                    "INSERT INTO policies (version, kid, exp, raw) VALUES (?, ?, ?, ?)",
+                    (policy.version, policy.kid, policy.exp, policy.raw),
+                )
                 cur.execute("COMMIT")
             except BaseException:
                 if self._db.in_transaction:

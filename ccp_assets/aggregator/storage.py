@@ -33,7 +33,7 @@ class Receipt:
 
 @dataclass(frozen=True)
 class Answer:
-    """An HTTP answer worth replaying: status and JSON body; `replayed` says it came from an earlier request."""
+    """An HTTP answer worth replaying: status and JSON body; `replayed`: it answered an earlier request."""
 
     status: int
     body: dict[str, Any]

@@ -56,7 +56,7 @@ def drift_check(asset: str, table: str, source: str) -> AssetChecksDefinition:
                 rep = evaluate(conn, settings, table, source, day)
                 record(conn, name, asset, rep, context.run.run_id)
                 reports.append(rep)
-        if len(days) > 1:
+        if not context.op_execution_context.has_partition_key:  # a range step: one evaluation per day
             for rep in reports:
                 context.op_execution_context.log_event(AssetCheckEvaluation(
                     asset_key=AssetKey(asset), check_name=name, passed=rep.passed, partition=rep.day,

@@ -26,7 +26,8 @@ EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "schemas" / "expectatio
 TABLE_RULES: dict[str, dict[str, Any]] = {
     "turns": {"not_null": ["turn_id", "source", "day", "ts", "model", "tokens_in", "tokens_out"],
               "unique": ["turn_id"], "null": ["type_drift"],
-              "in_set": {"provider": ["anthropic", "zai", "openai", "unknown"]}},
+              "in_set": {"provider": ["anthropic", "zai", "openai", "unknown"],
+                         "service_tier": ["standard", "priority", "batch"]}},
     "sessions": {"not_null": ["session_id", "source", "day"], "unique": ["session_id"]},
     "routing_decisions": {"not_null": ["day", "ts"]},
     "windows": {"not_null": ["window", "finalized_at", "day"]},

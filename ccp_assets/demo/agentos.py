@@ -14,7 +14,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ccp_assets.demo.ccp_proxy import ProxyDay, _pct
+from ccp_assets.demo.ccp_proxy import ProxyDay, percentile
 from ccp_assets.demo.ids import iso_us, rng_for
 from ccp_assets.demo.repo import RepoResult, shortstat
 from ccp_assets.demo.sink import Sink
@@ -209,7 +209,7 @@ class _Ledgers:
             "window": wid, "provider": "proxy-telemetry", "captured_at": iso_us(t + 90_000, 8), "notes": "",
             "raw_text": "\n".join(pd.sample),
             "parsed": {"total": total, "routed_to_glm_pct": round(100 * pd.completions["zai"] / max(1, total), 2),
-                       "latency_p50_ms": _pct(lat, 0.5), "latency_p95_ms": _pct(lat, 0.95),
+                       "latency_p50_ms": percentile(lat, 0.5), "latency_p95_ms": percentile(lat, 0.95),
                        "error_rate_pct": round(100 * errs / max(1, total + errs), 2), "errors": []},
             "source": "ingest", **META})
 

@@ -48,7 +48,8 @@ class ProxyDay:
     weekly_used_end: int = 0
 
 
-def _pct(values: list[int], q: float) -> float:
+def percentile(values: list[int], q: float) -> float:
+    """Linear-interpolated quantile, as the proxy's own summaries report p50/p95."""
     if not values:
         return 0.0
     s = sorted(values)
@@ -259,7 +260,7 @@ def metrics_summary(stats: ProxyDay) -> dict:
         by_lane[lane] = {"count": stats.completions[lane], "errors": errs,
                          "input_tokens": sum(stats.tokens[m][0] for m in models),
                          "output_tokens": sum(stats.tokens[m][1] for m in models),
-                         "p50_ms": _pct(lat, 0.5), "p95_ms": _pct(lat, 0.95)}
+                         "p50_ms": percentile(lat, 0.5), "p95_ms": percentile(lat, 0.95)}
     return {"schema": "ccp.metrics.v1", "date": stats.day.isoformat(),
             "generated_at": f"{(stats.day + dt.timedelta(days=1)).isoformat()}T00:05:00Z",
             "total_requests": stats.requests, "byLane": by_lane, "decisions": dict(sorted(stats.decisions.items())),

@@ -98,6 +98,9 @@ class SessionSummary:
     feature_shipped: bool = False
     subagents: int = 0
     turns: list[TurnRecord] = field(default_factory=list)
+    usage: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    """(UTC date of the response's last line, model) -> [input, output, cache_creation, cache_read, responses],
+    counting only what the written files still show: the expected answer of a ccusage-style dedup."""
 
 
 @dataclass
@@ -123,6 +126,8 @@ class _Mirror:
 
 @dataclass
 class _Flags:
+    """Rare events forced into chosen sessions so that every corpus, however small, contains them."""
+
     synthetic: bool = False
     api_error: bool = False
     image: bool = False
@@ -166,7 +171,8 @@ class _Session:
         return rng.randint(1, 3), c5, c1, cr
 
     def respond(self, ch: Chain, ctx: _Ctx, model: str, blocks: list[dict], first_of_turn: bool,
-                mirror: _Mirror | None = None) -> tuple[str, list[str], int, int]:
+                mirror: _Mirror | None = None, usage: dict[tuple[str, str], list[int]] | None = None,
+                ) -> tuple[str, list[str], int, int]:
         """Write one API response as one line per content block (streaming).
 
         Returns (message id, line uuids, input-side tokens, output tokens) of the response.
@@ -182,7 +188,9 @@ class _Session:
         base = rng.randint(1, 9)
         out_full = max(out_full, base + n + rng.randint(3, 40))
         uuids = []
+        last_ts = self.t
         for k, b in enumerate(blocks):
+            last_ts = self.t
             final = k == n - 1
             msg = message_json(model, mid, js(b), usage_json(inp, c5, c1, cr, out_full if final else base + k, geo, final))
             u = ch.assistant(self.t, msg, rid)
@@ -199,6 +207,7 @@ class _Session:
         tot[2] += c5 + c1
         tot[3] += cr
         tot[4] += 1
+        _add(self.s.usage if usage is None else usage, (iso_ms(last_ts)[:10], model), [inp, out_full, c5 + c1, cr, 1])
         return mid, uuids, inp + c5 + c1 + cr, out_full
 
     def _agent_progress(self, inner: str, m: _Mirror) -> None:
@@ -215,8 +224,8 @@ class _Session:
                 ch.hook(self.t, "PreToolUse", f"PreToolUse:{name}", cmd, tid)
             self.t += rng.randint(5, 60)
         if rejected:
-            content: list[dict] = [{"type": "tool_result", "content": REJECTED, "is_error": True, "tool_use_id": tid}]
-            ch.tool_result(self.t, asst_uuid, content, f"Error: {REJECTED}")
+            content = [{"type": "tool_result", "content": REJECTED, "is_error": True, "tool_use_id": tid}]
+            ch.tool_result(self.t, asst_uuid, js(content), js(f"Error: {REJECTED}"))
             return
         if name == "Bash" and call.duration_ms > 4000 and not in_sub:
             out = rng.choice(BASH_OUTPUTS)
@@ -230,14 +239,11 @@ class _Session:
         posts = HOOKS_POST + (HOOKS_POST_EDIT if name in ("Edit", "Write") else [])
         for cmd in (posts if not in_sub else [HOOKS_POST[1], "callback"]):
             ch.hook(self.t, event, f"{event}:{name}", cmd, tid)
-        block: dict = {"tool_use_id": tid, "type": "tool_result", "content": call.result}
-        if name == "Bash":
-            block["is_error"] = call.is_error
-        u = ch.tool_result(self.t, asst_uuid, [block], call.tur)
+        block = call.content_js(tid, name == "Bash")
+        u = ch.tool_result(self.t, asst_uuid, f"[{block}]", call.tool_use_result_js())
         if mirror is not None:
-            inner = js({"type": "user", "message": {"role": "user", "content": [block]}, "uuid": u,
-                        "timestamp": iso_ms(self.t)})
-            self._agent_progress(inner, mirror)
+            self._agent_progress(f'{{"type":"user","message":{{"role":"user","content":[{block}]}},"uuid":"{u}",'
+                                 f'"timestamp":"{iso_ms(self.t)}"}}', mirror)
         ctx.pending += call.result_tokens
         self.t += rng.randint(5, 40)
 
@@ -255,20 +261,25 @@ class _Session:
         self._agent_progress(js({"type": "user", "message": {"role": "user", "content": [{"type": "text", "text": prompt}]},
                                  "uuid": u, "timestamp": iso_ms(self.t)}), mirror)
         ctx.pending = len(prompt) // 4
+        steps_usage: dict[tuple[str, str], list[int]] = {}
+        report_usage: dict[tuple[str, str], list[int]] = {}
         for step in range(rng.randint(2, 6)):
             calls = [plan_tool(rng, rng.choice(SUB_TOOLS), self.s.project.cwd, None) for _ in range(rng.randint(1, 3))]
             blocks = ([{"type": "text", "text": fill(rng, rng.choice(ASSISTANT_TEXTS))}] if step == 0 else []) + [c.block for c in calls]
-            _, uuids, t_in, t_out = self.respond(sub, ctx, model, blocks, step == 0, mirror)
+            _, uuids, t_in, t_out = self.respond(sub, ctx, model, blocks, step == 0, mirror, steps_usage)
             in_tok, out_tok = in_tok + t_in, out_tok + t_out
             for c in calls:
                 self.run_tool(sub, ctx, c, uuids[-1], True, mirror)
                 tools += 1
         report = "## Findings\n\n" + "\n".join(f"- `src/{rng.choice(NOUNS)}.py`: {fill(rng, rng.choice(ASSISTANT_TEXTS))}"
                                                for _ in range(rng.randint(3, 9)))
-        _, _, t_in, t_out = self.respond(sub, ctx, model, [{"type": "text", "text": report}], False)
+        _, _, t_in, t_out = self.respond(sub, ctx, model, [{"type": "text", "text": report}], False, None, report_usage)
         in_tok, out_tok = in_tok + t_in, out_tok + t_out
         dur = self.t - start
         drop = rng.random() < 0.04
+        # a deleted subagent file leaves only the agent_progress copies: tool-use responses, not the final report
+        for key, vals in [*steps_usage.items(), *([] if drop else report_usage.items())]:
+            _add(self.s.usage, key, vals)
         if not drop:
             self.subfiles.append((aid, sub.lines))
         self.s.subagents += 1
@@ -281,7 +292,8 @@ class _Session:
                "usage": {"input_tokens": 0, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
                          "output_tokens": out_tok, "service_tier": "standard"}}
         self.main.hook(self.t, "PostToolUse", "PostToolUse:Task", HOOKS_POST[1], block["id"])
-        self.main.tool_result(self.t, asst_uuid, [{"tool_use_id": block["id"], "type": "tool_result", "content": content}], tur)
+        self.main.tool_result(self.t, asst_uuid, js([{"tool_use_id": block["id"], "type": "tool_result", "content": content}]),
+                              js(tur))
         self.ctx.pending += len(report) // 4
 
     # ---- turns ---------------------------------------------------------------------------------
@@ -401,6 +413,15 @@ class _Session:
         for k in range(n_turns):
             self.turn(k, n_turns)
         s.end_ms = max(self.t, self.last_out)
+
+
+def _add(acc: dict[tuple[str, str], list[int]], key: tuple[str, str], vals: list[int]) -> None:
+    cur = acc.get(key)
+    if cur is None:
+        acc[key] = list(vals)
+    else:
+        for i, v in enumerate(vals):
+            cur[i] += v
 
 
 def sessions_per_day(seed: int, day: dt.date) -> int:

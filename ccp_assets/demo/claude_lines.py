@@ -9,12 +9,25 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass, field
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 
 from ccp_assets.demo.ids import iso_ms, uuid4
 
 _enc = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-js = _enc.encode
-"""Compact JSON with raw UTF-8, like JSON.stringify in Claude Code."""
+
+
+def _no_default(o: object) -> object:
+    raise TypeError(f"not JSON serializable: {type(o).__name__}")
+
+
+if c_make_encoder is not None:  # the C encoder without JSONEncoder.encode's per-call set-up: 2x faster
+    _c_enc = c_make_encoder(None, _no_default, encode_basestring, None, ":", ",", False, False, True)
+
+    def js(obj: object) -> str:
+        """Compact JSON with raw UTF-8, like JSON.stringify in Claude Code."""
+        return encode_basestring(obj) if type(obj) is str else "".join(_c_enc(obj, 0))
+else:  # pragma: no cover - CPython always has the C accelerator
+    js = _enc.encode
 
 _HOOK_CACHE: dict[tuple[str, str, str], str] = {}
 
@@ -59,10 +72,11 @@ class Chain:
         self.last = u
         return u
 
-    def tool_result(self, t: int, parent: str, content: list[dict], tool_use_result: object) -> str:
+    def tool_result(self, t: int, parent: str, content_js: str, tool_use_result_js: str) -> str:
+        """A tool_result user line; both payloads arrive serialized (big file contents are encoded once)."""
         u = uuid4(self.rng)
-        self.lines.append(f'{self.head(parent)},"type":"user","message":{{"role":"user","content":{js(content)}}},'
-                          f'"uuid":"{u}","timestamp":"{iso_ms(t)}","toolUseResult":{js(tool_use_result)},'
+        self.lines.append(f'{self.head(parent)},"type":"user","message":{{"role":"user","content":{content_js}}},'
+                          f'"uuid":"{u}","timestamp":"{iso_ms(t)}","toolUseResult":{tool_use_result_js},'
                           f'"sourceToolAssistantUUID":"{parent}"}}')
         self.last = u
         return u

@@ -15,6 +15,7 @@ from ccp_assets.demo.repo import Hunk
 from ccp_assets.demo.text import (
     BASH_COMMANDS,
     BASH_OUTPUTS,
+    BASH_OUTPUTS_JS,
     CODE,
     NOUNS,
     SNIPPETS,
@@ -43,10 +44,22 @@ class ToolCall:
     duration_ms: int
     is_error: bool = False
     hunk: Hunk | None = None
+    result_js: str | None = None
+    """Pre-encoded `result` (pool contents are JSON-encoded once at import)."""
+    tur_js: str | None = None
 
     @property
     def result_tokens(self) -> int:
         return (len(self.result) if isinstance(self.result, str) else len(js(self.result))) // 4 + 8
+
+    def content_js(self, tool_id: str, with_error_flag: bool) -> str:
+        """The tool_result content block, serialized."""
+        err = f',"is_error":{"true" if self.is_error else "false"}' if with_error_flag else ""
+        body = self.result_js if self.result_js is not None else js(self.result)
+        return f'{{"tool_use_id":"{tool_id}","type":"tool_result","content":{body}{err}}}'
+
+    def tool_use_result_js(self) -> str:
+        return self.tur_js if self.tur_js is not None else js(self.tur)
 
 
 def _synthetic_hunk(rng: random.Random, path: str) -> Hunk:
@@ -65,11 +78,12 @@ def plan_tool(rng: random.Random, name: str, cwd: str, hunks: list[Hunk] | None)
     noun = rng.choice(NOUNS)
     path = f"{cwd}/src/{noun}.py"
     if name == "Read":
-        plain, numbered, n = rng.choice(SNIPPETS)
+        snip = rng.choice(SNIPPETS)
         inp = {"file_path": path}
-        tur: object = {"type": "text", "file": {"filePath": path, "content": plain, "numLines": n, "startLine": 1,
-                                                 "totalLines": n}}
-        return ToolCall(_block(tid, name, inp), name, numbered, tur, rng.randint(20, 250))
+        tur_js = (f'{{"type":"text","file":{{"filePath":{js(path)},"content":{snip.plain_js},"numLines":{snip.lines},'
+                  f'"startLine":1,"totalLines":{snip.lines}}}}}')
+        return ToolCall(_block(tid, name, inp), name, snip.numbered, None, rng.randint(20, 250),
+                        result_js=snip.numbered_js, tur_js=tur_js)
     if name == "Grep":
         pattern = f"def {rng.choice(VERBS)}_{noun}"
         hits = [f"src/{rng.choice(NOUNS)}.py:{rng.randint(1, 400)}:{pattern}(rows)" for _ in range(rng.randint(0, 6))]
@@ -84,12 +98,14 @@ def plan_tool(rng: random.Random, name: str, cwd: str, hunks: list[Hunk] | None)
         return ToolCall(_block(tid, name, inp), name, "\n".join(files), tur, rng.randint(10, 120))
     if name == "Bash":
         cmd, desc = rng.choice(BASH_COMMANDS)
-        out = rng.choice(BASH_OUTPUTS)
+        k = rng.randrange(len(BASH_OUTPUTS))
+        out, out_js = BASH_OUTPUTS[k], BASH_OUTPUTS_JS[k]
         failed = "failed" in out and cmd.startswith("pytest")
         inp = {"command": fill(rng, cmd), "description": desc}
-        tur = {"stdout": out, "stderr": "", "interrupted": False, "isImage": False, "noOutputExpected": False}
+        tur_js = f'{{"stdout":{out_js},"stderr":"","interrupted":false,"isImage":false,"noOutputExpected":false}}'
         result = f"Exit code 1\n{out}" if failed else out
-        return ToolCall(_block(tid, name, inp), name, result, tur, rng.randint(300, 45_000), is_error=failed)
+        return ToolCall(_block(tid, name, inp), name, result, None, rng.randint(300, 45_000), is_error=failed,
+                        result_js=None if failed else out_js, tur_js=tur_js)
     if name == "Edit":
         hunk = hunks.pop(0) if hunks else _synthetic_hunk(rng, path.removeprefix(cwd + "/"))
         fpath = f"{cwd}/{hunk.path}"
@@ -102,7 +118,7 @@ def plan_tool(rng: random.Random, name: str, cwd: str, hunks: list[Hunk] | None)
         return ToolCall(_block(tid, name, inp), name, f"The file {fpath} has been updated successfully.", tur,
                         rng.randint(40, 300), hunk=hunk)
     if name == "Write":
-        plain = rng.choice(SNIPPETS)[0]
+        plain = rng.choice(SNIPPETS).plain
         fpath = f"{cwd}/tests/test_{noun}_{rng.choice(VERBS)}.py"
         inp = {"file_path": fpath, "content": plain}
         tur = {"type": "create", "filePath": fpath, "content": plain, "structuredPatch": [], "originalFile": None}

@@ -25,7 +25,7 @@ from pathlib import Path
 from ccp_assets.demo import ccc
 from ccp_assets.demo.agentos import ClaudeDay, write_agentos
 from ccp_assets.demo.ccp_proxy import ProxyDay, write_results, write_usage_log
-from ccp_assets.demo.claude_code import OPUS, generate_day
+from ccp_assets.demo.claude_code import OPUS, SessionSummary, generate_day
 from ccp_assets.demo.repo import build_repo
 from ccp_assets.demo.sink import Sink, SourceStats
 
@@ -33,6 +33,7 @@ MARKER = ".ccp-demo"
 """Present in a directory this generator owns: only such a directory is ever cleared."""
 OWNED = ("claude", "ccp", "agentos", "repo")
 RESULT_DAYS = 2
+USAGE_KEYS = ("input", "output", "cache_creation", "cache_read", "responses")
 
 
 @dataclass
@@ -50,6 +51,9 @@ class DemoManifest:
     files: list[Path] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     """Wall seconds per generator (repo, claude, ccp, agentos)."""
+    expected_usage: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    """{UTC day: {model: {input, output, cache_creation, cache_read, responses}}} that a correct
+    (message.id, requestId) dedup of the transcripts must find (ccusage's daily numbers)."""
     cpu_seconds: float = 0.0
     """CPU seconds of the whole run (all threads, git children excluded): robust on a busy machine."""
     commits: int = 0
@@ -60,9 +64,9 @@ class DemoManifest:
 
     @property
     def mb_per_s(self) -> float:
-        """Throughput of the log generators (the repo's git subprocesses are excluded)."""
-        secs = sum(v for k, v in self.seconds.items() if k != "repo")
-        gen_bytes = sum(s.bytes for k, s in self.sources.items() if k != "repo")
+        """Wall throughput of the two bulk generators (transcripts, proxy log): what grows with scale."""
+        secs = self.seconds.get("claude", 0.0) + self.seconds.get("ccp", 0.0)
+        gen_bytes = sum(self.sources[k].bytes for k in ("claude", "ccp") if k in self.sources)
         return gen_bytes / 1e6 / secs if secs > 0 else 0.0
 
     @property
@@ -81,7 +85,8 @@ class DemoManifest:
         return {"start": self.start.isoformat(), "end": self.end.isoformat(), "days": self.days, "scale": self.scale,
                 "seed": self.seed, "commits": self.commits,
                 "roots": {k: str(v.relative_to(self.out)) for k, v in self.roots.items()},
-                "sources": {k: {"files": v.files, "lines": v.lines, "bytes": v.bytes} for k, v in sorted(self.sources.items())}}
+                "sources": {k: {"files": v.files, "lines": v.lines, "bytes": v.bytes} for k, v in sorted(self.sources.items())},
+                "expected_usage": self.expected_usage}
 
 
 def _prepare(out: Path) -> None:
@@ -92,6 +97,25 @@ def _prepare(out: Path) -> None:
     for name in OWNED:
         shutil.rmtree(out / name, ignore_errors=True)
     marker.write_text("written by ccp demo-data; safe to delete\n", encoding="utf-8")
+
+
+def _absorb(cd: ClaudeDay, usage: dict[str, dict[str, dict[str, int]]], s: SessionSummary) -> None:
+    """Fold one session into its day's totals (inputs of the AgentOS ledgers and the proxy volume)."""
+    cd.sessions += 1
+    cd.features += int(s.feature_shipped)
+    cd.messages += sum(v[4] for v in s.tokens.values())
+    for model, (inp, outp, cc, cr, _) in s.tokens.items():
+        cd.tokens += inp + outp + cc + cr
+        w = inp + 5 * outp + 1.25 * cc + 0.1 * cr
+        cd.weighted += w
+        cd.opus_weighted += w if model == OPUS else 0.0
+    cd.first_ms = min(cd.first_ms or s.start_ms, s.start_ms)
+    cd.last_ms = max(cd.last_ms, s.end_ms)
+    cd.spans.append((s.start_ms, s.end_ms))
+    for (date, model), vals in s.usage.items():
+        row = usage.setdefault(date, {}).setdefault(model, dict.fromkeys(USAGE_KEYS, 0))
+        for k, v in zip(USAGE_KEYS, vals, strict=True):
+            row[k] += v
 
 
 def write_demo_data(out: Path, days: int = 7, scale: int = 1, seed: int = 7, end: dt.date | None = None) -> DemoManifest:
@@ -118,21 +142,12 @@ def write_demo_data(out: Path, days: int = 7, scale: int = 1, seed: int = 7, end
 
     t = time.perf_counter()
     claude_days: dict[dt.date, ClaudeDay] = {}
+    usage: dict[str, dict[str, dict[str, int]]] = {}
     ccc_path = roots["agentos"] / "ccc_events.jsonl"
     for i, day in enumerate(day_list):
         cd = claude_days[day] = ClaudeDay()
         for s in generate_day(sink, roots["claude"] / "projects", seed, day, i, days, scale, list(repo.hunks_by_day[day])):
-            cd.sessions += 1
-            cd.features += int(s.feature_shipped)
-            cd.messages += sum(v[4] for v in s.tokens.values())
-            for model, (inp, outp, cc, cr, _) in s.tokens.items():
-                cd.tokens += inp + outp + cc + cr
-                w = inp + 5 * outp + 1.25 * cc + 0.1 * cr
-                cd.weighted += w
-                cd.opus_weighted += w if model == OPUS else 0.0
-            cd.first_ms = min(cd.first_ms or s.start_ms, s.start_ms)
-            cd.last_ms = max(cd.last_ms, s.end_ms)
-            cd.spans.append((s.start_ms, s.end_ms))
+            _absorb(cd, usage, s)
             ccc.write_session(sink, ccc_path, s, repo)
     secs["claude"] = time.perf_counter() - t
 
@@ -154,7 +169,8 @@ def write_demo_data(out: Path, days: int = 7, scale: int = 1, seed: int = 7, end
     sink.close()
     secs["agentos"] = time.perf_counter() - t
 
-    manifest = DemoManifest(out, start, end, days, scale, seed, roots, sink.stats, sink.paths, secs,
+    expected = {d: dict(sorted(m.items())) for d, m in sorted(usage.items())}
+    manifest = DemoManifest(out, start, end, days, scale, seed, roots, sink.stats, sink.paths, secs, expected,
                             time.process_time() - cpu0, len(repo.commits))
     (out / "demo_manifest.json").write_text(json.dumps(manifest.to_json(), indent=2) + "\n", encoding="utf-8")
     return manifest

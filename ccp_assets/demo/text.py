@@ -6,9 +6,13 @@ Built once at import from a fixed seed, so every generated line only picks from 
 from __future__ import annotations
 
 import base64
+import json
 import random
 import struct
 import zlib
+from dataclasses import dataclass
+
+_js = json.JSONEncoder(ensure_ascii=False).encode
 
 NOUNS = ["invoice", "ledger", "account", "usage", "report", "window", "quota", "session", "export",
          "budget", "tenant", "price", "batch", "event", "metric", "partition", "rollup", "lane"]
@@ -155,13 +159,26 @@ BASH_OUTPUTS = [_bash_output(_R) for _ in range(64)]
 PNG_B64 = _tiny_png()
 
 
-def _snippet(rng: random.Random) -> tuple[str, str, int]:
+@dataclass(frozen=True)
+class Snippet:
+    """A slice of the code pool as a file: plain, as the Read tool numbers it, and both JSON-encoded once."""
+
+    plain: str
+    numbered: str
+    lines: int
+    plain_js: str
+    numbered_js: str
+
+
+def _snippet(rng: random.Random) -> Snippet:
     n = rng.choice([12, 24, 40, 60, 90, 140])
     start = rng.randrange(0, len(CODE) - n)
     lines = CODE[start:start + n]
     numbered = "\n".join(f"{i + 1:>6}\u2192{line}" for i, line in enumerate(lines))
-    return "\n".join(lines), numbered, n
+    plain = "\n".join(lines)
+    return Snippet(plain, numbered, n, _js(plain), _js(numbered))
 
 
 SNIPPETS = [_snippet(_R) for _ in range(96)]
-"""(plain file content, Read-tool numbered content, line count): picked, never rebuilt, per Read call."""
+"""Picked, never rebuilt, per Read/Write call."""
+BASH_OUTPUTS_JS = [_js(x) for x in BASH_OUTPUTS]

@@ -50,6 +50,12 @@ class Session(_Entity):
     turns: int | None = Field(None, ge=0)
     subagents: int | None = Field(None, ge=0)
     models: list[str] | None = None
+    ended_at: datetime | None = Field(None, description="session end as a client reported it (CCC session_end)")
+    features_completed: int | None = Field(None, ge=0)
+    interaction_minutes: float | None = Field(None, ge=0)
+    file: str | None = Field(None, description="provenance: source file")
+    byte_offset: int | None = Field(None, ge=0)
+    line_no: int | None = Field(None, ge=1)
 
 
 class Turn(_Entity):
@@ -91,6 +97,17 @@ class Turn(_Entity):
     byte_offset: int | None = Field(None, ge=0, description="provenance: byte offset of the kept line")
     line_no: int | None = Field(None, ge=1)
     type_drift: list[str] | None = Field(None, description="fields whose JSON type was not the expected one")
+    rid: str | None = Field(None, description="CCP proxy correlation id of the flow")
+    event: str | None = Field(None, description="proxy line kind: completion | error")
+    err_type: str | None = Field(None, description="proxy error class: 401 | 429 | 5xx | 4xx | net | timeout")
+    reason: str | None = Field(None, description="proxy completion reason: ok | streaming | routed | ...")
+    stream_ms: float | None = Field(None, ge=0)
+    retry: bool | None = None
+    wasted_retry_ms: float | None = Field(None, ge=0)
+    status_text: str | None = Field(None, description="the status as written when it was not a number ('ok')")
+    decision: str | None = Field(None, description="routing decision of the same rid (proxy)")
+    decision_reason: str | None = None
+    part: int | None = Field(None, ge=0, description="provenance: object index within a glued line")
 
 
 class Feature(_Entity):
@@ -103,6 +120,14 @@ class Feature(_Entity):
     day: date | None = None
     scenarios: int | None = Field(None, ge=0)
     scenarios_passed: int | None = Field(None, ge=0)
+    tests_passed: int | None = Field(None, ge=0, description="JUnit test cases of the feature that passed")
+    tests_failed: int | None = Field(None, ge=0)
+    on_main: bool | None = Field(None, description="the feature file is on the main branch as tested")
+    tags: list[str] | None = None
+    session_id: str | None = None
+    turn_id: str | None = None
+    file: str | None = Field(None, description="provenance: source file")
+    errors: list[str] | None = None
 
 
 class Measurement(_Entity):
@@ -113,6 +138,11 @@ class Measurement(_Entity):
     errors: list[str] | None = None
     day: date | None = None
     scope: str | None = Field(None, description="day | window:<id> | feature:<id>")
+    source: str | None = None
+    session_id: str | None = None
+    turn_id: str | None = None
+    feature_id: str | None = None
+    file: str | None = Field(None, description="provenance: source file")
 
 
 class Cost(_Entity):
@@ -122,12 +152,23 @@ class Cost(_Entity):
     model: str | None = None
     day: date | None = None
     price_version: str | None = None
+    source: str | None = None
+    session_id: str | None = None
+    turn_id: str | None = None
+    ts: datetime | None = None
+    file: str | None = Field(None, description="provenance: source file")
 
 
 class Value(_Entity):
     summary: str
     links: list[str] | None = None
     evidence_refs: list[str] | None = None
+    source: str | None = None
+    day: date | None = None
+    session_id: str | None = None
+    turn_id: str | None = None
+    feature_id: str | None = None
+    file: str | None = Field(None, description="provenance: source file")
 
 
 class Decision(_Entity):
@@ -152,6 +193,24 @@ class Decision(_Entity):
     headroom_pct_weekly: float | None = None
     cooldown_active: bool | None = None
     wasted_retry_ms: float | None = Field(None, ge=0)
+    source: str | None = Field(None, description="ccp_proxy | ccc")
+    decision_id: str | None = None
+    model: str | None = None
+    upstream: str | None = None
+    status: int | None = None
+    paused: bool | None = None
+    cooldown_next_ts: datetime | None = None
+    rolling_used_tokens: int | None = Field(None, ge=0)
+    rolling_capacity_tokens: int | None = Field(None, ge=0)
+    weekly_used_tokens: int | None = Field(None, ge=0)
+    weekly_capacity_tokens: int | None = Field(None, ge=0)
+    outcome_turn_id: str | None = Field(None, description="the proxy turn (same rid) that answered after it")
+    session_id: str | None = None
+    turn_id: str | None = None
+    file: str | None = Field(None, description="provenance: source file")
+    byte_offset: int | None = Field(None, ge=0)
+    line_no: int | None = Field(None, ge=1)
+    type_drift: list[str] | None = None
 
 
 class Window(_Entity):
@@ -167,6 +226,50 @@ class Window(_Entity):
     superseded: bool | None = None
     day: date | None = None
     errors: list[str] | None = None
+    source: str | None = None
+    outcome: str | None = None
+    notes: str | None = None
+    quality_source: str | None = Field(None, description="quality_score | quality | default")
+    capacity_5h_delta: float | None = Field(None, description="recorded 5-hour delta (fiveh_pct / session_pct)")
+    capacity_weekly_delta: float | None = Field(None, description="recorded weekly delta (weekly_pct / all_models_pct)")
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    delta: dict[str, Any] | None = None
+    captured_before: datetime | None = None
+    captured_after: datetime | None = None
+    duplicate: bool | None = Field(None, description="an exact duplicate of an earlier record (counts once)")
+    record_hash: str | None = None
+    methodology: str | None = None
+    commit_range: str | None = None
+    schema_version: str | None = None
+    tool_version: str | None = None
+    file: str | None = Field(None, description="provenance: source file")
+    byte_offset: int | None = Field(None, ge=0)
+    line_no: int | None = Field(None, ge=1)
+
+
+class Commit(_Entity):
+    """One git commit of the team's repository, with its numstat (CCP_REPO_DIR)."""
+
+    sha: str
+    day: date | None = None
+    ts: datetime | None = Field(None, description="committer time")
+    author_ts: datetime | None = None
+    author_name: str | None = None
+    author_email: str | None = None
+    subject: str | None = None
+    parents: list[str] | None = None
+    is_merge: bool | None = None
+    on_main: bool | None = Field(None, description="reachable from main (or master) when it was landed")
+    files_changed: int | None = Field(None, ge=0)
+    insertions: int | None = Field(None, ge=0)
+    deletions: int | None = Field(None, ge=0)
+    files: list[dict[str, Any]] | None = Field(None, description="numstat: [{path, added, deleted}]")
+    repo_id: str | None = None
+    source: str | None = None
+    file: str | None = Field(None, description="provenance: export file")
+    byte_offset: int | None = Field(None, ge=0)
+    line_no: int | None = Field(None, ge=1)
 
 
 ENTITIES: dict[str, type[_Entity]] = {
@@ -178,4 +281,5 @@ ENTITIES: dict[str, type[_Entity]] = {
     "value": Value,
     "decision": Decision,
     "window": Window,
+    "commit": Commit,
 }

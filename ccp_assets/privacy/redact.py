@@ -1,10 +1,17 @@
 """Layered redactor for free text that may leave the machine (full tier).
 
-Policy: a span with any high-risk match (provider keys, private keys, JWTs, credentials) is dropped whole
-and replaced by a marker such as ``[dropped: contained anthropic_key]``; a key split over a line or
-partly mangled could survive a surgical replacement, a dropped span cannot. Markers keep JSON shapes
-valid (a string stays a string) and name only rule names, never content. Medium-risk matches (emails,
-home paths, user names) are replaced by typed placeholders such as ``[email]`` and the rest is kept.
+Layers (rules are data: `rules_v1.json`, plus extra rules from policy packs, plus a user-name rule):
+provider tokens and keys, generic high-entropy assignments, emails, home paths, user names.
+
+Policy: a span with any high-risk match (provider keys, private keys, JWTs, credentials) is dropped whole:
+`RedactionResult.text` becomes a marker such as ``[dropped: contained anthropic_key]`` and `dropped` is
+True. We chose a marker over None so JSON shapes stay valid (a string stays a string) and readers see why
+text is missing; it names rule names only, never content. A surgical replacement could leave half of a
+wrapped or mangled key behind, a dropped span cannot. Medium-risk matches (emails, home paths, user
+names) are replaced by typed placeholders such as ``[email]`` and the rest of the span is kept.
+
+Known limits: words-only passphrases (`correct-horse-battery`) and bare 40-character AWS secrets without
+a key name are not recognised; a Windows path keeps its drive letter (``C[home_path]``).
 """
 
 from __future__ import annotations
@@ -122,7 +129,8 @@ class Redactor:
 
     def redact_value(self, obj: Any, *, redact_keys: bool = False, hits: dict[str, int] | None = None) -> Any:
         """Copy of a JSON-like value with every string redacted (dropped strings become the marker).
-        Dict keys are kept unless `redact_keys`; `hits`, if given, accumulates counts per rule."""
+        Dict keys are kept unless `redact_keys` (then keys redacting to the same placeholder collide and
+        the last one wins); `hits`, if given, accumulates counts per rule."""
         if isinstance(obj, str):
             result = self.redact(obj)
             if hits is not None:

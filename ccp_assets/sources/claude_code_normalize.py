@@ -60,28 +60,52 @@ def _drift_expr() -> str:
     return f"list_filter([{', '.join(checks + required)}], x -> x IS NOT NULL)"
 
 
+CHUNK_DAYS = 7  # days normalized per SQL pass: few passes, bounded memory
+
+
 def normalize_day(conn: duckdb.DuckDBPyConnection, settings: Settings, day: str) -> NormalizeResult:
     """Replace the `turns` and `sessions` rows of source claude_code for one day (idempotent)."""
-    res = NormalizeResult(day)
-    d = date.fromisoformat(day)
-    window = [str(d + timedelta(days=k)) for k in (-1, 0, 1)]
+    return normalize_days(conn, settings, [day])[0]
+
+
+def normalize_days(conn: duckdb.DuckDBPyConnection, settings: Settings, days: list[str]) -> list[NormalizeResult]:
+    """Replace the claude_code rows of every given day, a chunk of consecutive days per SQL pass."""
+    ordered = sorted(date.fromisoformat(d) for d in days)
+    chunks: list[list[date]] = []
+    for d in ordered:
+        if chunks and (d - chunks[-1][-1]).days == 1 and len(chunks[-1]) < CHUNK_DAYS:
+            chunks[-1].append(d)
+        else:
+            chunks.append([d])
+    out: list[NormalizeResult] = []
+    for chunk in chunks:
+        out += _normalize_chunk(conn, settings, chunk[0], chunk[-1])
+    return out
+
+
+def _normalize_chunk(conn: duckdb.DuckDBPyConnection, settings: Settings, lo: date, hi: date) -> list[NormalizeResult]:
+    span = (hi - lo).days
+    results = {lo + timedelta(days=k): NormalizeResult(str(lo + timedelta(days=k))) for k in range(span + 1)}
+    window = [str(lo + timedelta(days=k)) for k in range(-1, span + 2)]
     files = day_files(settings, SOURCE, window)
     tz = settings.timezone.replace("'", "")
     conn.execute("BEGIN TRANSACTION")
     try:
-        conn.execute("DELETE FROM turns WHERE source = ? AND day = ?", [SOURCE, d])
-        conn.execute("DELETE FROM sessions WHERE source = ? AND day = ?", [SOURCE, d])
-        conn.execute("DELETE FROM quarantine WHERE source = ? AND stage = 'normalize' AND day = ?", [SOURCE, d])
+        for table in ("turns", "sessions"):
+            conn.execute(f"DELETE FROM {table} WHERE source = ? AND day BETWEEN ? AND ?", [SOURCE, lo, hi])
+        conn.execute("DELETE FROM quarantine WHERE source = ? AND stage = 'normalize' AND day BETWEEN ? AND ?",
+                     [SOURCE, lo, hi])
         if files:
-            _build(conn, files, tz, d, res)
+            _build(conn, files, tz, lo, hi, results)
         conn.execute("COMMIT")
     except Exception:
         conn.execute("ROLLBACK")
         raise
-    return res
+    return list(results.values())
 
 
-def _build(conn: duckdb.DuckDBPyConnection, files: list[str], tz: str, d: date, res: NormalizeResult) -> None:
+def _build(conn: duckdb.DuckDBPyConnection, files: list[str], tz: str, lo: date, hi: date,
+           results: dict[date, NormalizeResult]) -> None:
     conn.execute("""CREATE OR REPLACE TEMP TABLE cc_lines AS
         SELECT file, byte_offset, line_no, part, ts, day, line::JSON AS j, (j->>'$.type') AS type
         FROM read_parquet(?, hive_partitioning = true)""", [files])
@@ -109,7 +133,7 @@ def _build(conn: duckdb.DuckDBPyConnection, files: list[str], tz: str, d: date, 
                {usage_cols},
                {_drift_expr()} AS type_drift
         FROM r""")
-    res.synthetic = conn.execute("SELECT count(*) FROM cc_responses WHERE model = '<synthetic>'").fetchone()[0]
+    local_day = f"CAST(timezone('{tz}', ts) AS DATE)"
     conn.execute("""CREATE OR REPLACE TEMP TABLE cc_images AS
         SELECT DISTINCT (j->>'$.uuid') AS uuid FROM cc_lines
         WHERE type = 'user' AND json_type(j, '$.message.content') = 'ARRAY'
@@ -138,43 +162,49 @@ def _build(conn: duckdb.DuckDBPyConnection, files: list[str], tz: str, d: date, 
                request_id, message_id, service_tier, is_sidechain, embedded, is_api_error, version,
                {transcript_id_sql()} AS transcript_id, file, byte_offset, line_no,
                CASE WHEN len(type_drift) > 0 THEN type_drift END AS type_drift
-        FROM ranked WHERE rn = 1 AND CAST(timezone('{tz}', ts) AS DATE) = ?""", [d])
-    res.turns, res.drifted_turns, res.api_errors = conn.execute(
-        "SELECT count(*), count(type_drift), count(*) FILTER (WHERE is_api_error) FROM turns "
-        "WHERE source = ? AND day = ?", [SOURCE, d]).fetchone()
-    res.duplicates_dropped = conn.execute(
-        f"SELECT count(*) FROM cc_responses WHERE has_usage AND CAST(timezone('{tz}', ts) AS DATE) = ?",
-        [d]).fetchone()[0] - res.turns - res.synthetic
+        FROM ranked WHERE rn = 1 AND {local_day} BETWEEN ? AND ?""", [lo, hi])
+    for d, turns, drifted, errors in conn.execute(
+            "SELECT day, count(*), count(type_drift), count(*) FILTER (WHERE is_api_error) FROM turns "
+            "WHERE source = ? AND day BETWEEN ? AND ? GROUP BY 1", [SOURCE, lo, hi]).fetchall():
+        results[d].turns, results[d].drifted_turns, results[d].api_errors = turns, drifted, errors
+    for d, with_usage, synthetic in conn.execute(
+            f"SELECT {local_day}, count(*) FILTER (WHERE has_usage), count(*) FILTER (WHERE model = '<synthetic>') "
+            f"FROM cc_responses WHERE {local_day} BETWEEN ? AND ? GROUP BY 1", [lo, hi]).fetchall():
+        results[d].synthetic = synthetic
+        results[d].duplicates_dropped = with_usage - results[d].turns - synthetic
     conn.execute(f"""INSERT INTO sessions BY NAME
-        WITH l AS (SELECT * FROM cc_lines WHERE day = ? AND (j->>'$.sessionId') IS NOT NULL),
+        WITH l AS (SELECT * FROM cc_lines WHERE day BETWEEN ? AND ? AND (j->>'$.sessionId') IS NOT NULL),
         s AS (
-            SELECT (j->>'$.sessionId') AS session_id, min(ts) AS first_ts, max(ts) AS last_ts,
+            SELECT (j->>'$.sessionId') AS session_id, day, min(ts) AS first_ts, max(ts) AS last_ts,
                    max(j->>'$.version') AS version, any_value(j->>'$.cwd') AS cwd,
                    any_value(j->>'$.gitBranch') AS branch, any_value({project_sql()}) AS project,
                    min({transcript_id_sql()}) AS transcript_id,
                    count(*) FILTER (WHERE type = 'user' AND json_type(j, '$.message.content') = 'VARCHAR'
                                     AND NOT coalesce(CAST(j->>'$.isSidechain' AS BOOLEAN), false)) AS user_prompts,
                    count(DISTINCT (j->>'$.agentId')) AS subagents
-            FROM l GROUP BY 1
+            FROM l GROUP BY 1, 2
         ), t AS (
-            SELECT session_id, count(*) AS turns, list_sort(list_distinct(list(model))) AS models
-            FROM turns WHERE source = '{SOURCE}' AND day = ? GROUP BY 1
+            SELECT session_id, day, count(*) AS turns, list_sort(list_distinct(list(model))) AS models
+            FROM turns WHERE source = '{SOURCE}' AND day BETWEEN ? AND ? GROUP BY 1, 2
         )
-        SELECT s.session_id, '{SOURCE}' AS source, CAST(? AS DATE) AS day, s.transcript_id, s.project, s.cwd,
+        SELECT s.session_id, '{SOURCE}' AS source, s.day, s.transcript_id, s.project, s.cwd,
                s.version, s.branch, strftime(s.first_ts, '%Y-%m-%dT%H:%M:%S.%gZ') AS created_at,
                s.first_ts, s.last_ts, s.user_prompts, coalesce(t.turns, 0) AS turns, s.subagents, t.models
-        FROM s LEFT JOIN t USING (session_id)""", [d, d, d])
-    res.sessions = conn.execute("SELECT count(*) FROM sessions WHERE source = ? AND day = ?",
-                                [SOURCE, d]).fetchone()[0]
+        FROM s LEFT JOIN t USING (session_id, day)""", [lo, hi, lo, hi])
+    for d, n in conn.execute("SELECT day, count(*) FROM sessions WHERE source = ? AND day BETWEEN ? AND ? GROUP BY 1",
+                             [SOURCE, lo, hi]).fetchall():
+        results[d].sessions = n
     known = ", ".join(f"'{t}'" for t in KNOWN_LINE_TYPES)
-    unknown = conn.execute(f"""SELECT file, byte_offset, line_no, coalesce(type, '(none)'), left(CAST(j AS VARCHAR), 160)
-        FROM cc_lines WHERE day = ? AND (type IS NULL OR type NOT IN ({known}))""", [d]).fetchall()
-    for path, off, ln, typ, excerpt in unknown:
+    unknown = conn.execute(f"""SELECT day, file, byte_offset, line_no, coalesce(type, '(none)'),
+               left(CAST(j AS VARCHAR), 160)
+        FROM cc_lines WHERE day BETWEEN ? AND ? AND (type IS NULL OR type NOT IN ({known}))""", [lo, hi]).fetchall()
+    for d, path, off, ln, typ, excerpt in unknown:
+        res = results[d]
         res.unknown_types[typ] = res.unknown_types.get(typ, 0) + 1
         conn.execute("INSERT INTO quarantine VALUES (?, 'normalize', 'unknown_type', ?, ?, ?, ?, ?, ?, "
                      "'skipped', now())",
                      [SOURCE, path, off, ln, d, f"unknown line type '{typ}': counted and skipped", excerpt])
-    res.lines = conn.execute("SELECT count(*) FROM cc_lines WHERE day = ?", [d]).fetchone()[0]
-    res.versions = [r[0] for r in conn.execute(
-        "SELECT DISTINCT (j->>'$.version') FROM cc_lines WHERE day = ? AND (j->>'$.version') IS NOT NULL ORDER BY 1",
-        [d]).fetchall()]
+    for d, n, versions in conn.execute(
+            "SELECT day, count(*), list_sort(list_distinct(list(j->>'$.version'))) FROM cc_lines "
+            "WHERE day BETWEEN ? AND ? GROUP BY 1", [lo, hi]).fetchall():
+        results[d].lines, results[d].versions = n, [v for v in versions if v]

@@ -14,13 +14,18 @@ from typing import Any, Literal, get_args, get_origin
 import duckdb
 from pydantic import BaseModel
 
-from ccp_assets.model.v1 import Decision, Session, Turn, Window
+from ccp_assets.model.v1 import Commit, Cost, Decision, Feature, Measurement, Session, Turn, Value, Window
 
 ENTITY_TABLES: dict[str, type[BaseModel]] = {
     "turns": Turn,
     "sessions": Session,
     "routing_decisions": Decision,
     "windows": Window,
+    "features": Feature,
+    "measurements": Measurement,
+    "reported_costs": Cost,
+    "value_records": Value,
+    "commits": Commit,
 }
 
 OPERATIONAL_DDL = """
@@ -53,6 +58,63 @@ CREATE TABLE IF NOT EXISTS cost_daily (
     cache_read_usd DOUBLE, estimated_usd DOUBLE, priced BOOLEAN, price_version VARCHAR);
 """
 
+# Source ledgers that are not v1 entities (AgentOS side ledgers, proxy summaries) and the unified layer.
+# Every one keeps unknown upstream fields in `extras` and its provenance (file, byte_offset, line_no).
+SOURCE_DDL = """
+CREATE TABLE IF NOT EXISTS glm_counts (
+    "window" VARCHAR, provider VARCHAR, day DATE, captured_at TIMESTAMPTZ, prompts_used DOUBLE,
+    account VARCHAR, generated_at TIMESTAMPTZ, blocks JSON, parse_errors VARCHAR[], notes VARCHAR,
+    origin VARCHAR, superseded BOOLEAN, source VARCHAR, file VARCHAR, byte_offset BIGINT, line_no BIGINT,
+    extras JSON);
+CREATE TABLE IF NOT EXISTS churn_records (
+    "window" VARCHAR, provider VARCHAR, day DATE, captured_at TIMESTAMPTZ, methodology VARCHAR,
+    commit_start VARCHAR, commit_end VARCHAR, files_changed BIGINT, insertions BIGINT, deletions BIGINT,
+    net BIGINT, features DOUBLE, normalized_churn DOUBLE, notes VARCHAR, superseded BOOLEAN,
+    schema_version VARCHAR, tool_version VARCHAR, source VARCHAR, file VARCHAR, byte_offset BIGINT,
+    line_no BIGINT, extras JSON);
+CREATE TABLE IF NOT EXISTS meter_snapshots (
+    ledger VARCHAR, "window" VARCHAR, provider VARCHAR, model VARCHAR, phase VARCHAR, day DATE,
+    captured_at TIMESTAMPTZ, fiveh_pct DOUBLE, weekly_pct DOUBLE, session_pct DOUBLE, all_models_pct DOUBLE,
+    opus_pct DOUBLE, rolling_pct DOUBLE, token_usage_pct DOUBLE, tokens_used BIGINT, token_limit BIGINT,
+    message_count BIGINT, burn_rate_per_min DOUBLE, reqs BIGINT, parsed JSON, parse_errors VARCHAR[],
+    notes VARCHAR, origin VARCHAR, raw_text VARCHAR, source VARCHAR, file VARCHAR, byte_offset BIGINT,
+    line_no BIGINT, extras JSON);
+CREATE TABLE IF NOT EXISTS codex_usage (
+    "window" VARCHAR, scope VARCHAR, period VARCHAR, day DATE, captured_at TIMESTAMPTZ,
+    last_activity TIMESTAMPTZ, input_tokens BIGINT, cached_input_tokens BIGINT, output_tokens BIGINT,
+    reasoning_output_tokens BIGINT, total_tokens BIGINT, cost_usd DOUBLE, percent_used DOUBLE, models JSON,
+    parse_errors VARCHAR[], superseded BOOLEAN, origin VARCHAR, source VARCHAR, file VARCHAR,
+    byte_offset BIGINT, line_no BIGINT, extras JSON);
+CREATE TABLE IF NOT EXISTS proxy_telemetry (
+    "window" VARCHAR, provider VARCHAR, day DATE, captured_at TIMESTAMPTZ, total BIGINT,
+    routed_to_glm_pct DOUBLE, latency_p50_ms DOUBLE, latency_p95_ms DOUBLE, error_rate_pct DOUBLE,
+    sample_lines BIGINT, parse_errors VARCHAR[], notes VARCHAR, source VARCHAR, file VARCHAR,
+    byte_offset BIGINT, line_no BIGINT, extras JSON);
+CREATE TABLE IF NOT EXISTS proxy_daily_summaries (
+    day DATE, schema VARCHAR, generated_at TIMESTAMPTZ, total_requests BIGINT, by_lane JSON, by_model JSON,
+    decisions JSON, errors_by_type JSON, backfill BOOLEAN, source VARCHAR, file VARCHAR, sha1 VARCHAR,
+    extras JSON);
+CREATE OR REPLACE VIEW proxy_summary_lanes AS
+    SELECT s.day, l.lane, TRY_CAST(json_extract(s.by_lane, '$."' || l.lane || '".count') AS BIGINT) AS requests,
+           TRY_CAST(json_extract(s.by_lane, '$."' || l.lane || '".errors') AS BIGINT) AS errors,
+           TRY_CAST(json_extract(s.by_lane, '$."' || l.lane || '".input_tokens') AS BIGINT) AS input_tokens,
+           TRY_CAST(json_extract(s.by_lane, '$."' || l.lane || '".output_tokens') AS BIGINT) AS output_tokens,
+           TRY_CAST(json_extract(s.by_lane, '$."' || l.lane || '".p50_ms') AS DOUBLE) AS p50_ms,
+           TRY_CAST(json_extract(s.by_lane, '$."' || l.lane || '".p95_ms') AS DOUBLE) AS p95_ms,
+           s.backfill, s.file
+    FROM proxy_daily_summaries s, (SELECT unnest(json_keys(by_lane)) AS lane, day AS d, file AS f
+                                    FROM proxy_daily_summaries) l
+    WHERE l.d = s.day AND l.f = s.file;
+CREATE TABLE IF NOT EXISTS unified_turns (
+    turn_id VARCHAR, day DATE, ts TIMESTAMPTZ, sources VARCHAR[], match_rule VARCHAR, match_delta_s DOUBLE,
+    session_id VARCHAR, subagent VARCHAR, model VARCHAR, routed_model VARCHAR, provider VARCHAR,
+    lane VARCHAR, upstream VARCHAR, rid VARCHAR, request_id VARCHAR, decision VARCHAR,
+    decision_reason VARCHAR, tokens_in BIGINT, tokens_out BIGINT, cache_creation_tokens BIGINT,
+    cache_creation_5m_tokens BIGINT, cache_creation_1h_tokens BIGINT, cache_read_tokens BIGINT,
+    proxy_tokens_in BIGINT, proxy_tokens_out BIGINT, latency_ms DOUBLE, ttft_ms DOUBLE, status BIGINT,
+    claude_code_turn_id VARCHAR, proxy_turn_id VARCHAR, extras JSON);
+"""
+
 
 def duckdb_type(annotation: Any) -> str:
     """Map a pydantic field annotation to a DuckDB column type."""
@@ -83,6 +145,7 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
     """Create missing tables and add columns that a newer v1 model gained (additive evolution)."""
     conn.execute("SET TimeZone = 'UTC'")
     conn.execute(OPERATIONAL_DDL)
+    conn.execute(SOURCE_DDL)
     for table, model in ENTITY_TABLES.items():
         conn.execute(entity_ddl(table, model))
         have = {r[0] for r in conn.execute(

@@ -142,3 +142,33 @@ def test_message_ids_unique_per_session(corpus: Corpus) -> None:
         for d in corpus.lines(path):
             if d["type"] == "assistant" and d.get("requestId"):
                 assert owner.setdefault(d["message"]["id"], d["sessionId"]) == d["sessionId"]
+
+
+def test_manifest_expected_usage_matches_a_dedup_of_the_files(corpus: Corpus) -> None:
+    """Keep the largest line per (message.id, requestId), agent_progress copies included (METRICS.md)."""
+    best: dict[tuple[str, str], tuple[int, str, str, dict]] = {}
+    for path in corpus.transcripts():
+        for d in corpus.lines(path):
+            if d["type"] == "assistant" and d.get("requestId"):
+                found = [(d["message"], d["requestId"], d["timestamp"])]
+            elif d["type"] == "progress" and d["data"]["type"] == "agent_progress" and "requestId" in d["data"]["message"]:
+                inner = d["data"]["message"]
+                found = [(inner["message"], inner["requestId"], inner["timestamp"])]
+            else:
+                continue
+            for msg, rid, ts in found:
+                u = msg["usage"]
+                total = u["input_tokens"] + u["output_tokens"] + u["cache_creation_input_tokens"] + u["cache_read_input_tokens"]
+                key = (msg["id"], rid)
+                if key not in best or total > best[key][0]:
+                    best[key] = (total, ts[:10], msg["model"], u)
+    got: dict[str, dict[str, dict[str, int]]] = {}
+    for _, day, model, u in best.values():
+        row = got.setdefault(day, {}).setdefault(model, dict.fromkeys(
+            ("input", "output", "cache_creation", "cache_read", "responses"), 0))
+        row["input"] += u["input_tokens"]
+        row["output"] += u["output_tokens"]
+        row["cache_creation"] += u["cache_creation_input_tokens"]
+        row["cache_read"] += u["cache_read_input_tokens"]
+        row["responses"] += 1
+    assert got == corpus.manifest.expected_usage

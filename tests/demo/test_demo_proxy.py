@@ -59,3 +59,14 @@ def test_every_decision_error_and_wart_is_present(corpus: Corpus) -> None:
     assert {r["op"] for r in done} == {"stream", "nonstream"}
     assert all("ttft_ms" in r and "stream_ms" in r for r in done if r["op"] == "stream")
     assert len(by_rid) > 300
+
+
+def test_every_transcript_api_call_went_through_the_proxy(corpus: Corpus) -> None:
+    responses = set()
+    for path in corpus.transcripts():
+        for d in corpus.lines(path):
+            if d["type"] == "assistant" and d.get("requestId"):
+                responses.add((d["message"]["id"], d["requestId"]))
+    recs, _ = _records(corpus)
+    requests = sum(1 for r in recs if r.get("event") == "decision")
+    assert len(responses) <= requests <= len(responses) + 30 * 7

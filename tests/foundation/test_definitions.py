@@ -68,3 +68,9 @@ def test_instance_config_turns_telemetry_off_queues_runs_and_limits_the_pool():
 
 def test_committed_json_schemas_match_the_models():
     assert stale_schemas() == [], "run `ccp schemas write` and commit schemas/v1"
+
+
+def test_committed_expectation_suites_match_the_models():
+    from ccp_assets.checks.suites import stale_suites
+
+    assert stale_suites() == [], "run `ccp schemas write` and commit schemas/expectations"

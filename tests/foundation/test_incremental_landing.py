@@ -66,7 +66,7 @@ def test_uncommitted_batch_files_are_removed(claude_fixture, ccp_env):
     day_dir = next((ccp_env.ccp_home / "landing" / "claude_code").glob("day=*"))
     orphan = day_dir / "b00000099_f0001_0.parquet"
     shutil.copy(next(day_dir.glob("*.parquet")), orphan)  # as if a crash hit between write and commit
-    outcome = materialize_all()
+    outcome = materialize_all(start="2026-02-10", end="2026-02-12")
     assert outcome is not None and outcome.success
     assert not orphan.exists()
     assert token_rows(report()) == token_rows(load_oracle("ccusage-daily-utc.json"))

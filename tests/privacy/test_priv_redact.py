@@ -174,3 +174,13 @@ def test_fast_on_many_short_strings(redactor: Redactor) -> None:
     for t in texts:
         redactor.redact(t)
     assert time.perf_counter() - start < 3.0  # ~10 us each on a laptop; generous for slow CI
+
+
+@pytest.mark.parametrize("unit", ["eyJ", "token", "sk-", "a@b", "~a/", "-home-", "C:", "a://b:", "password=",
+                                  "-----BEGIN RSA PRIVATE KEY-----", "x" * 50 + " ", "Bearer "])
+def test_no_quadratic_blowup(redactor: Redactor, unit: str) -> None:
+    """Long machine output (base64 blobs, minified code) must not stall a run: every rule is linear."""
+    text = unit * (300_000 // len(unit))
+    start = time.perf_counter()
+    redactor.redact(text)
+    assert time.perf_counter() - start < 2.0

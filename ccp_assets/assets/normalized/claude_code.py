@@ -5,7 +5,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 
 from ccp_assets.assets.common import daily_asset, partition_days
 from ccp_assets.settings import load_settings
-from ccp_assets.sources.claude_code_normalize import normalize_day
+from ccp_assets.sources.claude_code_normalize import normalize_days
 from ccp_assets.warehouse.resource import WarehouseResource
 
 
@@ -21,10 +21,8 @@ from ccp_assets.warehouse.resource import WarehouseResource
 )
 def normalized_claude_code(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     settings = load_settings()
-    results = []
     with warehouse.connect() as conn:
-        for day in partition_days(context):
-            results.append(normalize_day(conn, settings, day))
+        results = normalize_days(conn, settings, partition_days(context))
     unknown: dict[str, int] = {}
     for r in results:
         for t, n in r.unknown_types.items():

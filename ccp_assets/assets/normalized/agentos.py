@@ -1,0 +1,43 @@
+"""normalized_agentos: capacity windows (with the supersede rule) and the tracker's side ledgers."""
+
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
+
+from ccp_assets.assets.common import daily_asset, partition_days
+from ccp_assets.settings import load_settings
+from ccp_assets.sources.agentos_normalize import normalize_day
+from ccp_assets.warehouse.resource import WarehouseResource
+
+
+@daily_asset(
+    name="normalized_agentos",
+    group="normalized",
+    deps=["raw_agentos"],
+    description=(
+        "AgentOS windows as `windows` rows (one per record and provider: capacity_raw/capacity_unit with the "
+        "5-hour-delta rule and the weekly fallback named in errors, features, quality_score; the latest "
+        "finalized_at per window is current, exact duplicates count once, superseded records stay as "
+        "history), and the side ledgers `glm_counts`, `churn_records`, `meter_snapshots` (snapshots, "
+        "claude_monitor, CCC usage), `codex_usage` (ccusage sessions/daily/weekly), `proxy_telemetry`, plus "
+        "old-style proxy samples as `turns` (source agentos_proxy). A record with a wrong-typed field is "
+        "quarantined naming the field; unknown fields are kept in `extras`."
+    ),
+)
+def normalized_agentos(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    settings = load_settings()
+    with warehouse.connect() as conn:
+        results = [normalize_day(conn, settings, day) for day in partition_days(context)]
+    rows: dict[str, int] = {}
+    ledgers: dict[str, int] = {}
+    for r in results:
+        for k, n in r.rows.items():
+            rows[k] = rows.get(k, 0) + n
+        for k, n in r.ledgers.items():
+            ledgers[k] = ledgers.get(k, 0) + n
+    return MaterializeResult(metadata={
+        "lines": sum(r.lines for r in results),
+        "rows": sum(rows.values()),
+        "quarantined": sum(r.quarantined for r in results),
+        "current_windows": sum(r.windows_current for r in results),
+        "rows_by_table": MetadataValue.json(rows),
+        "lines_by_ledger": MetadataValue.json(ledgers),
+    })

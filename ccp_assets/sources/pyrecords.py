@@ -1,0 +1,229 @@
+"""Python-side helpers for the small ledgers (AgentOS, CCC sessions, repo): typed reads that never coerce,
+landed-line reading, quarantine rows and bulk inserts into warehouse tables by column name.
+
+The rule is the same as in SQL (sources/jsonsql.py): a field of the wrong JSON type is never turned
+into a value. Here a record with such a field is quarantined whole (stage 'normalize', kind
+'wrong_type', the reason naming every offending field), because a ledger record is one fact whose
+parts are not independent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+_KIND_NAMES = {"int": "integer", "num": "number", "str": "string", "bool": "boolean", "ts": "timestamp",
+               "obj": "object", "arr": "array", "strlist": "array of strings"}
+
+
+def json_type_name(v: Any) -> str:
+    if isinstance(v, bool):
+        return "boolean"
+    if isinstance(v, int | float):
+        return "number"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, list):
+        return "array"
+    if isinstance(v, dict):
+        return "object"
+    return type(v).__name__
+
+
+def duck_type_name(v: Any) -> str:
+    """The name DuckDB's json_type gives a value, so Python- and SQL-made `type_drift` entries read alike."""
+    if isinstance(v, bool):
+        return "BOOLEAN"
+    if isinstance(v, int):
+        return "BIGINT" if v < 0 else "UBIGINT"
+    if isinstance(v, float):
+        return "DOUBLE"
+    if isinstance(v, str):
+        return "VARCHAR"
+    if isinstance(v, list):
+        return "ARRAY"
+    if isinstance(v, dict):
+        return "OBJECT"
+    return "NULL" if v is None else type(v).__name__
+
+
+def parse_ts(v: Any) -> datetime | None:
+    """ISO-8601 text (Z or offset; naive = UTC) or epoch seconds/milliseconds; None when not a time."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int | float):
+        try:
+            return datetime.fromtimestamp(v / (1000 if v > 1e11 else 1), UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if isinstance(v, str):
+        try:
+            t = datetime.fromisoformat(v.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return t if t.tzinfo else t.replace(tzinfo=UTC)
+    return None
+
+
+class Typed:
+    """Typed access to one JSON record; every wrong type is remembered with its dotted path."""
+
+    def __init__(self, record: Any, prefix: str = ""):
+        self.record = record if isinstance(record, dict) else {}
+        self.prefix = prefix
+        self.problems: list[str] = []
+        self.drift: list[str] = []
+        """`path:JSONTYPE` of each wrong-typed field, as SQL normalizers write `type_drift`."""
+
+    def at(self, path: str) -> Any:
+        cur: Any = self.record
+        for part in path.split("."):
+            if not isinstance(cur, dict):
+                return None
+            cur = cur.get(part)
+        return cur
+
+    def get(self, path: str, kind: str, required: bool = False) -> Any:
+        v = self.at(path)
+        if v is None:
+            if required:
+                self.problems.append(f"{self.prefix}{path}: missing")
+            return None
+        out = _convert(v, kind)
+        if out is None:
+            self.drift.append(f"{self.prefix}{path}:{duck_type_name(v)}")
+            self.problems.append(f"{self.prefix}{path}: expected {_KIND_NAMES[kind]}, got {json_type_name(v)}"
+                                 + (f" {v!r}"[:40] if isinstance(v, str | int | float) else ""))
+        return out
+
+    def child(self, path: str) -> Typed:
+        """Typed view of a nested object (its problems are shared with this one)."""
+        sub = Typed(self.at(path), f"{self.prefix}{path}.")
+        sub.problems = self.problems
+        sub.drift = self.drift
+        return sub
+
+
+def _convert(v: Any, kind: str) -> Any:
+    if kind == "int":
+        if isinstance(v, bool):
+            return None
+        if isinstance(v, int):
+            return v
+        if isinstance(v, float) and v.is_integer():
+            return int(v)
+        return None
+    if kind == "num":
+        return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+    if kind == "str":
+        return v if isinstance(v, str) else None
+    if kind == "bool":
+        return v if isinstance(v, bool) else None
+    if kind == "ts":
+        return parse_ts(v)
+    if kind == "obj":
+        return v if isinstance(v, dict) else None
+    if kind == "arr":
+        return v if isinstance(v, list) else None
+    if kind == "strlist":
+        return [str(x) for x in v] if isinstance(v, list) and all(isinstance(x, str) for x in v) else None
+    raise ValueError(kind)
+
+
+def extras_of(record: dict, known: set[str] | list[str] | tuple[str, ...]) -> dict | None:
+    """The members of a record that no column took (kept, never dropped); None when there are none."""
+    rest = {k: v for k, v in record.items() if k not in known}
+    return rest or None
+
+
+def record_hash(record: Any) -> str:
+    return hashlib.sha1(json.dumps(record, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Line:
+    """One landed line (or glued part) with its provenance."""
+
+    file: str
+    byte_offset: int
+    line_no: int
+    part: int
+    ts: datetime | None
+    day: date
+    text: str
+
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+
+def read_lines(conn: duckdb.DuckDBPyConnection, files: list[str], tz: str) -> list[Line]:
+    if not files:
+        return []
+    rows = conn.execute(f"""SELECT file, byte_offset, line_no, part, ts, CAST(timezone('{tz}', ts) AS DATE), line
+        FROM read_parquet(?, hive_partitioning = false) ORDER BY file, byte_offset, part""", [files]).fetchall()
+    return [Line(*r) for r in rows]
+
+
+@dataclass
+class Quarantine:
+    source: str
+    rows: list[tuple] = field(default_factory=list)
+
+    def add(self, kind: str, file: str, byte_offset: int | None, line_no: int | None, day: date, reason: str,
+            excerpt: str, state: str = "rejected") -> None:
+        self.rows.append((self.source, kind, file, byte_offset, line_no, day, reason, excerpt[:160], state))
+
+    def wrong_type(self, line: Line, problems: list[str], what: str) -> None:
+        kind = "missing_field" if all(p.endswith(": missing") for p in problems) else "wrong_type"
+        label = "missing field" if kind == "missing_field" else "wrong type"
+        self.add(kind, line.file, line.byte_offset, line.line_no, line.day,
+                 f"{what}: {label}: " + "; ".join(problems), line.text)
+
+    def flush(self, conn: duckdb.DuckDBPyConnection) -> int:
+        if self.rows:
+            conn.executemany("INSERT INTO quarantine VALUES (?, 'normalize', ?, ?, ?, ?, ?, ?, ?, ?, now())", self.rows)
+        n = len(self.rows)
+        self.rows = []
+        return n
+
+
+_ARROW = {"VARCHAR": pa.string(), "BIGINT": pa.int64(), "DOUBLE": pa.float64(), "BOOLEAN": pa.bool_(),
+          "TIMESTAMP WITH TIME ZONE": pa.timestamp("us", tz="UTC"), "DATE": pa.date32(), "JSON": pa.string(),
+          "VARCHAR[]": pa.list_(pa.string()), "JSON[]": pa.list_(pa.string())}
+
+
+def insert_rows(conn: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]]) -> int:
+    """Insert dict rows by column name; JSON columns take Python objects (serialized here)."""
+    if not rows:
+        return 0
+    types = dict(conn.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?",
+                              [table]).fetchall())
+    names = sorted({k for r in rows for k in r})
+    unknown = [n for n in names if n not in types]
+    if unknown:
+        raise KeyError(f"{table} has no column(s) {unknown}")
+    arrays = []
+    for n in names:
+        t = types[n]
+        vals = [r.get(n) for r in rows]
+        if t == "JSON":
+            vals = [None if v is None else json.dumps(v, ensure_ascii=False, default=str) for v in vals]
+        elif t == "JSON[]":
+            vals = [None if v is None else [json.dumps(x, ensure_ascii=False, default=str) for x in v] for v in vals]
+        elif t == "DOUBLE":
+            vals = [None if v is None else float(v) for v in vals]
+        arrays.append(pa.array(vals, type=_ARROW.get(t, pa.string())))
+    tbl = pa.Table.from_arrays(arrays, names=names)
+    conn.register("_rows_in", tbl)
+    try:
+        cols = ", ".join(f'"{n}"' for n in names)
+        conn.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _rows_in")
+    finally:
+        conn.unregister("_rows_in")
+    return len(rows)

@@ -1,0 +1,173 @@
+"""Fixtures: a real operator key (made with `keygen`), licenses minted with it, and aggregators served over
+real HTTP on 127.0.0.1 by uvicorn in a thread (a pre-bound socket on a free port, so no port race)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from ccp_assets.aggregator.app import create_app
+from ccp_assets.aggregator.config import AggregatorConfig
+from ccp_assets.licensing.issuing import build_license, keygen, load_private_key, sign_envelope
+
+KID = "agg-test-1"
+ALL = ["telemetry_minimized", "telemetry_full"]
+
+
+@dataclass
+class Operator:
+    """The licensing operator: a fresh Ed25519 key and the keyring file that trusts it."""
+
+    tmp: Path
+    key: Any
+    kid: str
+    keys_file: Path
+
+    def pack(
+        self,
+        features: list[str] | None = None,
+        *,
+        plan: str = "pro",
+        days: float = 30,
+        license_id: str = "lic-agg-1",
+        now: float | None = None,
+        key: Any = None,
+    ) -> dict[str, Any]:
+        body = build_license(
+            self.kid, plan, ALL if features is None else features, days, license_id=license_id, now=now
+        )
+        return sign_envelope("license", body, key or self.key)
+
+    def header(self, pack: dict[str, Any] | None = None, **kw: Any) -> str:
+        return encode(pack if pack is not None else self.pack(**kw))
+
+
+def encode(pack: dict[str, Any] | bytes) -> str:
+    raw = pack if isinstance(pack, bytes) else json.dumps(pack).encode()
+    return base64.b64encode(raw).decode()
+
+
+def headers(license_header: str | None, key: str | None = "k-1", **extra: str) -> dict[str, str]:
+    out = {k.replace("_", "-"): v for k, v in extra.items()}
+    if license_header is not None:
+        out["X-CCP-License"] = license_header
+    if key is not None:
+        out["Idempotency-Key"] = key
+    return out
+
+
+def summary(day: str = "2026-02-14", **over: Any) -> dict[str, Any]:
+    """A minimized metrics summary as the client uploads it."""
+    doc: dict[str, Any] = {
+        "date": day,
+        "tier": "minimized",
+        "schema_version": "ccp.metrics.v1",
+        "sessions": 4,
+        "turns": 212,
+        "features_shipped": 3,
+        "capacity_used": {"pp": 37.5, "prompts": 120},
+        "features_per_capacity": {"pp": 0.08, "prompts": 0.025, "mtok": None},
+        "avg_cls": 0.42,
+        "avg_impf": 3.5,
+        "avg_churn_score": None,
+        "tokens_by_model": {
+            "claude-sonnet-4-5-20250929": {
+                "input": 100,
+                "output": 2000,
+                "cache_creation": 7,
+                "cache_read": 5,
+                "total": 2112,
+            },
+            "glm-4.6": 1234,
+        },
+        "cost_usd_by_model": {"claude-sonnet-4-5-20250929": 1.25, "glm-4.6": 0.5},
+        "model_share": {"claude-sonnet-4-5-20250929": {"turns": 0.7, "tokens": 0.8}},
+    }
+    doc.update(over)
+    return doc
+
+
+@pytest.fixture
+def operator(tmp_path: Path) -> Operator:
+    key_path, pub_path = keygen(KID, tmp_path / "operator")
+    return Operator(tmp_path, load_private_key(key_path), KID, pub_path)
+
+
+@dataclass
+class Served:
+    """One running aggregator: its base URL, app (with `.state.store`) and uvicorn server."""
+
+    url: str
+    app: FastAPI
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def client(self, **kw: Any) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30, **kw)
+
+    def counts(self) -> dict[str, int]:
+        return self.app.state.store.counts()
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.app.state.store.close()
+
+
+def serve_app(app: FastAPI) -> Served:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    return Served(f"http://127.0.0.1:{port}", app, server, thread)
+
+
+def base_config(tmp_path: Path, operator: Operator, **over: Any) -> AggregatorConfig:
+    values: dict[str, Any] = {
+        "db_path": tmp_path / "aggregator.sqlite",
+        "trusted_keys": operator.keys_file,
+        "include_builtin_keys": False,
+        "rate_per_s": 1000.0,
+        "rate_burst": 1000,
+    }
+    values.update(over)
+    return AggregatorConfig(**values)
+
+
+@pytest.fixture
+def serve(tmp_path: Path, operator: Operator) -> Iterator[Callable[..., Served]]:
+    """`serve(**config overrides)` starts an aggregator on a fresh port; all are stopped at the end."""
+    running: list[Served] = []
+
+    def start(**over: Any) -> Served:
+        served = serve_app(create_app(base_config(tmp_path, operator, **over)))
+        running.append(served)
+        return served
+
+    yield start
+    for served in running:
+        served.stop()
+
+
+@pytest.fixture
+def agg(serve: Callable[..., Served]) -> Served:
+    return serve()
