@@ -26,14 +26,13 @@ def schemas_write() -> None:
 
 
 def _register_domain_commands() -> None:
+    from ccp_assets.cli.aggregator_cmd import register as register_aggregator
+    from ccp_assets.cli.demo_cmd import register as register_demo
     from ccp_assets.cli.license_cmd import register as register_license
 
     register_license(app)
-    try:
-        from ccp_assets.cli.demo_cmd import register as register_demo
-    except ImportError:  # pragma: no cover - the demo generator is optional at install time
-        return
     register_demo(app)
+    register_aggregator(app)
 
 
 _register_domain_commands()
