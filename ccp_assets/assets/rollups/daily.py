@@ -1,4 +1,4 @@
-"""daily_summary: metrics_summary.json per day and its section of progress.log.md."""
+"""daily_summary: metrics_summary.json per day, its week's summary, and its section of progress.log.md."""
 
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
@@ -6,8 +6,14 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 from ccp_assets.assets.common import daily_asset, usable_days
 from ccp_assets.assets.rollups.files import daily_summary_path, upsert_progress_sections, write_json
 from ccp_assets.assets.rollups.summary import build_daily_summary, progress_section
+from ccp_assets.assets.rollups.weekly import build_weekly_summary, weekly_path
+from ccp_assets.licensing import effective_tier
 from ccp_assets.settings import load_settings
 from ccp_assets.warehouse.resource import WarehouseResource
+
+# Numbers plotted across partitions in the UI (one point per day).
+PLOTTED = ("sessions", "turns", "features_shipped", "cost_usd_total", "quality_adjusted_efficiency",
+           "avg_cls", "avg_impf", "avg_churn_score")
 
 
 def _markdown_table(summary: dict) -> str:
@@ -19,39 +25,55 @@ def _markdown_table(summary: dict) -> str:
     return "\n".join(rows)
 
 
+def _day_metadata(summary: dict) -> dict:
+    meta: dict = {k: MetadataValue.float(float(summary[k])) for k in PLOTTED
+                  if isinstance(summary.get(k), int | float)}
+    for prov, e in (summary.get("efficiency_by_provider") or {}).items():
+        if isinstance(e.get("e"), int | float):
+            meta[f"e_{prov}"] = MetadataValue.float(float(e["e"]))
+    meta["preview"] = MetadataValue.md(_markdown_table(summary))
+    meta["errors"] = MetadataValue.json(summary.get("errors", []))
+    return meta
+
+
 @daily_asset(
     name="daily_summary",
     group="rollups",
     kinds={"json", "markdown"},
     deps=["usage_cost", "normalized_claude_code"],
     description=(
-        "$CCP_HOME/rollups/YYYY-MM-DD/metrics_summary.json (fields: METRICS.md) and the day's section of "
-        "$CCP_HOME/rollups/progress.log.md, rewritten idempotently."
+        "$CCP_HOME/rollups/YYYY-MM-DD/metrics_summary.json (fields: METRICS.md), the ISO week's "
+        "$CCP_HOME/rollups/weekly/YYYY-Www/metrics_summary.json (complete when the week closes) and the day's "
+        "section of $CCP_HOME/rollups/progress.log.md, rewritten only when their content changes."
     ),
 )
 def daily_summary(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     settings = load_settings()
-    tier = settings.privacy_tier
-    written, sections, last = [], {}, None
+    tier, why = effective_tier(settings)
+    context.log.info(f"effective tier: {tier} ({why})")
+    written, sections, weeks = [], {}, {}
     with warehouse.connect() as conn:
         days, blocked = usable_days(context, conn)
         for day in days:
             summary = build_daily_summary(conn, day, tier)
             if summary is None:
+                context.add_asset_metadata({"no_data": True}, partition_key=day)
                 continue
             if write_json(daily_summary_path(settings.rollups_dir, day), summary):
                 written.append(day)
             sections[day] = progress_section(summary)
-            last = summary
+            context.add_asset_metadata(_day_metadata(summary), partition_key=day)
+            weeks[weekly_path(settings.rollups_dir, day)] = day
+    for day, why_blocked in blocked.items():
+        context.add_asset_metadata({"withheld": MetadataValue.json(why_blocked)}, partition_key=day)
+    for path, day in weeks.items():
+        weekly = build_weekly_summary(settings.rollups_dir, day)
+        if weekly is not None and write_json(path, weekly):
+            written.append(weekly["week"])
     if sections:
         upsert_progress_sections(settings.rollups_dir / "progress.log.md", sections)
-    meta: dict = {"days_with_data": len(sections), "files_changed": len(written),
-                  "withheld": MetadataValue.json(blocked)}
-    if last is not None:
-        meta.update({
-            "sessions": last["sessions"], "turns": last["turns"],
-            "cost_usd": MetadataValue.float(float(last["cost_usd_total"] or 0.0)),
-            "preview": MetadataValue.md(_markdown_table(last)),
-            "path": MetadataValue.path(str(daily_summary_path(settings.rollups_dir, last["date"]))),
-        })
-    return MaterializeResult(metadata=meta)
+    return MaterializeResult(metadata={
+        "days_with_data": len(sections), "files_changed": len(written), "tier": tier,
+        "withheld": MetadataValue.json(sorted(blocked)),
+        "rollups_dir": MetadataValue.path(str(settings.rollups_dir)),
+    })
