@@ -12,18 +12,31 @@ from dagster import (
 )
 
 from ccp_assets.assets.measurements.cost import usage_cost
-from ccp_assets.checks.normalized import drift_checks
-from ccp_assets.assets.normalized.claude_code import normalized_claude_code
 from ccp_assets.assets.normalized.agentos import normalized_agentos
+from ccp_assets.assets.normalized.ccc_events import normalized_ccc_events
 from ccp_assets.assets.normalized.ccp_proxy import normalized_ccp_proxy
-from ccp_assets.assets.raw.claude_code import raw_claude_code
+from ccp_assets.assets.normalized.claude_code import normalized_claude_code
+from ccp_assets.assets.normalized.repo import normalized_repo
 from ccp_assets.assets.raw.agentos import raw_agentos
+from ccp_assets.assets.raw.ccc_events import raw_ccc_events
 from ccp_assets.assets.raw.ccp_proxy import raw_ccp_proxy
+from ccp_assets.assets.raw.claude_code import raw_claude_code
+from ccp_assets.assets.raw.repo import raw_repo
 from ccp_assets.assets.rollups.daily import daily_summary
+from ccp_assets.assets.unified.turns import unified_turns
+from ccp_assets.checks.normalized import drift_checks
 from ccp_assets.partitions import DAILY
 from ccp_assets.warehouse.resource import WarehouseResource
 
-ASSETS = [raw_claude_code, normalized_claude_code, raw_ccp_proxy, normalized_ccp_proxy, raw_agentos, normalized_agentos, usage_cost, daily_summary]
+ASSETS = [
+    raw_claude_code, normalized_claude_code,
+    raw_ccp_proxy, normalized_ccp_proxy,
+    raw_agentos, normalized_agentos,
+    raw_ccc_events, normalized_ccc_events,
+    raw_repo, normalized_repo,
+    unified_turns,
+    usage_cost, daily_summary,
+]
 
 CHECKS = [*drift_checks("normalized_claude_code", ["turns", "sessions"], "claude_code")]
 

@@ -84,30 +84,54 @@ def _short(f: dict[str, Any]) -> str:
     return f"{name} (version {f['version']})" if f.get("version") else name
 
 
-def _landing_stats(conn: duckdb.DuckDBPyConnection, settings: Settings, table: str, source: str, day: str) -> dict:
-    files = day_files(settings, source, [day])
-    lines = expected = 0
+def _bulk_upsert(conn: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: list[tuple]) -> None:
+    """INSERT OR REPLACE many rows in one statement (DuckDB's executemany is row-at-a-time)."""
+    if not rows:
+        return
+    import pyarrow as pa
+
+    data = pa.table({c: [r[i] for r in rows] for i, c in enumerate(columns)})
+    conn.register("_bulk_rows", data)
+    try:
+        cols = ", ".join(f'"{c}"' for c in columns)
+        conn.execute(f"INSERT OR REPLACE INTO {table} ({cols}) SELECT {cols} FROM _bulk_rows")
+    finally:
+        conn.unregister("_bulk_rows")
+
+
+def _landing_stats(conn: duckdb.DuckDBPyConnection, settings: Settings, table: str, source: str,
+                   days: list[str]) -> dict[str, dict[str, Any]]:
+    """Per day: landed lines, lines that should make rows, quarantined lines and their share."""
+    flt = EXPECTED_ROWS_FILTER.get((table, source), "true")
+    files = day_files(settings, source, days)
+    counts = {d: (0, 0) for d in days}
     if files:
-        flt = EXPECTED_ROWS_FILTER.get((table, source), "true")
-        lines, expected = conn.execute(f"SELECT count(*), count(*) FILTER (WHERE {flt}) FROM read_parquet(?)",
-                                       [files]).fetchone()
-    quarantined = conn.execute("SELECT count(*) FROM quarantine WHERE source = ? AND day = ? AND state <> 'held'",
-                               [source, day]).fetchone()[0]
-    share = quarantined / (lines + quarantined) if lines + quarantined else 0.0
+        counts.update({str(d): (n, e) for d, n, e in conn.execute(
+            f"SELECT day, count(*), count(*) FILTER (WHERE {flt}) FROM read_parquet(?, hive_partitioning = true) "
+            "GROUP BY 1", [files]).fetchall()})
+    quarantined = {str(d): n for d, n in conn.execute(
+        "SELECT day, count(*) FROM quarantine WHERE source = ? AND state <> 'held' "
+        "AND CAST(day AS VARCHAR) IN (SELECT unnest(?)) GROUP BY 1", [source, days]).fetchall()}
     prior = [r[0] for r in conn.execute(
         "SELECT share FROM partition_stats WHERE source = ? AND day < ? AND lines > 0 ORDER BY day DESC LIMIT ?",
-        [source, day, TRAILING]).fetchall()]
+        [source, min(days), TRAILING]).fetchall()]
     med = median(prior) if prior else None
-    conn.execute("INSERT OR REPLACE INTO partition_stats VALUES (?, ?, ?, ?, ?)", [source, day, lines, quarantined, share])
-    return {"lines": lines, "expected_row_lines": expected, "quarantined": quarantined,
-            "quarantine_share": round(share, 6), "trailing_median_share": med}
+    out = {}
+    for d in days:
+        lines, expected = counts[d]
+        q = quarantined.get(d, 0)
+        share = q / (lines + q) if lines + q else 0.0
+        out[d] = {"lines": lines, "expected_row_lines": expected, "quarantined": q,
+                  "quarantine_share": round(share, 6), "trailing_median_share": med}
+    _bulk_upsert(conn, "partition_stats", ["source", "day", "lines", "quarantined", "share"],
+                 [(source, d, v["lines"], v["quarantined"], v["quarantine_share"]) for d, v in out.items()])
+    return out
 
 
 def _history(conn: duckdb.DuckDBPyConnection, suite: str, source: str, day: str) -> tuple[list[str], str | None]:
-    """Columns never null in every earlier passing partition, and the last passing day."""
+    """Columns never null in every passing partition before `day`, and the last passing day with rows."""
     last = conn.execute("SELECT max(day) FROM column_profiles WHERE suite = ? AND source = ? AND day < ? AND passed "
-                        "AND rows > 0",
-                        [suite, source, day]).fetchone()[0]
+                        "AND rows > 0", [suite, source, day]).fetchone()[0]
     if last is None:
         return [], None
     cols = [r[0] for r in conn.execute(
@@ -116,30 +140,17 @@ def _history(conn: duckdb.DuckDBPyConnection, suite: str, source: str, day: str)
     return cols, str(last)
 
 
-def _predicate(o: gx_runner.Outcome) -> str | None:
+def _describe(o: gx_runner.Outcome, n: int, examples: list[Any], stats: dict[str, Any]) -> str:
     col = o.kwargs.get("column")
-    if col is None:
-        return None
-    q = f'"{col}"'
-    if o.type == "expect_column_values_to_not_be_null":
-        return f"{q} IS NULL"
-    if o.type == "expect_column_values_to_be_null":
-        return f"{q} IS NOT NULL"
-    if o.type == "expect_column_values_to_be_in_set":
-        vals = ", ".join("'" + str(v).replace("'", "''") + "'" for v in o.kwargs["value_set"])
-        return f"{q} IS NOT NULL AND CAST({q} AS VARCHAR) NOT IN ({vals})"
-    if o.type == "expect_column_values_to_be_between" and o.kwargs.get("min_value") is not None:
-        return f"{q} < {o.kwargs['min_value']}"
-    return None
-
-
-def _describe(o: gx_runner.Outcome, stats: dict[str, Any]) -> str:
-    col = o.kwargs.get("column")
-    n = o.unexpected_count
-    ex = ", ".join(str(x) for x in o.examples[:3])
+    ex = ", ".join(str(x) for x in examples[:3])
     if o.type == "expect_column_values_to_be_null" and col == "type_drift":
-        fields = sorted({f for x in o.examples for f in (x or [])})
+        fields = sorted({f for x in examples for f in (x or [])})
         return f"fields with an unexpected JSON type or missing: {', '.join(fields)} in {n} rows"
+    if col == "empty_but_expected":
+        return f"no rows although the source landed {stats.get('expected_row_lines')} lines that should make rows"
+    if col in ("quarantine_share", "quarantine_vs_trailing_median"):
+        return (f"{stats['quarantined']} of {stats['lines'] + stats['quarantined']} lines quarantined "
+                f"({stats['quarantine_share']:.1%}; trailing median {stats['trailing_median_share']})")
     if o.type == "expect_column_values_to_not_be_null":
         return f"column {col} is null in {n} rows"
     if o.type == "expect_column_values_to_be_in_set":
@@ -148,65 +159,94 @@ def _describe(o: gx_runner.Outcome, stats: dict[str, Any]) -> str:
         return f"column {col} out of range: {ex} ({n} rows)"
     if o.type == "expect_column_values_to_be_unique":
         return f"column {col} not unique: {ex}"
-    if o.type == "expect_table_row_count_to_be_between":
-        return f"no rows although the source landed {stats.get('expected_row_lines')} lines that should make rows"
     if o.type == "expect_table_columns_to_match_set":
         return f"table columns differ from the model: {o.observed}"
     return f"{o.type} failed on {col or 'table'}"
 
 
-def evaluate(conn: duckdb.DuckDBPyConnection, settings: Settings, table: str, source: str, day: str) -> DriftReport:
-    """Run the table's suite on the day's rows of one source; record profile, stats and the outcome."""
-    suite = load_suite(table)
-    report = DriftReport(table, source, day)
-    df = conn.execute(f"SELECT * FROM {table} WHERE source = ? AND day = ?", [source, day]).df()
-    stats = _landing_stats(conn, settings, table, source, day)
-    stats["rows"] = len(df)
-    report.stats = stats
-    established, report.last_passing_day = _history(conn, table, source, day)
-    exps = [dict(e) for e in suite["expectations"]]
-    static_not_null = {e["kwargs"].get("column") for e in exps if e["type"] == "expect_column_values_to_not_be_null"}
-    exps += [{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": c}, "dynamic": True}
-             for c in established if c in df.columns and c not in static_not_null]
-    if stats["expected_row_lines"] > 0:
-        exps.append({"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}})
-    outcomes = gx_runner.validate(df, exps, f"{table}.{source}") if len(df) or stats["expected_row_lines"] else []
+def evaluate_days(conn: duckdb.DuckDBPyConnection, settings: Settings, table: str, source: str,
+                  days: list[str]) -> list[DriftReport]:
+    """Judge every day with one GX validation of the rows and one of the per-day landing statistics.
+
+    GX returns the index of each unexpected row, so each failure lands on its own day. History-based
+    expectations use the partitions before the first day of the batch.
+    """
     import pandas as pd
 
-    stat_df = pd.DataFrame([{"quarantine_share": stats["quarantine_share"],
-                             "quarantine_vs_trailing_median": (stats["quarantine_share"] / stats["trailing_median_share"])
-                             if stats["trailing_median_share"] else 0.0}])
-    if stats["lines"] or stats["quarantined"]:
-        outcomes += gx_runner.validate(stat_df, [
-            {"type": "expect_column_values_to_be_between", "kwargs": {"column": "quarantine_share", "max_value": 0.05}},
-            {"type": "expect_column_values_to_be_between",
-             "kwargs": {"column": "quarantine_vs_trailing_median", "max_value": 10}}], f"{table}.{source}.landing")
-    has_prov = {"file", "version"} <= set(df.columns)
+    days = sorted(days)
+    suite = load_suite(table)
+    df = conn.execute(f"SELECT * FROM {table} WHERE source = ? AND CAST(day AS VARCHAR) IN (SELECT unnest(?)) "
+                      "ORDER BY day", [source, days]).df()
+    df_days = df["day"].astype(str).tolist() if len(df) else []
+    stats = _landing_stats(conn, settings, table, source, days)
+    established, last_passing = _history(conn, table, source, days[0])
+    reports = {d: DriftReport(table, source, d, stats=stats[d] | {"rows": df_days.count(d)},
+                              last_passing_day=last_passing) for d in days}
+    exps = [dict(e) for e in suite["expectations"]]
+    static_not_null = {e["kwargs"].get("column") for e in exps if e["type"] == "expect_column_values_to_not_be_null"}
+    exps += [{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": c}}
+             for c in established if c in df.columns and c not in static_not_null]
+    outcomes = gx_runner.validate(df, exps, f"{table}.{source}") if len(df) else []
+    stat_df = pd.DataFrame([{
+        "day": d,
+        "empty_but_expected": int(reports[d].stats["rows"] == 0 and stats[d]["expected_row_lines"] > 0),
+        "quarantine_share": stats[d]["quarantine_share"],
+        "quarantine_vs_trailing_median": (stats[d]["quarantine_share"] / stats[d]["trailing_median_share"])
+        if stats[d]["trailing_median_share"] else 0.0} for d in days])
+    stat_outcomes = gx_runner.validate(stat_df, [
+        {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "empty_but_expected", "value_set": [0]}},
+        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "quarantine_share", "max_value": 0.05}},
+        {"type": "expect_column_values_to_be_between",
+         "kwargs": {"column": "quarantine_vs_trailing_median", "max_value": 10}}], f"{table}.{source}.landing")
     for o in outcomes:
         if o.success:
             continue
-        failure: dict[str, Any] = {"expectation": o.type, "column": o.kwargs.get("column"),
-                                   "unexpected_count": o.unexpected_count, "examples": o.examples,
-                                   "what": _describe(o, stats)}
-        if o.kwargs.get("column", "").startswith("quarantine"):
-            failure["what"] = (f"{stats['quarantined']} of {stats['lines'] + stats['quarantined']} lines quarantined "
-                               f"({stats['quarantine_share']:.1%}; trailing median {stats['trailing_median_share']})")
-        pred = _predicate(o)
-        if pred and has_prov:
-            failure["files"] = [{"file": f, "version": v, "rows": n} for f, v, n in conn.execute(
-                f"SELECT file, version, count(*) FROM {table} WHERE source = ? AND day = ? AND {pred} "
-                "GROUP BY ALL ORDER BY 3 DESC LIMIT 3", [source, day]).fetchall()]
+        if not o.unexpected_index:  # a table-level expectation: every day of the batch with rows fails
+            hit = {d: [] for d in days if reports[d].stats["rows"]}
+        else:
+            hit: dict[str, list[int]] = {}
+            for i in o.unexpected_index:
+                hit.setdefault(df_days[i], []).append(i)
         col = o.kwargs.get("column")
-        if report.last_passing_day and col and o.type == "expect_column_values_to_not_be_null":
-            before = conn.execute('SELECT rows, nulls FROM column_profiles WHERE suite = ? AND source = ? AND day = ? '
-                                  'AND "column" = ?', [table, source, report.last_passing_day, col]).fetchone()
-            if before:
-                failure["before"] = {"day": report.last_passing_day, "rows": before[0], "nulls": before[1]}
-        report.failures.append(failure)
-    report.passed = not report.failures
-    conn.executemany("INSERT OR REPLACE INTO column_profiles VALUES (?, ?, ?, ?, ?, ?, ?)",
-                     [(table, source, day, c, len(df), int(df[c].isna().sum()), report.passed) for c in df.columns])
-    return report
+        for d, idx in hit.items():
+            rows = df.iloc[idx] if idx else df.iloc[0:0]
+            examples = jsonable(rows[col].head(5).tolist()) if col in df.columns and idx else o.examples
+            failure: dict[str, Any] = {"expectation": o.type, "column": col, "unexpected_count": len(idx) or None,
+                                       "examples": examples,
+                                       "what": _describe(o, len(idx), examples, reports[d].stats)}
+            if idx and {"file", "version"} <= set(df.columns):
+                grouped = rows.groupby(["file", "version"], dropna=False).size().sort_values(ascending=False)
+                failure["files"] = [{"file": f, "version": v, "rows": int(n)} for (f, v), n in grouped.head(3).items()]
+            if last_passing and col and o.type == "expect_column_values_to_not_be_null":
+                before = conn.execute('SELECT rows, nulls FROM column_profiles WHERE suite = ? AND source = ? AND day = ? '
+                                      'AND "column" = ?', [table, source, last_passing, col]).fetchone()
+                if before:
+                    failure["before"] = {"day": last_passing, "rows": before[0], "nulls": before[1]}
+            reports[d].failures.append(failure)
+    for o in stat_outcomes:
+        for i in ([] if o.success else o.unexpected_index):
+            d = days[i]
+            failure = {"expectation": o.type, "column": o.kwargs["column"], "what": _describe(o, 1, [], reports[d].stats)}
+            files = day_files(settings, source, [d])
+            if files:  # name the landed files (and client versions) behind the day
+                flt = EXPECTED_ROWS_FILTER.get((table, source), "true")
+                failure["files"] = [{"file": f, "version": v, "rows": n} for f, v, n in conn.execute(
+                    f"SELECT file, max(line::JSON->>'$.version'), count(*) FROM read_parquet(?) WHERE {flt} "
+                    "GROUP BY 1 ORDER BY 3 DESC LIMIT 3", [files]).fetchall()]
+            reports[d].failures.append(failure)
+    profiles = []
+    nulls = df.isna().groupby(df["day"].astype(str)).sum() if len(df) else None
+    for d, rep in reports.items():
+        rep.passed = not rep.failures
+        if nulls is not None and d in nulls.index:
+            profiles += [(table, source, d, c, rep.stats["rows"], int(nulls.loc[d, c]), rep.passed) for c in df.columns]
+    _bulk_upsert(conn, "column_profiles", ["suite", "source", "day", "column", "rows", "nulls", "passed"], profiles)
+    return [reports[d] for d in days]
+
+
+def evaluate(conn: duckdb.DuckDBPyConnection, settings: Settings, table: str, source: str, day: str) -> DriftReport:
+    """One day (see evaluate_days)."""
+    return evaluate_days(conn, settings, table, source, [day])[0]
 
 
 def record(conn: duckdb.DuckDBPyConnection, check_name: str, asset: str, report: DriftReport, run_id: str) -> None:

@@ -46,6 +46,7 @@ class Outcome:
     unexpected_percent: float | None = None
     examples: list[Any] = field(default_factory=list)
     observed: Any = None
+    unexpected_index: list[int] = field(default_factory=list)
 
 
 def validate(df: Any, expectations: list[dict[str, Any]], suite_name: str) -> list[Outcome]:
@@ -55,12 +56,15 @@ def validate(df: Any, expectations: list[dict[str, Any]], suite_name: str) -> li
     for e in expectations:
         suite.add_expectation_configuration(s["cfg"](type=e["type"], kwargs=e["kwargs"]))
     batch = s["batch_def"].get_batch(batch_parameters={"dataframe": df})
-    result = batch.validate(suite, result_format="SUMMARY")
+    # COMPLETE gives the row index of every unexpected value, so a multi-day frame is judged once and
+    # each failure is still attributed to its own day (and file, and client version).
+    result = batch.validate(suite, result_format={"result_format": "COMPLETE", "include_unexpected_rows": False})
     out = []
     for r in result.results:
         res = r.result or {}
         examples = [x.tolist() if hasattr(x, "tolist") else x for x in (res.get("partial_unexpected_list") or [])[:5]]
+        index = [int(i) for i in (res.get("unexpected_index_list") or []) if isinstance(i, int | float)]
         out.append(Outcome(r.expectation_config.type, dict(r.expectation_config.kwargs), bool(r.success),
                            res.get("unexpected_count"), res.get("unexpected_percent"), examples,
-                           res.get("observed_value")))
+                           res.get("observed_value"), index))
     return out

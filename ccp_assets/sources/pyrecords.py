@@ -84,9 +84,12 @@ class Typed:
     def at(self, path: str) -> Any:
         cur: Any = self.record
         for part in path.split("."):
-            if not isinstance(cur, dict):
+            if isinstance(cur, list) and part.isdigit():
+                cur = cur[int(part)] if int(part) < len(cur) else None
+            elif isinstance(cur, dict):
+                cur = cur.get(part)
+            else:
                 return None
-            cur = cur.get(part)
         return cur
 
     def get(self, path: str, kind: str, required: bool = False) -> Any:

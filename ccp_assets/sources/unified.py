@@ -1,0 +1,123 @@
+"""`unified_turns`: one row per answered model call, whichever sources saw it, for one day.
+
+Claude Code records what the client asked and got back (its transcript may echo a Claude model name
+even when the proxy answered with GLM); the CCP proxy records where the request really went. The
+join rule, applied to Claude Code turns and proxy completions (errors are attempts, not answers):
+
+1. request id: the proxy line carries `request_id` (or a `rid`) equal to the turn's `requestId`.
+2. else time window: the transcript's response time lies within the proxy call's span widened by
+   MATCH_WINDOW_S on both sides, [ts - latency_ms - N, ts + N] (the proxy's `ts` is written when the
+   call completes), and the models are compatible: the same model once vendor prefixes (`anthropic/`)
+   and date suffixes (`-20250929`) are dropped, or the proxy sent it to a non-Anthropic provider (a
+   rerouted call answers under another model's name by design).
+   Pairs are taken one-to-one, best first: a same-model pair before a rerouted one, then the smallest
+   gap between the transcript time and the proxy span (then to the proxy's completion time); a pair is
+   taken when each is the other's best remaining candidate, repeated until no pair is left.
+
+A matched row is attributed to the proxy's provider and model (`provider`, `routed_model`) while
+`model` keeps what the transcript says; tokens are the transcript's (they have the cache breakdown),
+the proxy's are kept in proxy_tokens_in/out. Unmatched Claude Code turns keep their own provider;
+unmatched proxy completions (other clients, or transcripts we do not have) are rows of their own.
+Candidates come from the day and its two neighbours, so calls straddling midnight still match; a row's
+day is its Claude Code turn's day (else the proxy's). CCC client turns are not rows here: they summarize
+per prompt what transcripts record per API call, and join by session_id instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import duckdb
+
+MATCH_WINDOW_S = 10.0
+MAX_ROUNDS = 20
+
+
+def _norm(col: str) -> str:
+    return (f"regexp_replace(regexp_replace(lower(coalesce({col}, '')), '^[a-z0-9._-]+/', ''), "
+            f"'-[0-9]{{8}}$', '')")
+
+
+@dataclass
+class UnifiedResult:
+    day: str
+    rows: int = 0
+    claude_code: int = 0
+    proxy_only: int = 0
+    matched_by_request_id: int = 0
+    matched_by_time: int = 0
+    rerouted: int = 0
+
+
+def build_day(conn: duckdb.DuckDBPyConnection, day: str) -> UnifiedResult:
+    res = UnifiedResult(day)
+    d = date.fromisoformat(day)
+    lo, hi = d - timedelta(days=1), d + timedelta(days=1)
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        conn.execute("DELETE FROM unified_turns WHERE day = ?", [d])
+        conn.execute("""CREATE OR REPLACE TEMP TABLE u_cc AS SELECT * FROM turns
+            WHERE source = 'claude_code' AND day BETWEEN ? AND ?""", [lo, hi])
+        conn.execute("""CREATE OR REPLACE TEMP TABLE u_px AS SELECT * FROM turns
+            WHERE source = 'ccp_proxy' AND event = 'completion' AND day BETWEEN ? AND ?""", [lo, hi])
+        _match(conn)
+        conn.execute("""INSERT INTO unified_turns BY NAME
+            SELECT c.turn_id, c.day, c.ts,
+                   CASE WHEN p.turn_id IS NULL THEN ['claude_code'] ELSE ['claude_code', 'ccp_proxy'] END AS sources,
+                   m.rule AS match_rule, m.delta_s AS match_delta_s, c.session_id, c.subagent, c.model,
+                   coalesce(p.model, c.model) AS routed_model, coalesce(p.provider, c.provider) AS provider,
+                   p.lane, p.upstream, p.rid, coalesce(c.request_id, p.request_id) AS request_id, p.decision,
+                   p.decision_reason, c.tokens_in, c.tokens_out, c.cache_creation_tokens, c.cache_creation_5m_tokens,
+                   c.cache_creation_1h_tokens, c.cache_read_tokens, p.tokens_in AS proxy_tokens_in,
+                   p.tokens_out AS proxy_tokens_out, p.latency_ms, p.ttft_ms, p.status,
+                   c.turn_id AS claude_code_turn_id, p.turn_id AS proxy_turn_id
+            FROM u_cc c LEFT JOIN u_match m ON m.cc = c.turn_id LEFT JOIN u_px p ON p.turn_id = m.px
+            WHERE c.day = ?""", [d])
+        conn.execute("""INSERT INTO unified_turns BY NAME
+            SELECT p.turn_id, p.day, p.ts, ['ccp_proxy'] AS sources, p.session_id, p.model, p.model AS routed_model,
+                   p.provider, p.lane, p.upstream, p.rid, p.request_id, p.decision, p.decision_reason,
+                   p.tokens_in, p.tokens_out, p.tokens_in AS proxy_tokens_in, p.tokens_out AS proxy_tokens_out,
+                   p.latency_ms, p.ttft_ms, p.status, p.turn_id AS proxy_turn_id
+            FROM u_px p WHERE p.day = ? AND p.turn_id NOT IN (SELECT px FROM u_match)""", [d])
+        (res.rows, res.claude_code, res.proxy_only, res.matched_by_request_id, res.matched_by_time,
+         res.rerouted) = conn.execute("""SELECT count(*), count(claude_code_turn_id),
+                count(*) FILTER (WHERE claude_code_turn_id IS NULL),
+                count(*) FILTER (WHERE match_rule = 'request_id'), count(*) FILTER (WHERE match_rule = 'time_window'),
+                count(*) FILTER (WHERE claude_code_turn_id IS NOT NULL AND proxy_turn_id IS NOT NULL
+                                 AND provider <> 'anthropic')
+            FROM unified_turns WHERE day = ?""", [d]).fetchone()
+        conn.execute("COMMIT")
+    except Exception:
+        conn.execute("ROLLBACK")
+        raise
+    return res
+
+
+def _match(conn: duckdb.DuckDBPyConnection) -> None:
+    """Fill temp table u_match(cc, px, rule, delta_s): request-id pairs, then mutual-best time pairs."""
+    conn.execute("""CREATE OR REPLACE TEMP TABLE u_match AS
+        SELECT c.turn_id AS cc, p.turn_id AS px, 'request_id' AS rule,
+               abs(epoch(c.ts) - epoch(p.ts)) AS delta_s
+        FROM u_cc c JOIN u_px p ON c.request_id IS NOT NULL AND (c.request_id = p.request_id OR c.request_id = p.rid)
+        QUALIFY row_number() OVER (PARTITION BY c.turn_id ORDER BY abs(epoch(c.ts) - epoch(p.ts)), p.turn_id) = 1
+            AND row_number() OVER (PARTITION BY p.turn_id ORDER BY abs(epoch(c.ts) - epoch(p.ts)), c.turn_id) = 1""")
+    n = MATCH_WINDOW_S
+    conn.execute(f"""CREATE OR REPLACE TEMP TABLE u_cand AS
+        WITH c AS (SELECT turn_id, ts, epoch(ts) AS e, {_norm('model')} AS m, provider FROM u_cc
+                   WHERE turn_id NOT IN (SELECT cc FROM u_match)),
+             p AS (SELECT turn_id, ts, epoch(ts) AS e, coalesce(latency_ms, 0) / 1000.0 AS lat,
+                          {_norm('model')} AS m, provider FROM u_px WHERE turn_id NOT IN (SELECT px FROM u_match))
+        SELECT c.turn_id AS cc, p.turn_id AS px, CASE WHEN c.m = p.m THEN 0 ELSE 1 END AS model_rank,
+               greatest(p.e - p.lat - c.e, c.e - p.e, 0) AS gap, abs(c.e - p.e) AS delta_s
+        FROM c JOIN p ON c.e BETWEEN p.e - p.lat - {n} AND p.e + {n}
+        WHERE c.m = p.m OR p.provider <> 'anthropic' OR c.provider <> 'anthropic'""")
+    for _ in range(MAX_ROUNDS):
+        added = conn.execute("""INSERT INTO u_match
+            SELECT cc, px, 'time_window', delta_s FROM (
+                SELECT *, row_number() OVER (PARTITION BY cc ORDER BY model_rank, gap, delta_s, px) AS rc,
+                          row_number() OVER (PARTITION BY px ORDER BY model_rank, gap, delta_s, cc) AS rp
+                FROM u_cand WHERE cc NOT IN (SELECT cc FROM u_match) AND px NOT IN (SELECT px FROM u_match))
+            WHERE rc = 1 AND rp = 1""").fetchone()
+        if not added or not added[0]:
+            break
