@@ -24,8 +24,14 @@ from ccp_assets.assets.raw.claude_code import raw_claude_code
 from ccp_assets.assets.raw.repo import raw_repo
 from ccp_assets.assets.rollups.daily import daily_summary
 from ccp_assets.assets.unified.turns import unified_turns
+from ccp_assets.assets.uploads.daily import upload_full, upload_minimized
+from ccp_assets.assets.uploads.licensing import license_state, license_state_job
+from ccp_assets.assets.uploads.retention import landing_retention, landing_retention_job, retention_schedule
+from ccp_assets.assets.uploads.sender_job import upload_sender
 from ccp_assets.checks.normalized import drift_checks
 from ccp_assets.partitions import DAILY
+from ccp_assets.sensors.license import license_sensor
+from ccp_assets.sensors.uploads import upload_sensor
 from ccp_assets.warehouse.resource import WarehouseResource
 
 ASSETS = [
@@ -36,7 +42,10 @@ ASSETS = [
     raw_repo, normalized_repo,
     unified_turns,
     usage_cost, daily_summary,
+    upload_minimized, upload_full,
 ]
+# Not daily: the license as the UI shows it, and the landing zone's retention (own jobs, not in ccp_daily).
+UNPARTITIONED_ASSETS = [license_state, landing_retention]
 
 CHECKS = [*drift_checks("normalized_claude_code", ["turns", "sessions"], "claude_code")]
 
@@ -60,10 +69,11 @@ nightly_schedule = build_schedule_from_partitioned_job(
 
 def build_definitions() -> Definitions:
     return Definitions(
-        assets=ASSETS,
+        assets=[*ASSETS, *UNPARTITIONED_ASSETS],
         asset_checks=CHECKS,
-        jobs=[ccp_daily_job],
-        schedules=[nightly_schedule],
+        jobs=[ccp_daily_job, upload_sender, license_state_job, landing_retention_job],
+        schedules=[nightly_schedule, retention_schedule],
+        sensors=[upload_sensor, license_sensor],
         # database "" = $CCP_HOME/warehouse.duckdb, resolved per run (see WarehouseResource).
         resources={"warehouse": WarehouseResource(database="", connection_config={"threads": 2})},
         executor=in_process_executor,

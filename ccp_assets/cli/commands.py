@@ -29,10 +29,12 @@ def _register_domain_commands() -> None:
     from ccp_assets.cli.aggregator_cmd import register as register_aggregator
     from ccp_assets.cli.demo_cmd import register as register_demo
     from ccp_assets.cli.license_cmd import register as register_license
+    from ccp_assets.cli.upload_cmd import register as register_upload
 
     register_license(app)
     register_demo(app)
     register_aggregator(app)
+    register_upload(app)
 
 
 _register_domain_commands()

@@ -22,10 +22,10 @@ from ccp_assets.licensing import (
     clock,
     current_license,
     effective_tier,
+    lkg_path,
     load_keyring,
     load_policy,
     load_revocations,
-    lkg_path,
     verify_pack,
 )
 from ccp_assets.licensing.jsonstrict import read_capped

@@ -1,0 +1,1 @@
+"""Sensors that start runs by themselves: uploads (outbox and fresh rollups) and license state."""

@@ -1,0 +1,43 @@
+"""license_sensor: notice a changed or expiring license/policy, re-verify, materialize license_state.
+
+Cursor = `uploads.license_watch.fingerprint`: digests of the license pack, its last-known-good copy, the
+trusted keys, the cached policy pack and revocation list, plus the effective tier and the days left before
+the license or policy expires (once within 14 days). Any difference starts `license_state_job`. Because the
+upload assets and the sender read the license at run time, a license that stops allowing uploads withholds
+them from the next run on; the sensor makes the change visible in the UI.
+"""
+
+import hashlib
+import json
+
+from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SkipReason, sensor
+
+from ccp_assets.assets.uploads.licensing import license_state_job
+from ccp_assets.licensing import clock
+from ccp_assets.settings import load_settings
+from ccp_assets.uploads.license_watch import changes, fingerprint
+
+
+@sensor(
+    name="license_sensor",
+    job=license_state_job,
+    minimum_interval_seconds=60,
+    default_status=DefaultSensorStatus.RUNNING,
+    description=("Watches the license pack, trusted keys, policy pack and revocation list (and the days to "
+                 "expiry); on any change re-verifies and materializes license_state."),
+)
+def license_sensor(context: SensorEvaluationContext):  # noqa: ANN201
+    settings = load_settings()
+    now = clock.now()
+    state = fingerprint(settings, now)
+    before = json.loads(context.cursor) if context.cursor else None
+    if before == state:
+        return SkipReason("license, keys and policy unchanged")
+    what = changes(before, state)
+    context.update_cursor(json.dumps(state, sort_keys=True))
+    digest = hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:16]
+    tags = {"ccp/launched_by": "license_sensor", "ccp/license_change": "; ".join(what)[:250],
+            "ccp/effective_tier": state["tier"]}
+    if state["license_expiring_in_days"] is not None:
+        tags["ccp/license_expiring_in_days"] = str(state["license_expiring_in_days"])
+    return RunRequest(run_key=f"license-{digest}-{int(now)}", tags=tags)
