@@ -30,6 +30,7 @@ from ccp_assets.assets.uploads.retention import landing_retention, landing_reten
 from ccp_assets.assets.uploads.sender_job import upload_sender
 from ccp_assets.checks.normalized import drift_checks
 from ccp_assets.partitions import DAILY
+from ccp_assets.sensors.ingest import ingest_sensor
 from ccp_assets.sensors.license import license_sensor
 from ccp_assets.sensors.uploads import upload_sensor
 from ccp_assets.warehouse.resource import WarehouseResource
@@ -73,7 +74,7 @@ def build_definitions() -> Definitions:
         asset_checks=CHECKS,
         jobs=[ccp_daily_job, upload_sender, license_state_job, landing_retention_job],
         schedules=[nightly_schedule, retention_schedule],
-        sensors=[upload_sensor, license_sensor],
+        sensors=[ingest_sensor, upload_sensor, license_sensor],
         # database "" = $CCP_HOME/warehouse.duckdb, resolved per run (see WarehouseResource).
         resources={"warehouse": WarehouseResource(database="", connection_config={"threads": 2})},
         executor=in_process_executor,
