@@ -82,6 +82,10 @@ class EventBuilder:
             return None
         return keyed_hash(str(value), self.secret, f"full.{purpose}")
 
+    def content_hash(self, text: str) -> str:
+        """Keyed hash of content (empty content too: "empty" is a fact worth joining on)."""
+        return keyed_hash(text, self.secret, "full.content")
+
     def text(self, value: Any) -> str | None:
         """A short non-identifier string (model, lane, version): redacted, capped."""
         if value is None:
@@ -91,7 +95,7 @@ class EventBuilder:
     def span(self, text: str) -> dict[str, Any]:
         """A free-text span (a human prompt): redacted text (dropped whole when high-risk), hash, length."""
         r = self.redactor.redact(text)
-        out: dict[str, Any] = {"content_hash": self.h(text, "content"), "length": len(text),
+        out: dict[str, Any] = {"content_hash": self.content_hash(text), "length": len(text),
                                "text": r.text[:MAX_SPAN_CHARS], "dropped": r.dropped}
         if len(r.text) > MAX_SPAN_CHARS:
             out["truncated"] = True
@@ -103,7 +107,7 @@ class EventBuilder:
         """Content that never leaves as text (tool results): keyed hash, length, redactor hit counts."""
         text = _flatten(value)
         r = self.redactor.redact(text)
-        out: dict[str, Any] = {"content_hash": self.h(text, "content"), "length": len(text)}
+        out: dict[str, Any] = {"content_hash": self.content_hash(text), "length": len(text)}
         if r.hits:
             out["redactions"] = dict(sorted(r.hits.items()))
         return out

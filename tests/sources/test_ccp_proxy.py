@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from datetime import date
 
 from tests.helpers import materialize_all, query
-from tests.sources.gen import proxy_day, read_objects, write_jsonl
+from tests.sources.gen import epoch, proxy_day, read_objects, write_jsonl
 
 DAY = date(2026, 1, 5)
 
@@ -123,7 +124,9 @@ def test_metrics_summaries_backfill_days_without_a_log(usage_dir):
 
     (results / "METRICS-2026-01-03.json").write_text(json.dumps(summary("2026-01-03", 40), indent=2))
     (results / "METRICS-2026-01-05.json").write_text(json.dumps(summary("2026-01-05", 12), indent=2))
-    (results / "METRICS-broken.json").write_text('{"date": "2026-01-0')
+    broken = results / "METRICS-broken.json"
+    broken.write_text('{"date": "2026-01-0')
+    os.utime(broken, (epoch(DAY, 1), epoch(DAY, 1)))  # no date of its own: it lands on its mtime's day
     assert materialize_all(start="2026-01-01", end="2026-01-06").success
     assert query("SELECT CAST(day AS VARCHAR), backfill, total_requests, extras FROM proxy_daily_summaries ORDER BY 1") == [
         ("2026-01-03", True, 40, '{"host":"ci-1"}'), ("2026-01-05", False, 12, '{"host":"ci-1"}')]

@@ -100,17 +100,26 @@ class Recorder:
 
     app: Any
     requests: list[dict[str, Any]] = field(default_factory=list)
+    drop_answer_of: set[int] = field(default_factory=set)  # ordinals of uploads whose answer is lost in transit
+    _uploads: int = 0
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        ordinal = 0
+        if scope["method"] == "POST" and scope["path"].startswith("/v1/"):
+            self._uploads += 1
+            ordinal = self._uploads
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         rec: dict[str, Any] = {"t": time.monotonic(), "method": scope["method"], "path": scope["path"],
                                "key": headers.get("idempotency-key"), "encoding": headers.get("content-encoding"),
                                "license": bool(headers.get("x-ccp-license")), "status": None, "retry_after": None}
 
         async def send_and_record(message: dict) -> None:
+            if message["type"] == "http.response.body" and ordinal in self.drop_answer_of:
+                rec["dropped"] = True  # stored by the app, but the connection dies before the body
+                raise ConnectionAbortedError("answer lost in transit (test fault)")
             if message["type"] == "http.response.start":
                 rec["status"] = message["status"]
                 for k, v in message.get("headers", []):
