@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dagster import (
     AssetSelection,
-    DefaultScheduleStatus,
     Definitions,
-    build_schedule_from_partitioned_job,
     define_asset_job,
     in_process_executor,
 )
@@ -30,6 +28,7 @@ from ccp_assets.assets.uploads.retention import landing_retention, landing_reten
 from ccp_assets.assets.uploads.sender_job import upload_sender
 from ccp_assets.checks.normalized import drift_checks
 from ccp_assets.partitions import DAILY
+from ccp_assets.schedules import nightly_rollup
 from ccp_assets.sensors.ingest import ingest_sensor
 from ccp_assets.sensors.license import license_sensor
 from ccp_assets.sensors.uploads import upload_sensor
@@ -59,13 +58,6 @@ ccp_daily_job = define_asset_job(
     description="Every layer for one day (or a range, as one run): raw -> normalized -> measurements -> rollups.",
 )
 
-nightly_schedule = build_schedule_from_partitioned_job(
-    ccp_daily_job,
-    name="nightly_rollup",
-    hour_of_day=2,
-    default_status=DefaultScheduleStatus.RUNNING,
-    description="Every night at 02:00 (CCP_TIMEZONE): yesterday's partition through every layer.",
-)
 
 
 def build_definitions() -> Definitions:
@@ -73,7 +65,7 @@ def build_definitions() -> Definitions:
         assets=[*ASSETS, *UNPARTITIONED_ASSETS],
         asset_checks=CHECKS,
         jobs=[ccp_daily_job, upload_sender, license_state_job, landing_retention_job],
-        schedules=[nightly_schedule, retention_schedule],
+        schedules=[nightly_rollup, retention_schedule],
         sensors=[ingest_sensor, upload_sensor, license_sensor],
         # database "" = $CCP_HOME/warehouse.duckdb, resolved per run (see WarehouseResource).
         resources={"warehouse": WarehouseResource(database="", connection_config={"threads": 2})},

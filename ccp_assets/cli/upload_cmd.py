@@ -66,7 +66,11 @@ def render(report) -> list[str]:  # noqa: ANN001
     for r in report.with_outcome("failed"):
         lines.append(f"failed: {r.label()}: {r.detail}")
     s = report.summary()
-    sent = f"{s['would_send']} would be sent" if report.dry_run else f"{s['sent']} sent"
+    if report.dry_run:
+        sent = (f"{s['would_send']} queued payload(s) would be sent, "
+                f"{len(report.enqueue.by_status('queued'))} day payload(s) would be queued")
+    else:
+        sent = f"{s['sent']} sent"
     lines.append(f"{sent}, {s['withheld']} withheld, {s['rejected']} rejected, {s['failed']} failed"
                  f"{'' if g.sends_anything else ' (local tier: nothing leaves this machine)'}")
     return lines

@@ -13,6 +13,7 @@ line, so a crash between the two can export a line twice; normalizers deduplicat
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -46,19 +47,32 @@ class ExportLog:
         return self._seen
 
     def append(self, records: Iterable[dict]) -> int:
-        """Append records whose `export_key` is new; returns how many were written."""
-        seen = self.seen()
-        new = [r for r in records if r["export_key"] not in seen]
-        if not new:
+        """Append records whose `export_key` is new; returns how many were written.
+
+        Holds an exclusive lock on the log while it re-reads the keys and writes, so a sensor tick and a
+        run exporting at the same moment cannot both append the same record.
+        """
+        records = list(records)
+        if not records:
             return 0
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "ab") as f:
-            f.write(b"".join(_dumps(r).encode("utf-8") + b"\n" for r in new))
-            f.flush()
-            os.fsync(f.fileno())
-        with open(self.keys_path, "a", encoding="utf-8") as f:
-            f.write("".join(r["export_key"] + "\n" for r in new))
-        seen.update(r["export_key"] for r in new)
+        with open(self.path.with_suffix(".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                self._seen = None
+                seen = self.seen()
+                new = [r for r in records if r["export_key"] not in seen]
+                if not new:
+                    return 0
+                with open(self.path, "ab") as f:
+                    f.write(b"".join(_dumps(r).encode("utf-8") + b"\n" for r in new))
+                    f.flush()
+                    os.fsync(f.fileno())
+                with open(self.keys_path, "a", encoding="utf-8") as f:
+                    f.write("".join(r["export_key"] + "\n" for r in new))
+                seen.update(r["export_key"] for r in new)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
         return len(new)
 
     def files(self) -> list[Path]:

@@ -167,7 +167,9 @@ class RepoExporter:
         n = self.log.append(self.records)
         self.state["tips"] = tips or self.state.get("tips", [])
         self.state_path.parent.mkdir(parents=True, exist_ok=True)
-        self.state_path.write_text(json.dumps(self.state))
+        tmp = self.state_path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(self.state))
+        tmp.replace(self.state_path)
         return n
 
     # -- git ---------------------------------------------------------------------------------------------

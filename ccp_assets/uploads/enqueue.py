@@ -142,7 +142,12 @@ class Enqueuer:
         if why:
             return self.withhold(day, "full", why)
         if self._builder is None:
-            self._builder = EventBuilder(self._secret(), redactor_for(self.gate))
+            try:
+                redactor = redactor_for(self.gate)
+            except ValueError as e:  # a policy rule the redactor cannot use: fail closed, say why
+                return self.withhold(day, "full", "policy: its redaction rules cannot be applied "
+                                                  f"({str(e).splitlines()[0][:160]})")
+            self._builder = EventBuilder(self._secret(), redactor)
         files = day_files(self.settings, "claude_code", [day])
         events = build_day_events(conn, files, day, self._builder)
         if not events:

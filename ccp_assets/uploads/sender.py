@@ -155,19 +155,25 @@ def _screen(settings: Settings, gate: Gate, pending: list[Payload], box: Outbox)
                                                         "confirmed now, will retry") for p in ok]
         return [], results
     screened = []
-    redactor = None
+    redactor, redactor_error = None, None
+    if any(p.kind == "events" for p in ok):
+        from ccp_assets.uploads.enqueue import redactor_for
+
+        try:
+            redactor = redactor_for(gate)
+        except ValueError as e:  # a policy rule the redactor cannot use: fail closed for full payloads
+            redactor_error = f"policy: its redaction rules cannot be applied ({str(e).splitlines()[0][:160]})"
     for p in ok:
         if p.day in blocked:
             results.append(SendResult.of(p, "withheld", detail="failed check: " + "; ".join(blocked[p.day])))
+            continue
+        if p.kind == "events" and redactor_error:
+            results.append(SendResult.of(p, "withheld", detail=redactor_error))
             continue
         try:
             if p.kind == "metrics":
                 assert_minimized(p.body)
             else:
-                if redactor is None:
-                    from ccp_assets.uploads.enqueue import redactor_for
-
-                    redactor = redactor_for(gate)
                 assert_redacted(p.body, redactor)
         except (MinimizationError, RedactionGuardError, ValueError) as e:
             reason = f"client guard: {e}"

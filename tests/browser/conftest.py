@@ -93,7 +93,7 @@ def page(browser_context, request: pytest.FixtureRequest) -> Iterator:
     yield pg
     if failed(request.node):
         stem = artifact_stem(request.node)
-        for i, p in enumerate(browser_context.pages):
+        for i, p in enumerate(p for p in browser_context.pages if p.url != "about:blank"):
             try:
                 p.screenshot(path=f"{stem}-{i}.png", full_page=True)
                 Path(f"{stem}-{i}.html").write_text(p.content(), encoding="utf-8")

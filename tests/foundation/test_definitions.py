@@ -62,6 +62,7 @@ def test_every_asset_is_daily_with_a_single_run_backfill_and_the_warehouse_pool(
 def test_nightly_schedule_runs_by_default_and_job_is_in_process():
     schedule = defs.get_schedule_def("nightly_rollup")
     assert schedule.default_status.value == "RUNNING"
+    assert all(s.default_status.value == "RUNNING" for s in defs.sensors)
     assert defs.get_job_def("ccp_daily").executor_def.name == "in_process"
 
 

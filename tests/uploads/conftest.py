@@ -61,9 +61,10 @@ class Operator:
         return path
 
     def policy(self, version: int = 1, *, days: float = 30, retention_days: int = 0,
-               upload_limits: dict[str, int] | None = None, now: float | None = None) -> str:
+               upload_limits: dict[str, int] | None = None, redaction_rules: list[dict[str, str]] | None = None,
+               now: float | None = None) -> str:
         return json.dumps(mint_policy(self.key, self.kid, version, days, allowed_models={"pro": ["claude-*"]},
-                                      retention_days=retention_days, redaction_rules=[],
+                                      retention_days=retention_days, redaction_rules=redaction_rules or [],
                                       upload_limits=upload_limits or {}, now=now))
 
 

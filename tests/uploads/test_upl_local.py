@@ -42,7 +42,7 @@ def test_local_tier_opens_no_socket_during_a_whole_materialize_and_upload(claude
     assert up["queued_payloads"] == 0 and all(v.startswith("tier: CCP_PRIVACY_TIER=local") for v in up["withheld"].values())
     assert report.gate.tier == "local" and report.ok and not report.results
     days = len(list((ccp_env.ccp_home / "rollups").glob("2026-*/metrics_summary.json")))
-    assert days >= 2 and f"nothing is sent: the effective tier is local" in report.notes[0]
+    assert days >= 2 and "nothing is sent: the effective tier is local" in report.notes[0]
     assert f"{days} rollup day(s) stay on this machine" in report.notes[0]
     assert cli.exit_code == 0, cli.output
     assert "effective tier: local" in cli.output and "nothing leaves this machine" in cli.output

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import secrets as pysecrets
-from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,13 @@ from hypothesis import strategies as st
 
 from ccp_assets.privacy import Redactor
 from ccp_assets.uploads.outbox import Outbox, canonical_json, idempotency_key
-from ccp_assets.uploads.payloads import EventBuilder, RedactionGuardError, assert_redacted, chunker, index_events
+from ccp_assets.uploads.payloads import (
+    EventBuilder,
+    RedactionGuardError,
+    assert_redacted,
+    chunker,
+    index_events,
+)
 from ccp_assets.uploads.sender import retry_after_seconds
 
 from .conftest import contract_lib
@@ -135,3 +141,26 @@ def test_no_planted_secret_survives_into_an_event_whatever_surrounds_it(prefix, 
     assert core not in blob
     for ev in events:
         assert_redacted(ev)
+
+
+def test_policy_redaction_rules_and_upload_limits_apply_to_the_full_tier(ccp_env, monkeypatch, operator):
+    from ccp_assets.licensing import clock, install_policy
+    from ccp_assets.settings import load_settings
+    from ccp_assets.uploads.enqueue import batch_limits, redactor_for
+    from ccp_assets.uploads.gate import Gate
+
+    from .conftest import license_env
+
+    license_env(ccp_env, monkeypatch, operator, "full")
+    rules = [{"name": "Codename", "pattern": r"spotter-[a-z]+", "action": "drop"},
+             {"name": "ticket", "pattern": r"JIRA-\d+", "action": "redact"}]
+    install_policy(operator.policy(redaction_rules=rules, upload_limits={"max_events_per_batch": 25}),
+                   load_settings(), clock.now())
+    gate = Gate.load(load_settings())
+    r = redactor_for(gate)
+    assert r.redact("work on spotter-dov now").dropped
+    assert r.redact("see JIRA-123").text == "see [redacted]"
+    assert batch_limits(gate)[0] == 25
+    b = EventBuilder(KEY, r)
+    (ev,) = b.user_line(_user_line("bead spotter-dov please"), None, "f", 0, 0, "2026-02-12")
+    assert ev["dropped"] and "spotter" not in json.dumps(ev)

@@ -6,8 +6,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from dagster import AssetKey, DagsterInstance, DefaultScheduleStatus, DefaultSensorStatus, RunRequest, SkipReason, \
-    build_sensor_context
+from dagster import (
+    AssetKey,
+    DagsterInstance,
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    RunRequest,
+    SkipReason,
+    build_sensor_context,
+)
 
 from ccp_assets.definitions import defs
 from ccp_assets.licensing import clock
