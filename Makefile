@@ -16,15 +16,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
-# Debian packages the tests need (browser tests: chromium; tracing: strace). Installed only when missing.
+# Debian packages the tests need (chromium, strace, postgresql, git): installed only when missing.
 system-deps:
-	@missing=""; \
-	for p in chromium strace git; do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing Debian packages:$$missing"; \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
-	fi
+	./scripts/system-deps.sh
 
 run: install
 	./scripts/run.sh
