@@ -8,7 +8,9 @@ assets then find nothing new and only report.
 from __future__ import annotations
 
 import os
+import threading
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -87,11 +89,31 @@ def clamp_range(days: list[str], start: date | None, end: date | None, settings:
     return lo.isoformat(), hi.isoformat()
 
 
-def materialize(start: str, end: str, selection: str | None = None) -> RunOutcome:
+ProgressFn = Callable[[int, int, str], None]
+
+
+def _watch(instance: Any, run_id: str, total: int, progress: ProgressFn, stop: threading.Event) -> None:
+    """Report finished steps of the run as they land in the event log (a terminal progress bar)."""
+    from dagster import DagsterEventType
+
+    kinds = {DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE, DagsterEventType.STEP_SKIPPED}
+    seen = 0
+    while not stop.wait(0.3):
+        try:
+            done = instance.all_logs(run_id, of_type=kinds)
+        except Exception:  # noqa: BLE001 - the bar is cosmetic; the run must not care
+            continue
+        if len(done) != seen:
+            seen = len(done)
+            progress(seen, total, done[-1].step_key or "")
+
+
+def materialize(start: str, end: str, selection: str | None = None, progress: ProgressFn | None = None) -> RunOutcome:
     """One in-process run of the daily job over [start, end], recorded in the instance."""
     warnings.filterwarnings("ignore")
     from dagster import AssetSelection, DagsterEventType, DagsterInstance
     from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+    from dagster._core.utils import make_new_run_id
 
     from ccp_assets.definitions import DAILY_JOB_NAME, defs
 
@@ -103,15 +125,26 @@ def materialize(start: str, end: str, selection: str | None = None) -> RunOutcom
     tags = {"ccp/launched_by": "ccp materialize"}
     if start != end:
         tags.update({ASSET_PARTITION_RANGE_START_TAG: start, ASSET_PARTITION_RANGE_END_TAG: end})
+    run_id = make_new_run_id()
     with DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            instance=instance,
-            partition_key=start if start == end else None,
-            tags=tags,
-            raise_on_error=False,
-            asset_selection=asset_keys,
-            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
-        )
+        stop = threading.Event()
+        if progress is not None:
+            graph = defs.resolve_asset_graph()
+            keys = asset_keys or [k for k in graph.get_all_asset_keys() if k in job.asset_layer.executable_asset_keys]
+            total = len(keys) + sum(len(graph.get(k).check_keys) for k in keys)
+            threading.Thread(target=_watch, args=(instance, run_id, total, progress, stop), daemon=True).start()
+        try:
+            result = job.execute_in_process(
+                instance=instance,
+                run_id=run_id,
+                partition_key=start if start == end else None,
+                tags=tags,
+                raise_on_error=False,
+                asset_selection=asset_keys,
+                run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+            )
+        finally:
+            stop.set()
         outcome = RunOutcome(result.run_id, result.success, start, end)
         for ev in result.all_events:
             if ev.event_type == DagsterEventType.STEP_FAILURE:

@@ -41,7 +41,18 @@ def materialize(
     if rng is None:
         err.print("everything is up to date: no new source bytes since the last run.")
         raise typer.Exit(0)
-    with err.status(f"materializing {rng[0]}..{rng[1]}…", spinner="dots") if err.is_terminal else _null():
+    if err.is_terminal:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(TextColumn(f"materializing {rng[0]}..{rng[1]}"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True) as bar:
+            task = bar.add_task("starting…", total=None)
+
+            def step(done: int, total: int, key: str) -> None:
+                bar.update(task, completed=done, total=total, description=key)
+
+            outcome = runs.materialize(*rng, selection=select, progress=step)
+    else:
         outcome = runs.materialize(*rng, selection=select)
     _summary(outcome)
     for line in outcome.failures:
