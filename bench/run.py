@@ -1,7 +1,8 @@
 """Benchmark harness (a script, not a timed test): cold build, one new day, daily report, floors.
 
-    .venv/bin/python bench/run.py --copies 25            # ~95 MB replicated from the fixtures
-    .venv/bin/python bench/run.py --copies 110 --keep    # ~400 MB
+    .venv/bin/python bench/run.py --copies 25                 # ~95 MB replicated from the fixtures
+    .venv/bin/python bench/run.py --demo-scale 100            # ~400 MB of `ccp demo-data` (every source)
+    .venv/bin/python bench/run.py --demo-scale 1000 --days 30 # ~4 GB
 
 Reports wall time, CPU time (user+sys of the child) and peak RSS of each command, side by side with a
 bare DuckDB scan doing the same dedup and grouping (the floor) and `ccusage daily --json --offline`
@@ -61,28 +62,40 @@ def measure(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--copies", type=int, default=25, help="replicas of the fixture transcripts (~3.7 MB each)")
+    ap.add_argument("--demo-scale", type=int, default=0, help="use `ccp demo-data --scale K` instead of fixture copies")
+    ap.add_argument("--days", type=int, default=7, help="days of demo data")
     ap.add_argument("--keep", action="store_true", help="keep the temp folder")
     ap.add_argument("--out", type=Path, default=None, help="write the JSON results here")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="ccp-bench-"))
-    claude = tmp / "claude"
-    corpus = replicate(FIXTURE, claude, args.copies)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CCP_")}
+    if args.demo_scale:
+        demo = tmp / "demo"
+        subprocess.run([str(CCP), "demo-data", "--out", str(demo), "--days", str(args.days),
+                        "--scale", str(args.demo_scale)], check=True, stdout=subprocess.DEVNULL)
+        claude = demo / "claude"
+        corpus = sum(p.stat().st_size for p in claude.rglob("*.jsonl"))
+        env.update({"CCP_USAGE_LOG_DIR": str(demo / "ccp"), "CCP_AGENTOS_DATA_DIR": str(demo / "agentos"),
+                    "CCP_REPO_DIR": str(demo / "repo")})
+    else:
+        claude = tmp / "claude"
+        corpus = replicate(FIXTURE, claude, args.copies)
     (tmp / "dagster_home").mkdir()
     shutil.copy(REPO / "dagster_home" / "dagster.yaml", tmp / "dagster_home" / "dagster.yaml")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CCP_")}
     env.update({"CCP_HOME": str(tmp / "home"), "DAGSTER_HOME": str(tmp / "dagster_home"),
-                "CLAUDE_CONFIG_DIR": str(claude), "CCP_TIMEZONE": "UTC"})
-    res: dict[str, object] = {"corpus_mb": round(corpus / 1e6, 1), "copies": args.copies,
+                "CLAUDE_CONFIG_DIR": str(claude), "CCP_TIMEZONE": "UTC", "CCP_START_DATE": "2025-01-01"})
+    res: dict[str, object] = {"corpus_mb": round(corpus / 1e6, 1),
+                              "corpus": f"demo-data --scale {args.demo_scale} --days {args.days}" if args.demo_scale
+                              else f"{args.copies} fixture copies",
                               "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}"}
     res["cold_materialize"] = measure([str(CCP), "materialize"], env)
     res["warm_materialize_nothing_new"] = measure([str(CCP), "materialize"], env)
     # one new day: a fresh copy of one session shifted past the last day
-    replicate_one = claude / "projects" / "new-day"
-    replicate(FIXTURE, tmp / "one", 1)
-    for f in (tmp / "one" / "projects").rglob("short.jsonl"):
-        text = f.read_text().replace('"timestamp":"2026-02-10', '"timestamp":"2026-06-30').replace("msg_", "msg_new_")
-        replicate_one.mkdir(parents=True, exist_ok=True)
-        (replicate_one / "new.jsonl").write_text(text)
+    new_day = claude / "projects" / "new-day"
+    new_day.mkdir(parents=True, exist_ok=True)
+    for f in (FIXTURE / "projects").rglob("tool_heavy.jsonl"):  # one real session, moved to a day of its own
+        text = f.read_text().replace('"timestamp":"2026-02-10', '"timestamp":"2026-11-01').replace("msg_", "msg_new_")
+        (new_day / "new.jsonl").write_text(text)
     res["one_new_day"] = measure([str(CCP), "materialize"], env)
     res["report_daily_json"] = measure([str(CCP), "report", "daily", "--json"], env)
     glob = str(claude / "projects" / "**" / "*.jsonl")
