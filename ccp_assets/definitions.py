@@ -9,7 +9,14 @@ from dagster import (
     in_process_executor,
 )
 
+from ccp_assets.assets.measurements.churn import churn_daily
+from ccp_assets.assets.measurements.cls import cls_features
 from ccp_assets.assets.measurements.cost import usage_cost
+from ccp_assets.assets.measurements.efficiency import efficiency_daily
+from ccp_assets.assets.measurements.entity import measurements
+from ccp_assets.assets.measurements.features import features_daily
+from ccp_assets.assets.measurements.interaction import interaction_daily
+from ccp_assets.assets.measurements.mix import model_mix_daily, policy_findings, routing_daily
 from ccp_assets.assets.normalized.agentos import normalized_agentos
 from ccp_assets.assets.normalized.ccc_events import normalized_ccc_events
 from ccp_assets.assets.normalized.ccp_proxy import normalized_ccp_proxy
@@ -41,7 +48,9 @@ ASSETS = [
     raw_ccc_events, normalized_ccc_events,
     raw_repo, normalized_repo,
     unified_turns,
-    usage_cost, daily_summary,
+    usage_cost, features_daily, churn_daily, efficiency_daily, interaction_daily, cls_features,
+    model_mix_daily, routing_daily, policy_findings, measurements,
+    daily_summary,
     upload_minimized, upload_full,
 ]
 # Not daily: the license as the UI shows it, and the landing zone's retention (own jobs, not in ccp_daily).

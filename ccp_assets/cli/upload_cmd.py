@@ -52,9 +52,15 @@ def render(report) -> list[str]:  # noqa: ANN001
         elif r.outcome == "would send":
             lines.append(f"would send: {r.label()}")
     shown = set()
+    groups: dict[tuple[str, str], list[str]] = {}
     for o in report.enqueue.by_status("withheld"):
-        lines.append(f"withheld: {o.day} {o.tier}: {o.reason}")
+        groups.setdefault((o.tier, o.reason), []).append(o.day)
         shown.add(o.day)
+    for (tier, reason), days in groups.items():
+        if len(days) <= 3:
+            lines += [f"withheld: {d} {tier}: {reason}" for d in days]
+        else:
+            lines.append(f"withheld: {days[0]}..{days[-1]} ({len(days)} days) {tier}: {reason}")
     for r in report.with_outcome("withheld"):
         lines.append(f"withheld: {r.label()}: {r.detail}")
         shown.add(r.day)

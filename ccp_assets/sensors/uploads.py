@@ -41,7 +41,8 @@ def upload_work(settings, gate: Gate) -> tuple[list[str], list[str]]:  # noqa: A
         return [], [f"{t}:{d}" for t in tiers for d in days]
     with box:
         pending = box.pending_keys()
-        missing = [f"{t}:{d}" for t in tiers for d in days if d not in box.days_with(t, KIND_OF[t])]
+        have = {t: box.days_with(t, KIND_OF[t]) for t in tiers}
+    missing = [f"{t}:{d}" for t in tiers for d in days if d not in have[t]]
     return pending, missing
 
 

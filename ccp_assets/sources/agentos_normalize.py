@@ -435,7 +435,8 @@ def _proxy_line(t: Typed, rec: dict, line: Line) -> Out:
     if status is not None and status_num is None and not (status_text and status_text.lower() in FAIL_WORDS):
         type_drift.append(f"status:{duck_type_name(status)}")
     row = _prov(line, turn_id=f"{PROXY_TURN_SOURCE}:{vals['rid'] or '-'}:{record_hash([line.file, line.byte_offset, line.part])[:16]}",
-                ts=ts or line.ts, status=status_num, status_text=status_text, event="completion",
+                ts=ts or line.ts, status=status_num, status_text=status_text,
+                event="error" if status_text and status_text.lower() in FAIL_WORDS else "completion",
                 provider=provider_of(vals["upstream"], vals["lane"], vals["model"]),
                 is_api_error=bool(status_text and status_text.lower() in FAIL_WORDS), part=line.part,
                 type_drift=type_drift or None, extras=extras_of(rec, PROXY_LINE_KEYS), **vals)

@@ -2,6 +2,7 @@
 
 - `turn` payload -> `turns`; a wrong-typed field is NULL and named in `type_drift` (`turn.tokens_in:VARCHAR`),
   as for every turns source. A turn without `turn_id` gets one from its provenance (and says so).
+  provider comes from the model name (claude -> anthropic, glm -> zai, gpt/o* -> openai, else unknown).
 - `decision` -> `routing_decisions` (NULL + type_drift, like the proxy's decisions).
 - `feature`, `measurement`, `cost`, `value` payloads -> `features`, `measurements` (scope turn:<id>),
   `reported_costs` (the client's own estimate, not our price table), `value_records`. These are facts
@@ -23,6 +24,7 @@ import duckdb
 from ccp_assets.settings import Settings
 from ccp_assets.sources.ccc import LINE_TYPES, CccEventsSource
 from ccp_assets.sources.ccp_proxy_normalize import DECISION_FIELDS as PROXY_DECISION_FIELDS
+from ccp_assets.sources.ccp_proxy_normalize import provider_sql
 from ccp_assets.sources.jsonsql import Field, columns, drift, extras, top_keys, typed
 from ccp_assets.sources.landing import day_files
 
@@ -114,6 +116,7 @@ def _build(conn: duckdb.DuckDBPyConnection, files: list[str], tz: str, d: date, 
     conn.execute(f"""INSERT INTO turns BY NAME
         SELECT coalesce({turn_id}, 'ccc:' || substr(md5(file || ':' || byte_offset || ':' || part), 1, 16)) AS turn_id,
                '{ROW_SOURCE}' AS source, CAST(? AS DATE) AS day, ts, {columns(tj, TURN_FIELDS[1:])},
+               {provider_sql("NULL", "NULL", typed(tj, TURN_FIELDS[2]))} AS provider,
                {prov}, part,
                CASE WHEN len(dr) > 0 THEN dr END AS type_drift,
                CASE WHEN ex1 IS NULL THEN ex2 WHEN ex2 IS NULL THEN ex1 ELSE json_merge_patch(ex1, ex2) END AS extras

@@ -134,7 +134,8 @@ def drain_lock(settings: Settings, wait_s: float = LOCK_WAIT_S) -> Iterator[bool
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
-def _screen(settings: Settings, gate: Gate, pending: list[Payload], box: Outbox) -> tuple[list[Payload], list[SendResult]]:
+def _screen(settings: Settings, gate: Gate, pending: list[Payload], box: Outbox, *,
+            dry_run: bool = False) -> tuple[list[Payload], list[SendResult]]:
     """Split pending payloads into sendable ones and results for the others (withheld or rejected)."""
     results: list[SendResult] = []
     ok: list[Payload] = []
@@ -177,7 +178,8 @@ def _screen(settings: Settings, gate: Gate, pending: list[Payload], box: Outbox)
                 assert_redacted(p.body, redactor)
         except (MinimizationError, RedactionGuardError, ValueError) as e:
             reason = f"client guard: {e}"
-            box.mark_rejected(p.idem_key, None, reason)
+            if not dry_run:
+                box.mark_rejected(p.idem_key, None, reason)
             results.append(SendResult.of(p, "rejected", detail=reason))
             continue
         screened.append(p)
@@ -192,22 +194,31 @@ def drain(settings: Settings, gate: Gate | None = None, *, dry_run: bool = False
     if box is None:
         return []
     with box:
-        to_send, results = _screen(settings, gate, box.pending(), box)
-        if not to_send:
-            return results
-        header = license_header(settings, gate.now)
-        if header is None:
-            return results + [SendResult.of(p, "withheld", detail="license: no valid license pack to send with")
-                              for p in to_send]
         if dry_run:
-            return results + [SendResult.of(p, "would send") for p in to_send]
-        with drain_lock(settings) as locked:
+            return _prepare(settings, gate, box, dry_run=True)[1]
+        with drain_lock(settings) as locked:  # screen under the lock: the drift verdict is fresh when sending
             if not locked:
-                return results + [SendResult.of(p, "withheld", detail="another upload is draining the outbox")
-                                  for p in to_send]
-            still = set(box.pending_keys())  # another drain may have sent some while we waited
-            results += _send_all(box, gate, header, [p for p in to_send if p.idem_key in still], on_result)
+                return [SendResult.of(p, "withheld", detail="another upload is draining the outbox")
+                        for p in box.pending()]
+            (to_send, header), results = _prepare(settings, gate, box, dry_run=False)
+            if to_send:
+                results += _send_all(box, gate, header, to_send, on_result)
     return results
+
+
+def _prepare(settings: Settings, gate: Gate, box: Outbox, *, dry_run: bool,
+             ) -> tuple[tuple[list[Payload], str], list[SendResult]]:
+    """((payloads to send, license header), results for the others); in a dry run, 'would send' results."""
+    to_send, results = _screen(settings, gate, box.pending(), box, dry_run=dry_run)
+    if not to_send:
+        return ([], ""), results
+    header = license_header(settings, gate.now)
+    if header is None:
+        return ([], ""), results + [SendResult.of(p, "withheld", detail="license: no valid license pack to send with")
+                                    for p in to_send]
+    if dry_run:
+        return ([], ""), results + [SendResult.of(p, "would send") for p in to_send]
+    return (to_send, header), results
 
 
 def _send_all(box: Outbox, gate: Gate, header: str, payloads: list[Payload],

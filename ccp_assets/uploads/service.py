@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ccp_assets.settings import Settings
-from ccp_assets.uploads.enqueue import KIND_OF, Enqueuer, EnqueueReport, rollup_days
+from ccp_assets.uploads.enqueue import KIND_OF, DayOutcome, Enqueuer, EnqueueReport, rollup_days
 from ccp_assets.uploads.gate import PAYLOAD_TIERS, Gate, failed_check_days
 from ccp_assets.uploads.outbox import Outbox
 from ccp_assets.uploads.sender import SendResult, drain
@@ -86,9 +86,11 @@ def run_upload(settings: Settings, *, dry_run: bool = False, now: float | None =
     gate = Gate.load(settings, now)
     report = UploadReport(gate, dry_run)
     if not gate.sends_anything:
-        n = len(rollup_days(settings))
-        report.notes.append(f"nothing is sent: the effective tier is local ({gate.tier_reason}); "
-                            f"{n} rollup day(s) stay on this machine")
+        days = rollup_days(settings)
+        report.notes.append(f"nothing is sent: the effective tier is local; {len(days)} rollup day(s) stay on this "
+                            "machine")
+        why = gate.withheld_reason("minimized") or gate.tier_reason
+        report.enqueue.outcomes += [DayOutcome(d, "minimized", "withheld", why) for d in days]
         report.results = drain(settings, gate, dry_run=True)  # lists anything still queued, never sends
         return report
     if not gate.aggregator_url:

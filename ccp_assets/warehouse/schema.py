@@ -115,6 +115,54 @@ CREATE TABLE IF NOT EXISTS unified_turns (
     claude_code_turn_id VARCHAR, proxy_turn_id VARCHAR, extras JSON);
 """
 
+# Measurement tables (METRICS.md), one row per day and scope; every number that could not be computed is
+# NULL with its reason in `errors`. Written by the assets of group `measurements` (ccp_assets/measurements).
+MEASUREMENT_DDL = """
+CREATE TABLE IF NOT EXISTS priced_turns (
+    turn_id VARCHAR, day DATE, ts TIMESTAMPTZ, source VARCHAR, session_id VARCHAR, subagent VARCHAR, model VARCHAR,
+    transcript_model VARCHAR, provider VARCHAR, lane VARCHAR, basis VARCHAR, input_tokens BIGINT,
+    output_tokens BIGINT, cache_creation_5m_tokens BIGINT, cache_creation_1h_tokens BIGINT, cache_read_tokens BIGINT,
+    prompts BIGINT, input_usd DOUBLE, output_usd DOUBLE, cache_write_usd DOUBLE, cache_read_usd DOUBLE,
+    prompt_usd DOUBLE, estimated_usd DOUBLE, priced BOOLEAN, price_version VARCHAR, plan VARCHAR);
+CREATE TABLE IF NOT EXISTS usage_model_daily (
+    day DATE, model VARCHAR, provider VARCHAR, basis VARCHAR, turns BIGINT, input_tokens BIGINT,
+    output_tokens BIGINT, cache_creation_5m_tokens BIGINT, cache_creation_1h_tokens BIGINT, cache_read_tokens BIGINT,
+    prompts BIGINT, input_usd DOUBLE, output_usd DOUBLE, cache_write_usd DOUBLE, cache_read_usd DOUBLE,
+    prompt_usd DOUBLE, estimated_usd DOUBLE, priced BOOLEAN, price_version VARCHAR, plan VARCHAR);
+CREATE TABLE IF NOT EXISTS features_daily (
+    day DATE, basis VARCHAR, features_shipped BIGINT, feature_delta BIGINT, shipped_ids VARCHAR[],
+    implemented_ids VARCHAR[], failing_ids VARCHAR[], bdd_features BIGINT, window_features BIGINT,
+    session_features BIGINT, errors VARCHAR[]);
+CREATE TABLE IF NOT EXISTS efficiency_windows (
+    day DATE, "window" VARCHAR, provider VARCHAR, finalized_at TIMESTAMPTZ, features BIGINT, capacity DOUBLE,
+    capacity_unit VARCHAR, weekly_fallback BOOLEAN, quality_score DOUBLE, quality_source VARCHAR, errors VARCHAR[]);
+CREATE TABLE IF NOT EXISTS efficiency_daily (
+    day DATE, provider VARCHAR, capacity_unit VARCHAR, windows BIGINT, features BIGINT, capacity DOUBLE,
+    quality_features DOUBLE, e DOUBLE, e_q DOUBLE, weekly_fallback_windows BIGINT, errors VARCHAR[]);
+CREATE TABLE IF NOT EXISTS interaction_daily (
+    day DATE, session_id VARCHAR, prompts BIGINT, idle_prompts BIGINT, interaction_minutes DOUBLE,
+    features_completed BIGINT, impf DOUBLE, errors VARCHAR[]);
+CREATE TABLE IF NOT EXISTS churn_daily (
+    day DATE, repo_id VARCHAR, commits BIGINT, lines_added BIGINT, churned_7d BIGINT, churned_14d BIGINT,
+    churned_28d BIGINT, churn_7d DOUBLE, churn_14d DOUBLE, churn_28d DOUBLE, window_records BIGINT,
+    window_insertions BIGINT, window_deletions BIGINT, window_net BIGINT, window_features DOUBLE,
+    window_churn DOUBLE, churn_score DOUBLE, churn_source VARCHAR, errors VARCHAR[]);
+CREATE TABLE IF NOT EXISTS cls_features (
+    day DATE, scope VARCHAR, repo_id VARCHAR, range_start VARCHAR, range_end VARCHAR, files_touched DOUBLE,
+    module_spread DOUBLE, dep_depth DOUBLE, delta_cyclomatic DOUBLE, plan_size_kb DOUBLE, interface_delta DOUBLE,
+    cross_refs DOUBLE, z_files_touched DOUBLE, z_module_spread DOUBLE, z_dep_depth DOUBLE, z_delta_cyclomatic DOUBLE,
+    z_plan_size_kb DOUBLE, z_interface_delta DOUBLE, z_cross_refs DOUBLE, cls DOUBLE, review BOOLEAN,
+    input_errors VARCHAR[], errors VARCHAR[]);
+CREATE TABLE IF NOT EXISTS routing_daily (
+    day DATE, lane VARCHAR, source VARCHAR, requests BIGINT, completions BIGINT, error_count BIGINT, p50_ms DOUBLE,
+    p95_ms DOUBLE, reroutes BIGINT, decisions JSON, error_types JSON);
+CREATE TABLE IF NOT EXISTS model_mix_daily (
+    day DATE, kind VARCHAR, "key" VARCHAR, turns BIGINT, tokens BIGINT, cost_usd DOUBLE, features BIGINT,
+    turn_share DOUBLE, token_share DOUBLE, cost_share DOUBLE, feature_share DOUBLE);
+CREATE TABLE IF NOT EXISTS policy_findings (
+    day DATE, kind VARCHAR, plan VARCHAR, provider VARCHAR, model VARCHAR, calls BIGINT, finding VARCHAR);
+"""
+
 
 def duckdb_type(annotation: Any) -> str:
     """Map a pydantic field annotation to a DuckDB column type."""
@@ -146,6 +194,7 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute("SET TimeZone = 'UTC'")
     conn.execute(OPERATIONAL_DDL)
     conn.execute(SOURCE_DDL)
+    conn.execute(MEASUREMENT_DDL)
     for table, model in ENTITY_TABLES.items():
         conn.execute(entity_ddl(table, model))
         have = {r[0] for r in conn.execute(

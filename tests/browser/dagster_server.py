@@ -52,6 +52,7 @@ class DagsterServer:
     def __init__(self, cmd: list[str], env: dict[str, str], cwd: Path, log_path: Path, port: int) -> None:
         self.base = f"http://127.0.0.1:{port}"
         self.log_path = log_path
+        self.cmd = cmd
         self.dagster_home = env["DAGSTER_HOME"]
         self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=self._log, stderr=subprocess.STDOUT,
@@ -79,7 +80,7 @@ class DagsterServer:
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
-                raise AssertionError(f"dagster exited with {self.proc.returncode} before the UI answered:\n"
+                raise AssertionError(f"{self.cmd[0]} exited with {self.proc.returncode} before the UI answered:\n"
                                      f"{self.log_tail()}")
             try:
                 entries = self.gql(WORKSPACE_Q, timeout=5)["workspaceOrError"]["locationEntries"]

@@ -21,6 +21,8 @@ def test_every_real_agentos_file_ingests_and_nothing_valid_is_quarantined(agento
     assert outcome is not None and outcome.success, outcome and outcome.failures
     physical = sum(len(_lines(p)) for p in LEDGER_FILES)
     assert query("SELECT sum(lines) FROM landing_batches WHERE source = 'agentos'")[0][0] == physical + len(CAPTURES)
+    raw = outcome.materialized["raw_agentos"]["metadata"]
+    assert (raw["lines"], raw["quarantined"]) == (physical + len(CAPTURES), 0)
     # the one capture that is not JSON is the only rejected input, and it is named by its own path
     rejected = query("SELECT kind, file FROM quarantine WHERE state = 'rejected'")
     assert rejected == [("invalid_json", str(agentos_dir / "ccusage" / "codex_invalid_sample.json"))]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import jsonschema
 
@@ -12,16 +13,19 @@ from tests.helpers import materialize_all, query
 from tests.sources.gen import ccc_session, write_jsonl
 
 SCHEMAS = FIXTURES / "schemas-v1-agentos"
+OURS = Path(__file__).resolve().parents[2] / "schemas" / "v1"
 PAYLOAD_SCHEMA = {"session": "session", "turn": "turn", "feature": "feature", "measurement": "measurement",
                   "cost": "cost", "value": "value", "decision": "decision"}
 
 
-def test_inputs_are_valid_agentos_v1_payloads():
-    """The log the tests write is what the client writes: every payload validates against AgentOS v1."""
+def test_inputs_are_valid_agentos_v1_payloads_and_stay_valid_in_ours():
+    """The log the tests write is what the client writes: every payload validates against AgentOS v1, and
+    against our schemas/v1 (which may only add optional fields)."""
     for line in ccc_session("s1", datetime(2026, 1, 5, 10, tzinfo=UTC)):
         for key, name in PAYLOAD_SCHEMA.items():
             if key in line:
                 jsonschema.validate(line[key], json.loads((SCHEMAS / f"{name}.json").read_text()))
+                jsonschema.validate(line[key], json.loads((OURS / f"{name}.json").read_text()))
 
 
 def test_every_payload_lands_in_its_table(empty_agentos):
@@ -38,6 +42,7 @@ def test_every_payload_lands_in_its_table(empty_agentos):
         UNION ALL SELECT 'decisions', count(*) FROM routing_decisions WHERE source = 'ccc'"""))
     assert counts == {"turns": 5, "features": 2, "measurements": 2, "costs": 5, "values": 2, "decisions": 2}
     assert query("SELECT count(*) FROM quarantine")[0][0] == 0
+    assert query("SELECT DISTINCT provider FROM turns WHERE source = 'ccc'") == [("anthropic",)]
     # s2 starts before midnight and ends after: a session-day on each day, the header carried over
     s2 = query("""SELECT CAST(day AS VARCHAR), repo_id, branch, turns, ended_at IS NOT NULL, features_completed
                   FROM sessions WHERE session_id = 's2' ORDER BY day""")

@@ -143,3 +143,20 @@ def test_client_killed_mid_drain_loses_nothing_and_sends_nothing_twice(fixture_h
         rows = box.all()
         assert rows and all(p.state == "sent" for p in rows)
         _exactly_once(agg.db_path, rows)
+
+
+def test_dry_run_shows_what_would_happen_and_changes_nothing(fixture_home, ccp_env, monkeypatch, operator, aggregator):
+    from ccp_assets.cli.upload_cmd import render
+    from ccp_assets.uploads.outbox import outbox_path
+
+    agg = aggregator()
+    use_home(fixture_home, ccp_env)
+    license_env(ccp_env, monkeypatch, operator, "full", url=agg.url)
+    dry = run_upload(load_settings(), dry_run=True)
+    lines = render(dry)
+    assert dry.ok and agg.recorder.requests == [] and not outbox_path(load_settings()).exists()
+    assert sum(line.startswith("would queue: ") for line in lines) == 4, lines  # 2 days x (summary + events)
+    real = run_upload(load_settings())
+    assert real.ok and agg.counts()["metrics"] == 2 and agg.counts()["events"] > 0
+    again = run_upload(load_settings(), dry_run=True)
+    assert again.results == [] and again.enqueue.outcomes == []  # nothing left to do

@@ -46,6 +46,7 @@ def test_local_tier_opens_no_socket_during_a_whole_materialize_and_upload(claude
     assert f"{days} rollup day(s) stay on this machine" in report.notes[0]
     assert cli.exit_code == 0, cli.output
     assert "effective tier: local" in cli.output and "nothing leaves this machine" in cli.output
+    assert f"{days} withheld" in cli.output and "minimized: tier: CCP_PRIVACY_TIER=local" in cli.output
     assert not outbox_path(load_settings()).exists()  # nothing was even queued
     assert not (ccp_env.ccp_home / "state" / "install_secret").exists()
 

@@ -40,7 +40,9 @@ def _day_metadata(summary: dict) -> dict:
     name="daily_summary",
     group="rollups",
     kinds={"json", "markdown"},
-    deps=["usage_cost", "normalized_claude_code"],
+    deps=["usage_cost", "normalized_claude_code", "measurements", "efficiency_daily", "features_daily",
+          "churn_daily", "cls_features", "interaction_daily", "model_mix_daily", "routing_daily",
+          "policy_findings"],
     description=(
         "$CCP_HOME/rollups/YYYY-MM-DD/metrics_summary.json (fields: METRICS.md), the ISO week's "
         "$CCP_HOME/rollups/weekly/YYYY-Www/metrics_summary.json (complete when the week closes) and the day's "

@@ -1,0 +1,37 @@
+"""churn_daily: AgentOS window churn and git churn_7d/14d/28d (blame) per day, and the churn_score."""
+
+from datetime import UTC, datetime
+
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
+
+from ccp_assets.assets.common import daily_asset
+from ccp_assets.assets.measurements.runner import run_days, withheld
+from ccp_assets.measurements.churn import churn_day
+from ccp_assets.measurements.gitrepo import GitRepo
+from ccp_assets.settings import load_settings
+from ccp_assets.warehouse.resource import WarehouseResource
+
+
+@daily_asset(
+    name="churn_daily",
+    group="measurements",
+    kinds={"duckdb", "git"},
+    deps=["normalized_repo", "normalized_agentos"],
+    description=(
+        "Churn per day (`churn_daily`): AgentOS window churn (net lines per feature) and, from the git repository "
+        "(CCP_REPO_DIR), churn_Nd for N = 7, 14, 28: the share of the lines the day's commits added that "
+        "`git blame` no longer attributes to them N days later. churn_score = churn_14d, else the window churn "
+        "with the fallback named in errors."
+    ),
+)
+def churn_daily(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    repo, why = GitRepo.open(load_settings().repo_dir)
+    now = datetime.now(UTC)
+    out, blocked = run_days(context, warehouse, lambda conn, day: churn_day(conn, repo, why, day, now))
+    return MaterializeResult(metadata={
+        "git": repo is not None,
+        "lines_added": sum(r["lines_added"] or 0 for r in out.values()),
+        "churn_14d": MetadataValue.json({d: r["churn_14d"] for d, r in sorted(out.items())}),
+        "churn_source": MetadataValue.json({d: r["churn_source"] for d, r in sorted(out.items())}),
+        **withheld(blocked),
+    })

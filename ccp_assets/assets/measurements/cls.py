@@ -1,0 +1,38 @@
+"""cls_features: the seven CLS inputs per day and window from git, their 90-day z-scores and CLS."""
+
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
+
+from ccp_assets.assets.common import daily_asset
+from ccp_assets.assets.measurements.runner import run_days, withheld
+from ccp_assets.measurements.cls import REVIEW_THRESHOLD, ImportGraph, cls_day
+from ccp_assets.measurements.gitrepo import GitRepo
+from ccp_assets.settings import load_settings
+from ccp_assets.warehouse.resource import WarehouseResource
+
+
+@daily_asset(
+    name="cls_features",
+    group="measurements",
+    kinds={"duckdb", "git", "python"},
+    deps=["normalized_repo", "normalized_agentos"],
+    description=(
+        "CLS v1 per day (the day's commits on main) and per window with a commit range (`cls_features`): files "
+        "touched, module spread, import depth, Δ cyclomatic complexity (radon; other languages named), plan/spec "
+        "KiB, public interface delta and cross-module references from the git diff, z-scored against the same "
+        f"repository's trailing 90 days; CLS > {REVIEW_THRESHOLD} asks for stronger review. A missing input "
+        "contributes 0 and is named."
+    ),
+)
+def cls_features(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    settings = load_settings()
+    repo, why = GitRepo.open(settings.repo_dir)
+    graphs: dict[str, ImportGraph] = {}
+    out, blocked = run_days(context, warehouse,
+                            lambda conn, day: cls_day(conn, repo, why, day, settings.timezone, graphs))
+    return MaterializeResult(metadata={
+        "git": repo is not None,
+        "scopes": sum(len(r) for r in out.values()),
+        "scopes_by_day": MetadataValue.json({d: [s["scope"] for s in r] for d, r in sorted(out.items()) if r}),
+        **({} if repo is not None else {"no_repository": why}),
+        **withheld(blocked),
+    })

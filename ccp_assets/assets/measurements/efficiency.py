@@ -1,0 +1,29 @@
+"""efficiency_daily: E and E_q per provider and capacity unit from the current AgentOS windows."""
+
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
+
+from ccp_assets.assets.common import daily_asset
+from ccp_assets.assets.measurements.runner import run_days, withheld
+from ccp_assets.measurements.efficiency import efficiency_day
+from ccp_assets.warehouse.resource import WarehouseResource
+
+
+@daily_asset(
+    name="efficiency_daily",
+    group="measurements",
+    deps=["normalized_agentos", "churn_daily"],
+    description=(
+        "E = features / capacity and E_q = Σ features × quality_score / capacity per provider and day "
+        "(`efficiency_daily`, per window in `efficiency_windows`), over the current window records (latest "
+        "finalized_at wins, exact duplicates once), capacity in the provider's own unit (Δpp for Codex and "
+        "Claude with the weekly fallback named, prompts for GLM). quality_score: recorded, else 1 - churn_14d "
+        "clamped to [0.5, 1], else 1.0, named. NULL with the reason when the capacity is 0."
+    ),
+)
+def efficiency_daily(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    out, blocked = run_days(context, warehouse, efficiency_day)
+    return MaterializeResult(metadata={
+        "provider_days": sum(len(r) for r in out.values()),
+        "e": MetadataValue.json({d: {p["provider"]: p["e"] for p in r} for d, r in sorted(out.items()) if r}),
+        **withheld(blocked),
+    })

@@ -1,0 +1,23 @@
+"""measurements: the v1 Measurement entity per day, window, session and shipped feature."""
+
+from dagster import AssetExecutionContext, MaterializeResult
+
+from ccp_assets.assets.common import daily_asset
+from ccp_assets.assets.measurements.runner import run_days, withheld
+from ccp_assets.measurements.entity import entity_day
+from ccp_assets.warehouse.resource import WarehouseResource
+
+
+@daily_asset(
+    name="measurements",
+    group="measurements",
+    deps=["features_daily", "churn_daily", "efficiency_daily", "interaction_daily", "cls_features"],
+    description=(
+        "v1 Measurement rows (`measurements`, source ccp_assets) per day (CLS, IMPF = interaction minutes / "
+        "features shipped, churn_score, feature_delta), per window, per session and per shipped feature; every "
+        "NULL carries its reason in `errors`."
+    ),
+)
+def measurements(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    out, blocked = run_days(context, warehouse, entity_day)
+    return MaterializeResult(metadata={"rows": sum(out.values()), **withheld(blocked)})

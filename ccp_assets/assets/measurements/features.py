@@ -1,0 +1,29 @@
+"""features_daily: features shipped per day (BDD results first, else AgentOS windows, else CCC sessions)."""
+
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
+
+from ccp_assets.assets.common import daily_asset
+from ccp_assets.assets.measurements.runner import run_days, withheld
+from ccp_assets.measurements.features import features_day
+from ccp_assets.warehouse.resource import WarehouseResource
+
+
+@daily_asset(
+    name="features_daily",
+    group="measurements",
+    deps=["normalized_repo", "normalized_agentos", "normalized_ccc_events"],
+    description=(
+        "Features shipped per day (`features_daily`): a feature ships on the first day all its BDD scenarios "
+        "pass with the feature file on main (failing scenarios: never counted); without BDD results that day, "
+        "the AgentOS windows' feature counts, else the CCC sessions' features_completed, the basis named. "
+        "feature_delta = features newly shipped."
+    ),
+)
+def features_daily(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    out, blocked = run_days(context, warehouse, features_day)
+    return MaterializeResult(metadata={
+        "features_shipped": sum(r["features_shipped"] or 0 for r in out.values()),
+        "days_without_feature_source": sum(1 for r in out.values() if r["basis"] is None),
+        "basis": MetadataValue.json({d: r["basis"] for d, r in sorted(out.items())}),
+        **withheld(blocked),
+    })

@@ -1,0 +1,30 @@
+"""interaction_daily: human interaction minutes per session from the landed Claude Code transcripts."""
+
+from dagster import AssetExecutionContext, MaterializeResult
+
+from ccp_assets.assets.common import daily_asset
+from ccp_assets.assets.measurements.runner import run_days, withheld
+from ccp_assets.measurements.interaction import interaction_day
+from ccp_assets.settings import load_settings
+from ccp_assets.warehouse.resource import WarehouseResource
+
+
+@daily_asset(
+    name="interaction_daily",
+    group="measurements",
+    deps=["raw_claude_code", "normalized_claude_code", "normalized_ccc_events"],
+    description=(
+        "Human interaction minutes per session and day (`interaction_daily`) from the landed Claude Code lines: "
+        "for each human prompt (main thread, not a tool result, not written by Claude Code itself) the time "
+        "since the session's previous assistant output, capped at 5 minutes, 0 for the first prompt; per "
+        "session IMPF = minutes / features it completed (CCC session_end), NULL with the reason otherwise."
+    ),
+)
+def interaction_daily(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    settings = load_settings()
+    out, blocked = run_days(context, warehouse, lambda conn, day: interaction_day(conn, settings, day))
+    return MaterializeResult(metadata={
+        "sessions": sum(r["sessions"] for r in out.values()),
+        "interaction_minutes": round(sum(r["minutes"] or 0 for r in out.values()), 3),
+        **withheld(blocked),
+    })

@@ -1,0 +1,59 @@
+"""model_mix_daily, routing_daily and policy_findings: who did the work, how it was routed, what the plan allows."""
+
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
+
+from ccp_assets.assets.common import daily_asset
+from ccp_assets.assets.measurements.runner import run_days, withheld
+from ccp_assets.measurements.mix import mix_day, routing_day
+from ccp_assets.measurements.policy import license_view, policy_day
+from ccp_assets.settings import load_settings
+from ccp_assets.warehouse.resource import WarehouseResource
+
+
+@daily_asset(
+    name="model_mix_daily",
+    group="measurements",
+    deps=["usage_cost", "normalized_ccc_events"],
+    description=(
+        "Per model and per subagent (`model_mix_daily`): calls, tokens, estimated cost and features completed "
+        "in the sessions it took part in, each with its share of the day (counted calls of `priced_turns`)."
+    ),
+)
+def model_mix_daily(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    out, blocked = run_days(context, warehouse, mix_day)
+    return MaterializeResult(metadata={"rows": sum(out.values()), **withheld(blocked)})
+
+
+@daily_asset(
+    name="routing_daily",
+    group="measurements",
+    deps=["normalized_ccp_proxy"],
+    description=(
+        "Per CCP proxy lane and day (`routing_daily`): requests, errors, latency p50/p95, reroute decisions and "
+        "every decision kind, from the usage log, else from the proxy's METRICS summary (backfill days)."
+    ),
+)
+def routing_daily(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    out, blocked = run_days(context, warehouse, routing_day)
+    return MaterializeResult(metadata={"lane_days": sum(out.values()), **withheld(blocked)})
+
+
+@daily_asset(
+    name="policy_findings",
+    group="measurements",
+    deps=["usage_cost", "normalized_agentos"],
+    description=(
+        "Policy findings per day (`policy_findings`): a non-Anthropic model answering calls (or GLM prompts used) "
+        "under a plan without `models_mixed`, and models a cached policy pack does not allow for the plan. The "
+        "plan comes from the license in force (none = community)."
+    ),
+)
+def policy_findings(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    view = license_view(load_settings())
+    out, blocked = run_days(context, warehouse, lambda conn, day: policy_day(conn, view, day))
+    return MaterializeResult(metadata={
+        "plan": view.plan, "models_mixed": view.mixed,
+        "findings": sum(len(r) for r in out.values()),
+        "by_day": MetadataValue.json({d: [f["finding"] for f in r] for d, r in sorted(out.items()) if r}),
+        **withheld(blocked),
+    })

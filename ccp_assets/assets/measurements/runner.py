@@ -1,0 +1,34 @@
+"""How every measurement asset runs its days: skip drift-blocked days, one transaction per day."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import duckdb
+from dagster import AssetExecutionContext, MetadataValue
+
+from ccp_assets.assets.common import usable_days
+from ccp_assets.warehouse.resource import WarehouseResource
+
+DayFn = Callable[[duckdb.DuckDBPyConnection, str], Any]
+
+
+def run_days(context: AssetExecutionContext, warehouse: WarehouseResource, fn: DayFn) -> tuple[dict[str, Any], dict]:
+    """{day: fn(conn, day)} over the step's usable days (each in its own transaction), and the withheld days."""
+    out: dict[str, Any] = {}
+    with warehouse.connect() as conn:
+        days, blocked = usable_days(context, conn)
+        for day in days:
+            conn.execute("BEGIN TRANSACTION")
+            try:
+                out[day] = fn(conn, day)
+                conn.execute("COMMIT")
+            except Exception:
+                conn.execute("ROLLBACK")
+                raise
+    return out, blocked
+
+
+def withheld(blocked: dict) -> dict[str, Any]:
+    return {"withheld": MetadataValue.json(blocked)}

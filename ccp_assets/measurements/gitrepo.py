@@ -1,0 +1,170 @@
+"""The team's repository as churn and CLS need it: first-parent history, blame, diffs, file contents.
+
+Everything goes through git itself (gitpython's command wrapper and object database); nothing here parses
+diffs by hand. Answers that cannot change for a given commit are cached on the instance.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+MAIN_BRANCHES = ("main", "master")
+_PORCELAIN_HEADER = re.compile(r"^([0-9a-f]{40}) \d+ \d+")
+
+
+@dataclass(frozen=True)
+class HistoryCommit:
+    sha: str
+    ts: datetime
+    parents: tuple[str, ...]
+
+
+class GitRepo:
+    """A read-only view of one repository; `open` returns None (with the reason) when there is none."""
+
+    def __init__(self, path: Path, repo) -> None:  # noqa: ANN001 - git.Repo
+        self.path = path
+        self.repo = repo
+        self._blame: dict[tuple[str, str], Counter | None] = {}
+        self._blob: dict[tuple[str, str], bytes | None] = {}
+        self._history: list[HistoryCommit] | None = None
+        self._index: dict[str, int] = {}
+        self._ancestor: dict[tuple[str, str], bool] = {}
+
+    @classmethod
+    def open(cls, path: Path | None) -> tuple[GitRepo | None, str]:
+        import git
+
+        if path is None:
+            return None, "no repository configured (CCP_REPO_DIR)"
+        try:
+            repo = git.Repo(path)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            return None, f"CCP_REPO_DIR is not a git repository ({path.name})"
+        try:
+            repo.head.commit  # noqa: B018 - raises on an empty repository
+        except ValueError:
+            return None, "the repository has no commits yet"
+        return cls(path, repo), ""
+
+    @property
+    def repo_id(self) -> str:
+        return self.path.name
+
+    def git(self, *args: str) -> str:
+        return self.repo.git.execute(["git", "-c", "core.quotepath=off", *args])
+
+    def tip(self) -> str:
+        heads = {h.name: h for h in self.repo.heads}
+        for name in MAIN_BRANCHES:
+            if name in heads:
+                return heads[name].commit.hexsha
+        return self.repo.head.commit.hexsha
+
+    def history(self) -> list[HistoryCommit]:
+        """The first-parent line of main (else HEAD), oldest first."""
+        if self._history is None:
+            out = self.git("log", "--first-parent", "--reverse", "--format=%H %ct %P", self.tip())
+            hist = []
+            for ln in out.splitlines():
+                sha, ct, *parents = ln.split()
+                hist.append(HistoryCommit(sha, datetime.fromtimestamp(int(ct), UTC), tuple(parents)))
+            self._history = hist
+            self._index = {c.sha: i for i, c in enumerate(hist)}
+        return self._history
+
+    def resolve(self, rev: str | None) -> str | None:
+        """The full SHA of a commit-ish (a short SHA too), or None when the repository does not have it."""
+        if not rev:
+            return None
+        try:
+            return self.repo.commit(rev).hexsha
+        except Exception:  # BadName, ValueError, ...: not in this repository
+            return None
+
+    def is_ancestor(self, a: str, b: str) -> bool:
+        self.history()
+        if a in self._index and b in self._index:
+            return self._index[a] <= self._index[b]
+        key = (a, b)
+        if key not in self._ancestor:
+            try:
+                self.git("merge-base", "--is-ancestor", a, b)
+                self._ancestor[key] = True
+            except Exception:
+                self._ancestor[key] = False
+        return self._ancestor[key]
+
+    def snapshot_at(self, sha: str, limit: datetime) -> str | None:
+        """The newest first-parent commit at or before `limit` that contains `sha` (None if none does)."""
+        hist = self.history()
+        start = self._index.get(sha, 0)
+        best = None
+        for c in hist[start:]:
+            if c.ts <= limit:
+                best = c.sha
+        if best is None or not self.is_ancestor(sha, best):
+            return None
+        return best
+
+    def blame(self, rev: str, path: str) -> Counter | None:
+        """Lines of `path` at `rev` per commit that last touched them; None when the path is not there."""
+        key = (rev, path)
+        if key not in self._blame:
+            try:
+                out = self.git("blame", "--porcelain", rev, "--", path)
+            except Exception:
+                self._blame[key] = None
+            else:
+                self._blame[key] = Counter(m.group(1) for ln in out.splitlines()
+                                           if (m := _PORCELAIN_HEADER.match(ln)))
+        return self._blame[key]
+
+    def blob(self, rev: str, path: str) -> bytes | None:
+        """The bytes of `path` at `rev`, None when absent (or `rev` is the empty tree)."""
+        key = (rev, path)
+        if key not in self._blob:
+            data = None
+            if rev != EMPTY_TREE:
+                try:
+                    data = (self.repo.commit(rev).tree / path).data_stream.read()
+                except (KeyError, ValueError):
+                    data = None
+            self._blob[key] = data
+        return self._blob[key]
+
+    def files_at(self, rev: str) -> list[str]:
+        if rev == EMPTY_TREE:
+            return []
+        return [ln for ln in self.git("ls-tree", "-r", "--name-only", rev).splitlines() if ln]
+
+    def blobs_at(self, rev: str, suffix: str) -> dict[str, tuple[str, Callable[[], bytes]]]:
+        """{path: (blob sha, reader)} of the files at `rev` whose name ends with `suffix`."""
+        if rev == EMPTY_TREE:
+            return {}
+        out = {}
+        for item in self.repo.commit(rev).tree.traverse():
+            if item.type == "blob" and item.path.endswith(suffix):
+                out[item.path] = (item.hexsha, item.data_stream.read)
+        return out
+
+    def diff_numstat(self, a: str, b: str) -> list[tuple[str, int | None, int | None]]:
+        """(path, added, deleted) of every file that differs between two commits (binary: None)."""
+        out = self.git("diff", "--numstat", "--no-renames", a, b)
+        rows = []
+        for ln in out.splitlines():
+            parts = ln.split("\t")
+            if len(parts) == 3:
+                rows.append((parts[2], None if parts[0] == "-" else int(parts[0]),
+                             None if parts[1] == "-" else int(parts[1])))
+        return rows
+
+    def parent_or_empty(self, sha: str) -> str:
+        c = self.repo.commit(sha)
+        return c.parents[0].hexsha if c.parents else EMPTY_TREE

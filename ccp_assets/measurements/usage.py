@@ -1,0 +1,144 @@
+"""Tokens and cost per model and token kind, counting every answered model call once.
+
+The counted set of one day (`priced_turns`):
+- every Claude Code turn, attributed to the model and provider that really answered it: when the CCP
+  proxy rerouted it (`unified_turns.routed_model` / `provider`), that one, else the transcript's;
+- CCP proxy completions no Claude Code turn matched (other clients, transcripts we do not have);
+- the AgentOS tracker's old-style proxy samples (`agentos_proxy`) only on a day without a proxy log;
+- CCC client turns only for sessions without Claude Code transcripts (CCC summarizes per prompt what a
+  transcript records per API call: counting both would count a call twice).
+Pricing: API calls by tokens with the versioned price table (`pricing/`, the same SQL that prices
+`turn_costs`); calls to a subscription provider (zai: the GLM Coding Plan) by prompt, one prompt per
+call, at plan price / prompt cap (`plans_v1.json`). A day with GLM window prompt counts but no GLM call
+in any log gets those prompts priced under the model `glm`. An unknown model costs 0 and stays
+`priced = false` so the rollup names it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import duckdb
+
+from ccp_assets.pricing.table import TURN_COSTS_VIEW
+
+SUBSCRIPTION_PROVIDERS = ("zai",)
+
+
+@cache
+def plan_table() -> dict[str, Any]:
+    return json.loads(resources.files("ccp_assets.measurements").joinpath("plans_v1.json").read_text())
+
+
+def subscription_plan(provider: str) -> tuple[str, dict[str, Any]]:
+    """(plan name, plan) assumed for a provider's subscription calls."""
+    table = plan_table()
+    name = table["default"][provider]
+    return name, table["plans"][name]
+
+
+def price_per_prompt(provider: str = "zai") -> float:
+    _, plan = subscription_plan(provider)
+    return plan["price_usd"] / plan["prompt_cap"]
+
+
+def _costs_sql() -> str:
+    head, src = "CREATE OR REPLACE VIEW turn_costs AS", "FROM turns t"
+    assert TURN_COSTS_VIEW.count(head) == 1 and TURN_COSTS_VIEW.count(src) == 1, "pricing SQL changed shape"
+    return TURN_COSTS_VIEW.replace(head, "CREATE OR REPLACE TEMP VIEW m_counted_costs AS").replace(
+        src, "FROM m_counted t")
+
+
+COUNTED_SQL = """
+CREATE OR REPLACE TEMP TABLE m_counted AS
+WITH cc AS (
+    SELECT t.* REPLACE (coalesce(u.routed_model, t.model) AS model, coalesce(u.provider, t.provider) AS provider,
+                        coalesce(u.lane, t.lane) AS lane),
+           t.model AS transcript_model
+    FROM turns t LEFT JOIN unified_turns u ON u.claude_code_turn_id = t.turn_id AND u.day = t.day
+    WHERE t.source = 'claude_code' AND t.day = $day
+), px AS (
+    SELECT t.*, t.model AS transcript_model FROM turns t
+    WHERE t.source = 'ccp_proxy' AND t.day = $day AND t.event = 'completion'
+      AND t.turn_id NOT IN (SELECT proxy_turn_id FROM unified_turns
+                            WHERE day BETWEEN $lo AND $hi AND proxy_turn_id IS NOT NULL
+                              AND claude_code_turn_id IS NOT NULL)
+), ap AS (
+    SELECT t.*, t.model AS transcript_model FROM turns t
+    WHERE t.source = 'agentos_proxy' AND t.day = $day AND coalesce(t.is_api_error, false) = false
+      AND NOT EXISTS (SELECT 1 FROM turns x WHERE x.source = 'ccp_proxy' AND x.day = $day)
+), ccc AS (
+    SELECT t.*, t.model AS transcript_model FROM turns t
+    WHERE t.source = 'ccc' AND t.day = $day
+      AND coalesce(t.session_id, '') NOT IN (SELECT session_id FROM turns WHERE source = 'claude_code'
+                                              AND day BETWEEN $lo AND $hi AND session_id IS NOT NULL)
+)
+SELECT * FROM cc UNION ALL BY NAME SELECT * FROM px UNION ALL BY NAME SELECT * FROM ap
+UNION ALL BY NAME SELECT * FROM ccc
+"""
+
+PRICED_SQL = """
+INSERT INTO priced_turns BY NAME
+SELECT turn_id, day, ts, source, session_id, subagent, model, transcript_model, provider, lane,
+       CASE WHEN sub THEN 'subscription_prompts' ELSE 'api_tokens' END AS basis,
+       i AS input_tokens, o AS output_tokens, c5m AS cache_creation_5m_tokens, c1h AS cache_creation_1h_tokens,
+       cr AS cache_read_tokens, CASE WHEN sub THEN 1 ELSE 0 END AS prompts,
+       CASE WHEN sub THEN 0 ELSE input_usd END AS input_usd, CASE WHEN sub THEN 0 ELSE output_usd END AS output_usd,
+       CASE WHEN sub THEN 0 ELSE cache_write_usd END AS cache_write_usd,
+       CASE WHEN sub THEN 0 ELSE cache_read_usd END AS cache_read_usd,
+       CASE WHEN sub THEN $ppp ELSE 0 END AS prompt_usd,
+       CASE WHEN sub THEN $ppp ELSE estimated_usd END AS estimated_usd,
+       sub OR priced AS priced, CASE WHEN sub THEN $plan_version ELSE price_version END AS price_version,
+       CASE WHEN sub THEN $plan END AS plan
+FROM (SELECT *, coalesce(provider IN ('zai'), false) AS sub FROM m_counted_costs)
+"""
+
+BY_MODEL_SQL = """
+INSERT INTO usage_model_daily BY NAME
+SELECT day, model, provider, basis, count(*) AS turns, sum(input_tokens) AS input_tokens,
+       sum(output_tokens) AS output_tokens, sum(cache_creation_5m_tokens) AS cache_creation_5m_tokens,
+       sum(cache_creation_1h_tokens) AS cache_creation_1h_tokens, sum(cache_read_tokens) AS cache_read_tokens,
+       sum(prompts) AS prompts, sum(input_usd) AS input_usd, sum(output_usd) AS output_usd,
+       sum(cache_write_usd) AS cache_write_usd, sum(cache_read_usd) AS cache_read_usd,
+       sum(prompt_usd) AS prompt_usd, sum(estimated_usd) AS estimated_usd, bool_and(priced) AS priced,
+       any_value(price_version) AS price_version, any_value(plan) AS plan
+FROM priced_turns WHERE day = $day GROUP BY day, model, provider, basis
+"""
+
+GLM_WINDOWS_SQL = """
+INSERT INTO usage_model_daily BY NAME
+SELECT day, 'glm' AS model, 'zai' AS provider, 'subscription_prompts' AS basis, 0 AS turns, 0 AS input_tokens,
+       0 AS output_tokens, 0 AS cache_creation_5m_tokens, 0 AS cache_creation_1h_tokens, 0 AS cache_read_tokens,
+       CAST(round(sum(capacity_raw)) AS BIGINT) AS prompts, 0.0 AS input_usd, 0.0 AS output_usd,
+       0.0 AS cache_write_usd, 0.0 AS cache_read_usd, sum(capacity_raw) * $ppp AS prompt_usd,
+       sum(capacity_raw) * $ppp AS estimated_usd, true AS priced, $plan_version AS price_version, $plan AS plan
+FROM windows
+WHERE source = 'agentos' AND day = $day AND NOT superseded AND provider = 'glm' AND capacity_unit = 'prompts'
+  AND capacity_raw IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM priced_turns WHERE day = $day AND provider = 'zai')
+GROUP BY day HAVING sum(capacity_raw) > 0
+"""
+
+
+def price_day(conn: duckdb.DuckDBPyConnection, day: str) -> dict[str, Any]:
+    """Replace the day's `priced_turns` and `usage_model_daily` rows; returns a small summary."""
+    d = date.fromisoformat(day)
+    plan_name, _plan = subscription_plan("zai")
+    params = {"day": d, "lo": d - timedelta(days=1), "hi": d + timedelta(days=1)}
+    price = {"day": d, "ppp": price_per_prompt("zai"), "plan": plan_name,
+             "plan_version": f"plans:{plan_table()['version']}"}
+    conn.execute("DELETE FROM priced_turns WHERE day = ?", [d])
+    conn.execute("DELETE FROM usage_model_daily WHERE day = ?", [d])
+    conn.execute(COUNTED_SQL, params)
+    conn.execute(_costs_sql())
+    conn.execute(PRICED_SQL, {k: price[k] for k in ("ppp", "plan", "plan_version")})
+    conn.execute(BY_MODEL_SQL, {"day": d})
+    conn.execute(GLM_WINDOWS_SQL, price)
+    turns, usd, unpriced = conn.execute(
+        "SELECT coalesce(sum(turns), 0), coalesce(sum(estimated_usd), 0), list(DISTINCT model) FILTER (WHERE NOT priced) "
+        "FROM usage_model_daily WHERE day = ?", [d]).fetchone()
+    return {"turns": int(turns), "estimated_usd": float(usd), "unpriced": sorted(unpriced or [])}
