@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pytest_bdd import given, parsers, then, when
+from pytest_bdd import given, then, when
 
 from tests.conftest import CLAUDE_FIXTURE, MAIN_SESSION, load_oracle
 from tests.helpers import ccp, report, token_rows
