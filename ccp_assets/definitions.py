@@ -56,7 +56,13 @@ ASSETS = [
 # Not daily: the license as the UI shows it, and the landing zone's retention (own jobs, not in ccp_daily).
 UNPARTITIONED_ASSETS = [license_state, landing_retention]
 
-CHECKS = [*drift_checks("normalized_claude_code", ["turns", "sessions"], "claude_code")]
+CHECKS = [
+    *drift_checks("normalized_claude_code", ["turns", "sessions"], "claude_code"),
+    *drift_checks("normalized_ccp_proxy", ["turns", "routing_decisions"], "ccp_proxy"),
+    *drift_checks("normalized_agentos", ["windows"], "agentos"),
+    *drift_checks("normalized_ccc_events", ["turns", "sessions"], "ccc"),
+    *drift_checks("normalized_repo", ["commits", "features"], "repo"),
+]
 
 DAILY_JOB_NAME = "ccp_daily"
 

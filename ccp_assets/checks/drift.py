@@ -20,10 +20,18 @@ from ccp_assets.checks.suites import load_suite
 from ccp_assets.settings import Settings
 from ccp_assets.sources.landing import day_files
 
-# Which landed lines should produce rows in a table (default: any line of the source).
+# The landing zone each table source is read from (rows' `source` -> raw adapter name).
+LANDING_SOURCE = {"ccc": "ccc_events", "agentos_proxy": "agentos"}
+# Which landed lines must produce rows in a table: a day with such lines and no rows is drift.
+# Pairs without an entry get no row-count expectation (their rows are not one-to-one with lines).
 EXPECTED_ROWS_FILTER: dict[tuple[str, str], str] = {
     ("turns", "claude_code"): "(line::JSON->>'$.type') = 'assistant'",
     ("sessions", "claude_code"): "(line::JSON->>'$.sessionId') IS NOT NULL",
+    ("turns", "ccp_proxy"): "(line::JSON->>'$.event') IS NULL AND (line::JSON->>'$.model') IS NOT NULL",
+    ("routing_decisions", "ccp_proxy"): "(line::JSON->>'$.event') = 'decision'",
+    ("windows", "agentos"): "file LIKE '%windows%.jsonl' AND (line::JSON->>'$.window') IS NOT NULL",
+    ("turns", "ccc"): "(line::JSON->>'$.type') = 'turn'",
+    ("sessions", "ccc"): "(line::JSON->>'$.type') = 'session'",
 }
 TRAILING = 14
 
@@ -102,16 +110,17 @@ def _bulk_upsert(conn: duckdb.DuckDBPyConnection, table: str, columns: list[str]
 def _landing_stats(conn: duckdb.DuckDBPyConnection, settings: Settings, table: str, source: str,
                    days: list[str]) -> dict[str, dict[str, Any]]:
     """Per day: landed lines, lines that should make rows, quarantined lines and their share."""
-    flt = EXPECTED_ROWS_FILTER.get((table, source), "true")
-    files = day_files(settings, source, days)
+    flt = EXPECTED_ROWS_FILTER.get((table, source), "false")
+    landing = LANDING_SOURCE.get(source, source)
+    files = day_files(settings, landing, days)
     counts = {d: (0, 0) for d in days}
     if files:
         counts.update({str(d): (n, e) for d, n, e in conn.execute(
             f"SELECT day, count(*), count(*) FILTER (WHERE {flt}) FROM read_parquet(?, hive_partitioning = true) "
             "GROUP BY 1", [files]).fetchall()})
     quarantined = {str(d): n for d, n in conn.execute(
-        "SELECT day, count(*) FROM quarantine WHERE source = ? AND state <> 'held' "
-        "AND CAST(day AS VARCHAR) IN (SELECT unnest(?)) GROUP BY 1", [source, days]).fetchall()}
+        "SELECT day, count(*) FROM quarantine WHERE source IN (?, ?) AND state <> 'held' "
+        "AND CAST(day AS VARCHAR) IN (SELECT unnest(?)) GROUP BY 1", [source, landing, days]).fetchall()}
     prior = [r[0] for r in conn.execute(
         "SELECT share FROM partition_stats WHERE source = ? AND day < ? AND lines > 0 ORDER BY day DESC LIMIT ?",
         [source, min(days), TRAILING]).fetchall()]
@@ -182,7 +191,7 @@ def evaluate_days(conn: duckdb.DuckDBPyConnection, settings: Settings, table: st
     established, last_passing = _history(conn, table, source, days[0])
     reports = {d: DriftReport(table, source, d, stats=stats[d] | {"rows": df_days.count(d)},
                               last_passing_day=last_passing) for d in days}
-    exps = [dict(e) for e in suite["expectations"]]
+    exps = [dict(e) for e in [*suite["expectations"], *suite.get("by_source", {}).get(source, [])]]
     static_not_null = {e["kwargs"].get("column") for e in exps if e["type"] == "expect_column_values_to_not_be_null"}
     exps += [{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": c}}
              for c in established if c in df.columns and c not in static_not_null]
@@ -227,7 +236,7 @@ def evaluate_days(conn: duckdb.DuckDBPyConnection, settings: Settings, table: st
         for i in ([] if o.success else o.unexpected_index):
             d = days[i]
             failure = {"expectation": o.type, "column": o.kwargs["column"], "what": _describe(o, 1, [], reports[d].stats)}
-            files = day_files(settings, source, [d])
+            files = day_files(settings, LANDING_SOURCE.get(source, source), [d])
             if files:  # name the landed files (and client versions) behind the day
                 flt = EXPECTED_ROWS_FILTER.get((table, source), "true")
                 failure["files"] = [{"file": f, "version": v, "rows": n} for f, v, n in conn.execute(

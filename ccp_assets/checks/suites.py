@@ -23,14 +23,20 @@ from ccp_assets.warehouse.schema import ENTITY_TABLES
 EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "schemas" / "expectations"
 
 # Keys and enums the models cannot say by themselves (the models allow None for v1 compatibility).
+# `by_source` rules apply to one source's rows only (a proxy error turn has no tokens; a transcript turn must).
 TABLE_RULES: dict[str, dict[str, Any]] = {
-    "turns": {"not_null": ["turn_id", "source", "day", "ts", "model", "tokens_in", "tokens_out"],
-              "unique": ["turn_id"], "null": ["type_drift"],
-              "in_set": {"provider": ["anthropic", "zai", "openai", "unknown"],
-                         "service_tier": ["standard", "priority", "batch"]}},
+    "turns": {"not_null": ["turn_id", "source", "day", "ts"], "unique": ["turn_id"], "null": ["type_drift"],
+              "by_source": {
+                  "claude_code": {"not_null": ["model", "tokens_in", "tokens_out"],
+                                  "in_set": {"provider": ["anthropic", "zai", "openai", "unknown"],
+                                             "service_tier": ["standard", "priority", "batch"]}},
+                  "ccp_proxy": {"not_null": ["lane"]},
+                  "ccc": {"not_null": ["session_id"]}}},
     "sessions": {"not_null": ["session_id", "source", "day"], "unique": ["session_id"]},
     "routing_decisions": {"not_null": ["day", "ts"]},
     "windows": {"not_null": ["window", "finalized_at", "day"]},
+    "features": {"not_null": ["feature_id", "spec_ref", "status"]},
+    "commits": {"not_null": ["sha", "day"], "unique": ["sha"]},
 }
 
 DYNAMIC = [
@@ -64,17 +70,22 @@ def _model_expectations(model: type[BaseModel]) -> list[dict[str, Any]]:
     return out
 
 
-def build_suite(table: str) -> dict[str, Any]:
-    model = ENTITY_TABLES[table]
-    rules = TABLE_RULES.get(table, {})
-    exps = _model_expectations(model)
-    exps += [{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": c}} for c in rules.get("not_null", [])]
+def _rule_expectations(rules: dict[str, Any]) -> list[dict[str, Any]]:
+    exps = [{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": c}} for c in rules.get("not_null", [])]
     exps += [{"type": "expect_column_values_to_be_unique", "kwargs": {"column": c}} for c in rules.get("unique", [])]
     exps += [{"type": "expect_column_values_to_be_null", "kwargs": {"column": c}} for c in rules.get("null", [])]
     exps += [{"type": "expect_column_values_to_be_in_set", "kwargs": {"column": c, "value_set": v}}
              for c, v in rules.get("in_set", {}).items()]
+    return exps
+
+
+def build_suite(table: str) -> dict[str, Any]:
+    model = ENTITY_TABLES[table]
+    rules = TABLE_RULES.get(table, {})
     return {"name": table, "model": model.__name__, "schema_version": SCHEMA_VERSION,
-            "expectations": exps, "dynamic": DYNAMIC}
+            "expectations": _model_expectations(model) + _rule_expectations(rules),
+            "by_source": {src: _rule_expectations(r) for src, r in rules.get("by_source", {}).items()},
+            "dynamic": DYNAMIC}
 
 
 def render_suites() -> dict[str, str]:
