@@ -58,6 +58,13 @@ def git_churn(repo: GitRepo, commits: list[tuple[str, datetime, list[dict]]], no
     return added_total, churned
 
 
+def _files(value: Any) -> list[dict]:
+    """The numstat list of a `commits` row (JSON[]: each element a JSON object as text)."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    return [json.loads(x) if isinstance(x, str) else x for x in value or []]
+
+
 def churn_day(conn: duckdb.DuckDBPyConnection, repo: GitRepo | None, no_repo: str, day: str,
               now: datetime | None = None) -> dict[str, Any]:
     d = date.fromisoformat(day)
@@ -81,8 +88,7 @@ def churn_day(conn: duckdb.DuckDBPyConnection, repo: GitRepo | None, no_repo: st
     if repo is None:
         errors.append(f"churn_7d/14d/28d: {no_repo}")
     else:
-        commits = [(sha, ts, json.loads(files) if isinstance(files, str) else (files or []))
-                   for sha, ts, files in conn.execute("""SELECT sha, ts, files FROM commits
+        commits = [(sha, ts, _files(files)) for sha, ts, files in conn.execute("""SELECT sha, ts, files FROM commits
                        WHERE source = 'repo' AND day = ? AND NOT coalesce(is_merge, false) AND ts IS NOT NULL
                        ORDER BY ts, sha""", [d]).fetchall()]
         added, churned = git_churn(repo, commits, now, errors)

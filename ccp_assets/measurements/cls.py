@@ -105,6 +105,7 @@ def _sig(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
 
 
 _PY_CACHE: dict[str, PyInfo] = {}
+_BLOB_INFO: dict[str, PyInfo] = {}
 
 
 def analyze_python(src: bytes) -> PyInfo:
@@ -172,8 +173,8 @@ class ImportGraph:
     """Internal import edges of every Python file at one commit."""
 
     def __init__(self, repo: GitRepo, rev: str):
-        blobs = repo.blobs_at(rev, ".py")
-        infos = {p: analyze_python(read()) for p, (_sha, read) in blobs.items()}
+        infos = {p: _BLOB_INFO.get(sha) or _BLOB_INFO.setdefault(sha, analyze_python(repo.read_blob(sha)))
+                 for p, sha in repo.blobs_at(rev, ".py").items()}
         self.modules = {module_name(p): p for p in infos}
         internal = set(self.modules)
         self.edges = {module_name(p): resolve_imports(module_name(p), p.endswith("__init__.py"), info, internal)

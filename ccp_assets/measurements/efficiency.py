@@ -62,18 +62,18 @@ def efficiency_day(conn: duckdb.DuckDBPyConnection, day: str) -> list[dict[str, 
         errors: list[str] = []
         no_cap = [w for w in rows if w["capacity"] is None]
         if no_cap:
-            errors.append(f"{prov}: {len(no_cap)} window(s) without a capacity reading left out of E "
+            errors.append(f"{prov} E: {len(no_cap)} window(s) without a capacity reading left out "
                           f"({sum(w['features'] or 0 for w in no_cap)} features)")
         no_feat = [w for w in rows if w["features"] is None and w["capacity"] is not None]
         if no_feat:
-            errors.append(f"{prov}: {len(no_feat)} window(s) without a feature count left out of E")
+            errors.append(f"{prov} E: {len(no_feat)} window(s) without a feature count left out")
         weekly = sum(1 for w in rows if w["weekly_fallback"])
         if weekly:
-            errors.append(f"{prov}: {weekly} window(s) measured by the weekly delta (5-hour delta missing or reset)")
+            errors.append(f"{prov} E: {weekly} window(s) measured by the weekly delta (5-hour delta missing or reset)")
         for src, what in (("churn_14d", "1 - churn_14d"), ("default", "1.0 (no quality, no git churn)")):
             k = sum(1 for w in usable if w["quality_source"] == src)
             if k:
-                errors.append(f"{prov}: quality_score of {k} window(s) taken as {what}")
+                errors.append(f"{prov} E_q: quality_score of {k} window(s) taken as {what}")
         for w in rows:
             errors += [e for e in (w["errors"] or []) if not e.startswith("quality_score")]
         feats = sum(w["features"] for w in usable) if usable else None
@@ -83,9 +83,9 @@ def efficiency_day(conn: duckdb.DuckDBPyConnection, day: str) -> list[dict[str, 
         if cap:
             e, e_q = feats / cap, qf / cap
         elif usable:
-            errors.append(f"{prov}: capacity used is 0 {unit or ''}".rstrip() + ": E undefined")
+            errors.append(f"{prov} E: capacity used is 0 {unit or ''}".rstrip() + ", E undefined")
         else:
-            errors.append(f"{prov}: no window with both features and capacity: E undefined")
+            errors.append(f"{prov} E: no window with both features and capacity, E undefined")
         out.append({"day": d, "provider": prov, "capacity_unit": unit, "windows": len(rows), "features": feats,
                     "capacity": cap, "quality_features": qf, "e": e, "e_q": e_q, "weekly_fallback_windows": weekly,
                     "errors": list(dict.fromkeys(errors)) or None})

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -144,15 +143,20 @@ class GitRepo:
             return []
         return [ln for ln in self.git("ls-tree", "-r", "--name-only", rev).splitlines() if ln]
 
-    def blobs_at(self, rev: str, suffix: str) -> dict[str, tuple[str, Callable[[], bytes]]]:
-        """{path: (blob sha, reader)} of the files at `rev` whose name ends with `suffix`."""
+    def blobs_at(self, rev: str, suffix: str) -> dict[str, str]:
+        """{path: blob sha} of the files at `rev` whose name ends with `suffix`."""
         if rev == EMPTY_TREE:
             return {}
         out = {}
-        for item in self.repo.commit(rev).tree.traverse():
-            if item.type == "blob" and item.path.endswith(suffix):
-                out[item.path] = (item.hexsha, item.data_stream.read)
+        for ln in self.git("ls-tree", "-r", rev).splitlines():
+            meta, _, path = ln.partition("\t")
+            parts = meta.split()
+            if len(parts) == 3 and parts[1] == "blob" and path.endswith(suffix):
+                out[path] = parts[2]
         return out
+
+    def read_blob(self, sha: str) -> bytes:
+        return self.repo.odb.stream(bytes.fromhex(sha)).read()
 
     def diff_numstat(self, a: str, b: str) -> list[tuple[str, int | None, int | None]]:
         """(path, added, deleted) of every file that differs between two commits (binary: None)."""
