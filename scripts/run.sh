@@ -6,8 +6,10 @@ cd "$(dirname "$0")/.."
 export DAGSTER_HOME="${DAGSTER_HOME:-$PWD/dagster_home}"
 export CCP_HOME="${CCP_HOME:-$PWD/var}"
 mkdir -p "$DAGSTER_HOME" "$CCP_HOME"
+# A DAGSTER_HOME of your own still gets our instance settings (telemetry off, queue, warehouse pool).
+[ -f "$DAGSTER_HOME/dagster.yaml" ] || cp dagster_home/dagster.yaml "$DAGSTER_HOME/dagster.yaml"
 has_claude=0
-for d in ${CLAUDE_CONFIG_DIR//,/ } "$HOME/.claude" "$HOME/.config/claude"; do
+for d in ${CLAUDE_CONFIG_DIR:+${CLAUDE_CONFIG_DIR//,/ }} "$HOME/.claude" "$HOME/.config/claude"; do
   [ -d "$d/projects" ] && has_claude=1
 done
 if [ -z "${CLAUDE_CONFIG_DIR:-}${CCP_USAGE_LOG_DIR:-}${CCP_AGENTOS_DATA_DIR:-}${CCP_REPO_DIR:-}" ] && [ "$has_claude" = 0 ]; then

@@ -52,6 +52,10 @@ class GitRepo:
             return None, "the repository has no commits yet"
         return cls(path, repo), ""
 
+    def close(self) -> None:
+        """Stop git's helper processes (cat-file) now rather than at garbage collection."""
+        self.repo.close()
+
     @property
     def repo_id(self) -> str:
         return self.path.name

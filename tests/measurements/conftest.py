@@ -42,6 +42,15 @@ def isolated_env(tmp: Path, extra: dict[str, str]) -> Iterator[Path]:
         mp.undo()
 
 
+METRICS_FIELDS = (
+    "date", "tier", "sessions", "turns", "features_shipped", "capacity_used", "features_per_capacity",
+    "quality_adjusted_efficiency", "efficiency_by_provider", "avg_cls", "avg_impf", "avg_churn_score",
+    "tokens_by_model", "cost_usd_by_model", "model_share", "routing", "policy_findings", "errors", "inputs",
+    "schema_version",
+)
+"""The rollup fields of METRICS.md: every daily metrics_summary.json has each one (null with a reason when unknown)."""
+
+
 def summary(ccp_home: Path, day: str) -> dict[str, Any]:
     return json.loads((ccp_home / "rollups" / day / "metrics_summary.json").read_text())
 

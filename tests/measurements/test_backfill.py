@@ -12,7 +12,7 @@ import pytest
 
 from ccp_assets.demo import write_demo_data
 from tests.helpers import materialize_all
-from tests.measurements.conftest import isolated_env, summary
+from tests.measurements.conftest import METRICS_FIELDS, isolated_env, summary
 
 START, END = "2026-01-09", "2026-02-07"
 DAYS = [str(dt.date(2026, 1, 9) + dt.timedelta(days=k)) for k in range(30)]
@@ -52,6 +52,7 @@ def test_one_run_writes_thirty_daily_summaries_and_their_weeks(world):
     assert (first.start, first.end) == (START, END)
     assert first.materialized["daily_summary"]["partitions"] == 30
     assert sorted(p.parent.name for p in (home / "rollups").glob("2026-*/metrics_summary.json")) == DAYS
+    assert all(set(METRICS_FIELDS) <= set(summary(home, d)) for d in DAYS)
     weeks = {p.parent.name: json.loads(p.read_text()) for p in (home / "rollups" / "weekly").glob("*/metrics_summary.json")}
     assert {w: s["days"] for w, s in weeks.items()} == WEEKS
     for w, s in weeks.items():

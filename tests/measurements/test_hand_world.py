@@ -11,7 +11,16 @@ from statistics import mean, pstdev
 import pytest
 
 from tests.helpers import materialize_all, query
-from tests.measurements.conftest import Transcript, commit, git, isolated_env, summary, utc, window
+from tests.measurements.conftest import (
+    METRICS_FIELDS,
+    Transcript,
+    commit,
+    git,
+    isolated_env,
+    summary,
+    utc,
+    window,
+)
 
 CORE_V1 = "def f(x):\n    if x:\n        return 1\n    return 0\n"                 # 4 lines, complexity 2
 UTIL_V1 = "from app import core\n\n\ndef g(y):\n    return core.f(y)\n"          # 5 lines, complexity 1
@@ -232,12 +241,9 @@ def test_missing_inputs_are_null_with_a_reason_never_zero(world):
 
 
 def test_summary_has_every_metrics_field(world):
-    fields = ("date tier sessions turns features_shipped capacity_used features_per_capacity "
-              "quality_adjusted_efficiency efficiency_by_provider avg_cls avg_impf avg_churn_score tokens_by_model "
-              "cost_usd_by_model model_share routing policy_findings errors inputs schema_version").split()
     for day in (D1, D2, D3, D4):
         s = summary(world["home"], day)
-        assert [f for f in fields if f not in s] == [], day
+        assert [f for f in METRICS_FIELDS if f not in s] == [], day
     s = summary(world["home"], D1)
     assert s["inputs"]["claude_code"]["lines"] == 13 and s["inputs"]["agentos"]["lines"] == 6
     assert s["vs_previous_day"] is None                    # nothing measured on 2025-03-02

@@ -27,7 +27,11 @@ from ccp_assets.warehouse.resource import WarehouseResource
 def churn_daily(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     repo, why = GitRepo.open(load_settings().repo_dir)
     now = datetime.now(UTC)
-    out, blocked = run_days(context, warehouse, lambda conn, day: churn_day(conn, repo, why, day, now))
+    try:
+        out, blocked = run_days(context, warehouse, lambda conn, day: churn_day(conn, repo, why, day, now))
+    finally:
+        if repo is not None:
+            repo.close()
     return MaterializeResult(metadata={
         "git": repo is not None,
         "lines_added": sum(r["lines_added"] or 0 for r in out.values()),

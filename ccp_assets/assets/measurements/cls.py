@@ -27,8 +27,12 @@ def cls_features(context: AssetExecutionContext, warehouse: WarehouseResource) -
     settings = load_settings()
     repo, why = GitRepo.open(settings.repo_dir)
     graphs: dict[str, ImportGraph] = {}
-    out, blocked = run_days(context, warehouse,
-                            lambda conn, day: cls_day(conn, repo, why, day, settings.timezone, graphs))
+    try:
+        out, blocked = run_days(context, warehouse,
+                                lambda conn, day: cls_day(conn, repo, why, day, settings.timezone, graphs))
+    finally:
+        if repo is not None:
+            repo.close()
     return MaterializeResult(metadata={
         "git": repo is not None,
         "scopes": sum(len(r) for r in out.values()),
