@@ -78,8 +78,8 @@ def browser_context(chromium_path: str, tmp_path_factory: pytest.TempPathFactory
         ctx = pw.chromium.launch_persistent_context(
             str(root / "user-data"), executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS,
             env=env, viewport=VIEWPORT, timezone_id="UTC", locale="en-US")
-        ctx.set_default_timeout(30_000)
-        ctx.set_default_navigation_timeout(60_000)
+        ctx.set_default_timeout(60_000)  # 2 busy cores: the UI can take a while to render
+        ctx.set_default_navigation_timeout(120_000)
         try:
             yield ctx
         finally:
