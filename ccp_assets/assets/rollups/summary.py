@@ -8,6 +8,7 @@ added across units. `progress_section` turns a summary into the day's stand-up n
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from typing import Any
 
@@ -117,8 +118,6 @@ def _routing(conn: duckdb.DuckDBPyConnection, d: date) -> dict[str, Any] | None:
         FROM routing_daily WHERE day = ? ORDER BY lane""", [d]).fetchall()
     if not rows:
         return None
-    import json
-
     lanes = {lane: {"requests": req, "completions": comp, "errors": err, "p50_ms": _round(p50, 1),
                     "p95_ms": _round(p95, 1), "reroutes": rr,
                     "decisions": json.loads(dec) if isinstance(dec, str) else dec}
