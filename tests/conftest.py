@@ -18,6 +18,9 @@ FIXTURES = SHARED / "fixtures"
 CLAUDE_FIXTURE = FIXTURES / "claude-code"
 MAIN_SESSION = "4d5611e5-241a-462a-8d15-5122611a9569"
 
+if not CLAUDE_FIXTURE.is_dir():
+    pytest.exit(f"the shared fixtures are missing: expected {SHARED} beside the repository (as in CI)", returncode=4)
+
 
 def _copy_tree(src: Path, dst: Path) -> Path:
     shutil.copytree(src, dst)
