@@ -29,8 +29,8 @@ from ccp_assets.settings import Settings
 from ccp_assets.sources.base import SourceAdapter
 
 READ_BLOCK = 16 << 20
-FLUSH_ROWS = 200_000
-FLUSH_BYTES = 256 << 20
+FLUSH_ROWS = 100_000
+FLUSH_BYTES = 64 << 20  # bounded memory: a flush holds its lines as Python strings, Arrow and DuckDB rows
 HEAD_BYTES = 1024
 EXCERPT_CHARS = 160
 
