@@ -9,6 +9,8 @@ Why it looks like this:
   a crash loses nothing and lands nothing twice.
 - Parsing happens in DuckDB (vectorized JSON), not line by line in Python; Python only splits bytes,
   checks UTF-8 and rescues glued objects (`{...}{...}`).
+- A line without a time of its own (a `summary` line) takes the previous line's time in its file, else
+  the next one's, else the file's; never "now", which would invent a day.
 - An unterminated last line is held back (the writer may still be writing it) and shown in
   quarantine as `held` until it completes.
 """
@@ -313,6 +315,8 @@ class Lander:
             SELECT * EXCLUDE (ets, fallback_ts),
                    coalesce(ets, last_value(ets IGNORE NULLS) OVER (
                        PARTITION BY file ORDER BY byte_offset, part ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
+                       first_value(ets IGNORE NULLS) OVER (
+                       PARTITION BY file ORDER BY byte_offset, part ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING),
                        fallback_ts) AS ts
             FROM t""")
         conn.execute(f"""CREATE OR REPLACE TEMP TABLE to_land AS

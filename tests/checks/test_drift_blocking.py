@@ -84,7 +84,9 @@ def test_clean_partitions_pass_every_check(claude_fixture):
     assert outcome is not None and outcome.success
     per_day = [c for c in outcome.checks if c["partition"]]
     assert per_day and all(c["passed"] for c in per_day)
-    stored = query("SELECT DISTINCT CAST(day AS VARCHAR), passed FROM check_results ORDER BY 1")
+    stored = query("SELECT DISTINCT CAST(day AS VARCHAR), passed FROM check_results WHERE source = 'claude_code' "
+                   "ORDER BY 1")
     assert stored == [("2026-02-10", True), ("2026-02-11", True), ("2026-02-12", True)]
-    report = json.loads(query("SELECT report FROM check_results WHERE day = '2026-02-12' AND suite = 'turns'")[0][0])
+    report = json.loads(query("SELECT report FROM check_results WHERE day = '2026-02-12' AND suite = 'turns' "
+                              "AND source = 'claude_code'")[0][0])
     assert report["stats"]["rows"] == 152 and report["stats"]["quarantine_share"] == 0.0

@@ -24,7 +24,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 @contextmanager
 def isolated_env(tmp: Path, extra: dict[str, str]) -> Iterator[Path]:
-    """CCP_* and DAGSTER_HOME pointing into `tmp` (every source off unless in `extra`); yields CCP_HOME."""
+    """CCP_* and DAGSTER_HOME pointing into `tmp` (every source off unless in `extra`); yields CCP_HOME.
+
+    CCP_START_DATE stays at its default (2024-01-01): the daily partitions are built when the definitions are first
+    imported, so a later date set by one module would cut off the days of the next one in the same session."""
     dagster_home = tmp / "dagster_home"
     dagster_home.mkdir(parents=True)
     shutil.copy(REPO / "dagster_home" / "dagster.yaml", dagster_home / "dagster.yaml")

@@ -16,7 +16,7 @@ from tests.measurements.conftest import isolated_env, summary
 def home(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("live")
     data = shutil.copytree(FIXTURES / "agentos" / "live", tmp / "agentos")
-    with isolated_env(tmp, {"CCP_AGENTOS_DATA_DIR": str(data), "CCP_START_DATE": "2025-10-01"}) as ccp_home:
+    with isolated_env(tmp, {"CCP_AGENTOS_DATA_DIR": str(data)}) as ccp_home:
         outcome = materialize_all()
         assert outcome is not None and outcome.success, outcome and outcome.failures
         yield ccp_home

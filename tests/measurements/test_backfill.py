@@ -38,7 +38,7 @@ def world(tmp_path_factory):
         shutil.copy(demo.roots["ccp"] / name, proxy / name)
     shutil.copy(demo.roots["ccp"] / "results" / "METRICS-2026-01-09.json", proxy / "results")
     env = {"CCP_AGENTOS_DATA_DIR": str(agentos), "CCP_REPO_DIR": str(demo.roots["repo"]),
-           "CCP_USAGE_LOG_DIR": str(proxy), "CCP_START_DATE": "2026-01-01"}
+           "CCP_USAGE_LOG_DIR": str(proxy)}
     with isolated_env(tmp, env) as home:
         first = materialize_all(START, END)
         assert first is not None and first.success, first and first.failures

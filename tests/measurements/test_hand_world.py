@@ -89,7 +89,7 @@ def world(tmp_path_factory):
     t.write(tmp / "claude")
 
     with isolated_env(tmp, {"CCP_REPO_DIR": str(repo), "CCP_AGENTOS_DATA_DIR": str(agentos),
-                            "CLAUDE_CONFIG_DIR": str(tmp / "claude"), "CCP_START_DATE": "2025-01-01"}) as home:
+                            "CLAUDE_CONFIG_DIR": str(tmp / "claude")}) as home:
         outcome = materialize_all(D1, D4)
         assert outcome is not None and outcome.success, outcome and outcome.failures
         yield {"home": home, "shas": [c1, c2, c3, c4, c5], "outcome": outcome}

@@ -12,14 +12,14 @@ from ccp_assets.settings import load_settings
 from ccp_assets.warehouse.resource import WarehouseResource
 
 # Numbers plotted across partitions in the UI (one point per day).
-PLOTTED = ("sessions", "turns", "features_shipped", "cost_usd_total", "quality_adjusted_efficiency",
-           "avg_cls", "avg_impf", "avg_churn_score")
+PLOTTED = ("sessions", "turns", "features_shipped", "cost_usd_total", "avg_cls", "avg_impf", "avg_churn_score")
 
 
 def _markdown_table(summary: dict) -> str:
     rows = ["| model | tokens | cost (USD) | share of calls |", "|---|---:|---:|---:|"]
     for model, t in sorted(summary["tokens_by_model"].items()):
-        share = (summary["model_share"].get(model) or {}).get("turns")
+        shares = summary.get("model_share") or {}
+        share = ((shares.get("models") or shares).get(model) or {}).get("turns")
         rows.append(f"| {model} | {t['total']:,} | {summary['cost_usd_by_model'].get(model) or 0:.4f} | "
                     f"{'' if share is None else f'{share:.0%}'} |")
     return "\n".join(rows)
@@ -29,8 +29,13 @@ def _day_metadata(summary: dict) -> dict:
     meta: dict = {k: MetadataValue.float(float(summary[k])) for k in PLOTTED
                   if isinstance(summary.get(k), int | float)}
     for prov, e in (summary.get("efficiency_by_provider") or {}).items():
-        if isinstance(e.get("e"), int | float):
-            meta[f"e_{prov}"] = MetadataValue.float(float(e["e"]))
+        for k in ("e", "e_q"):
+            if isinstance(e.get(k), int | float):
+                meta[f"{k}_{prov}"] = MetadataValue.float(float(e[k]))
+    for unit, v in (summary.get("quality_adjusted_efficiency") or {}).items() \
+            if isinstance(summary.get("quality_adjusted_efficiency"), dict) else []:
+        if isinstance(v, int | float):
+            meta[f"e_q_{unit}"] = MetadataValue.float(float(v))
     meta["preview"] = MetadataValue.md(_markdown_table(summary))
     meta["errors"] = MetadataValue.json(summary.get("errors", []))
     return meta
