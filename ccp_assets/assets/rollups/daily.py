@@ -32,8 +32,8 @@ def _day_metadata(summary: dict) -> dict:
         for k in ("e", "e_q"):
             if isinstance(e.get(k), int | float):
                 meta[f"{k}_{prov}"] = MetadataValue.float(float(e[k]))
-    for unit, v in (summary.get("quality_adjusted_efficiency") or {}).items() \
-            if isinstance(summary.get("quality_adjusted_efficiency"), dict) else []:
+    per_unit = summary.get("quality_adjusted_efficiency")
+    for unit, v in (per_unit.items() if isinstance(per_unit, dict) else []):
         if isinstance(v, int | float):
             meta[f"e_q_{unit}"] = MetadataValue.float(float(v))
     meta["preview"] = MetadataValue.md(_markdown_table(summary))
