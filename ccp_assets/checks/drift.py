@@ -34,6 +34,8 @@ EXPECTED_ROWS_FILTER: dict[tuple[str, str], str] = {
     ("sessions", "ccc"): "(line::JSON->>'$.type') = 'session'",
 }
 TRAILING = 14
+# Below this many lines a day's quarantine share says nothing (1 bad line in 10 is 10%): not judged.
+MIN_LINES_FOR_SHARE = 20
 
 
 @dataclass
@@ -168,9 +170,15 @@ def _describe(o: gx_runner.Outcome, n: int, examples: list[Any], stats: dict[str
         return f"column {col} out of range: {ex} ({n} rows)"
     if o.type == "expect_column_values_to_be_unique":
         return f"column {col} not unique: {ex}"
+    if o.type == "expect_compound_columns_to_be_unique":
+        return f"columns {', '.join(o.kwargs['column_list'])} not unique together ({n} rows)"
     if o.type == "expect_table_columns_to_match_set":
         return f"table columns differ from the model: {o.observed}"
     return f"{o.type} failed on {col or 'table'}"
+
+
+def _judged(day_stats: dict[str, Any]) -> bool:
+    return day_stats["lines"] + day_stats["quarantined"] >= MIN_LINES_FOR_SHARE
 
 
 def evaluate_days(conn: duckdb.DuckDBPyConnection, settings: Settings, table: str, source: str,
@@ -201,9 +209,9 @@ def evaluate_days(conn: duckdb.DuckDBPyConnection, settings: Settings, table: st
     stat_df = pd.DataFrame([{
         "day": d,
         "empty_but_expected": int(reports[d].stats["rows"] == 0 and stats[d]["expected_row_lines"] > 0),
-        "quarantine_share": stats[d]["quarantine_share"],
+        "quarantine_share": stats[d]["quarantine_share"] if _judged(stats[d]) else 0.0,
         "quarantine_vs_trailing_median": (stats[d]["quarantine_share"] / stats[d]["trailing_median_share"])
-        if stats[d]["trailing_median_share"] else 0.0} for d in days])
+        if stats[d]["trailing_median_share"] and _judged(stats[d]) else 0.0} for d in days])
     stat_outcomes = gx_runner.validate(stat_df, [
         {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "empty_but_expected", "value_set": [0]}},
         {"type": "expect_column_values_to_be_between", "kwargs": {"column": "quarantine_share", "max_value": 0.05}},
@@ -218,7 +226,7 @@ def evaluate_days(conn: duckdb.DuckDBPyConnection, settings: Settings, table: st
             hit: dict[str, list[int]] = {}
             for i in o.unexpected_index:
                 hit.setdefault(df_days[i], []).append(i)
-        col = o.kwargs.get("column")
+        col = o.kwargs.get("column") or (o.kwargs.get("column_list") or [None])[0]
         for d, idx in hit.items():
             rows = df.iloc[idx] if idx else df.iloc[0:0]
             examples = jsonable(rows[col].head(5).tolist()) if col in df.columns and idx else o.examples
@@ -227,7 +235,8 @@ def evaluate_days(conn: duckdb.DuckDBPyConnection, settings: Settings, table: st
                                        "what": _describe(o, len(idx), examples, reports[d].stats)}
             if idx and {"file", "version"} <= set(df.columns):
                 grouped = rows.groupby(["file", "version"], dropna=False).size().sort_values(ascending=False)
-                failure["files"] = [{"file": f, "version": v, "rows": int(n)} for (f, v), n in grouped.head(3).items()]
+                failure["files"] = jsonable([{"file": f, "version": v, "rows": int(n)}
+                                             for (f, v), n in grouped.head(3).items()])
             if last_passing and col and o.type == "expect_column_values_to_not_be_null":
                 before = conn.execute('SELECT rows, nulls FROM column_profiles WHERE suite = ? AND source = ? AND day = ? '
                                       'AND "column" = ?', [table, source, last_passing, col]).fetchone()

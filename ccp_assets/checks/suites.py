@@ -32,8 +32,9 @@ TABLE_RULES: dict[str, dict[str, Any]] = {
                                              "service_tier": ["standard", "priority", "batch"]}},
                   "ccp_proxy": {"not_null": ["lane"]},
                   "ccc": {"not_null": ["session_id"]}}},
-    "sessions": {"not_null": ["session_id", "source", "day"], "unique": ["session_id"]},
-    "routing_decisions": {"not_null": ["day", "ts"]},
+    # sessions are session x day rows: unique per day, and a batch judges several days at once
+    "sessions": {"not_null": ["session_id", "source", "day"], "unique_together": [["session_id", "day"]]},
+    "routing_decisions": {"not_null": ["day", "ts"], "null": ["type_drift"]},
     "windows": {"not_null": ["window", "finalized_at", "day"]},
     "features": {"not_null": ["feature_id", "spec_ref", "status"]},
     "commits": {"not_null": ["sha", "day"], "unique": ["sha"]},
@@ -43,7 +44,7 @@ DYNAMIC = [
     {"type": "expect_column_values_to_not_be_null", "when": "the column had no null in every earlier passing partition"},
     {"type": "expect_table_row_count_to_be_between", "when": "the source landed lines for the day", "kwargs": {"min_value": 1}},
     {"type": "expect_column_values_to_be_between", "column": "quarantine_share",
-     "when": "always, on the partition's landing statistics", "kwargs": {"max_value": 0.05}},
+     "when": "the source had at least 20 lines that day (landing statistics)", "kwargs": {"max_value": 0.05}},
     {"type": "expect_column_values_to_be_between", "column": "quarantine_vs_trailing_median",
      "when": "the source has a trailing median > 0", "kwargs": {"max_value": 10}},
 ]
@@ -73,6 +74,8 @@ def _model_expectations(model: type[BaseModel]) -> list[dict[str, Any]]:
 def _rule_expectations(rules: dict[str, Any]) -> list[dict[str, Any]]:
     exps = [{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": c}} for c in rules.get("not_null", [])]
     exps += [{"type": "expect_column_values_to_be_unique", "kwargs": {"column": c}} for c in rules.get("unique", [])]
+    exps += [{"type": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": cols}}
+             for cols in rules.get("unique_together", [])]
     exps += [{"type": "expect_column_values_to_be_null", "kwargs": {"column": c}} for c in rules.get("null", [])]
     exps += [{"type": "expect_column_values_to_be_in_set", "kwargs": {"column": c, "value_set": v}}
              for c, v in rules.get("in_set", {}).items()]

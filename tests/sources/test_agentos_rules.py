@@ -72,10 +72,7 @@ def test_wrong_types_are_quarantined_naming_the_field_and_unknown_fields_kept(em
     (empty_agentos / "windows.jsonl").write_text("\n".join(json.dumps(r) for r in (good, bad)) + "\n")
     (empty_agentos / "churn.jsonl").write_text("\n".join(json.dumps(r) for r in (churn_ok, churn_bad)) + "\n")
     outcome = materialize_all()
-    # half of these lines are bad: the day is quarantined drift (issue 4) and its check says so
-    assert "normalized_agentos" in outcome.materialized
-    drift = [c for c in outcome.checks if not c["passed"] and c["check"] == "windows_suite"]
-    assert drift and "lines quarantined" in drift[0]["metadata"]["summary"]
+    assert outcome.success  # 2 bad lines of 4: too few lines for the quarantine share to be judged
     q = query("SELECT kind, reason, line_no, state FROM quarantine ORDER BY reason")
     assert len(q) == 2 and all(k == "wrong_type" and s == "rejected" for k, _, _, s in q)
     assert "insertions: expected integer, got string" in q[0][1] and q[0][2] == 2
