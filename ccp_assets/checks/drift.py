@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from statistics import median
 from typing import Any
 
@@ -264,11 +264,6 @@ def evaluate_days(conn: duckdb.DuckDBPyConnection, settings: Settings, table: st
     return [reports[d] for d in days]
 
 
-def evaluate(conn: duckdb.DuckDBPyConnection, settings: Settings, table: str, source: str, day: str) -> DriftReport:
-    """One day (see evaluate_days)."""
-    return evaluate_days(conn, settings, table, source, [day])[0]
-
-
 def record(conn: duckdb.DuckDBPyConnection, check_name: str, asset: str, report: DriftReport, run_id: str) -> None:
     conn.execute("INSERT INTO check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                  [check_name, asset, report.suite, report.source, report.day, report.passed, report.summary,
@@ -286,7 +281,3 @@ def blocked_days(conn: duckdb.DuckDBPyConnection, days: list[str]) -> dict[str, 
     for d, s in rows:
         out.setdefault(d, []).append(s)
     return out
-
-
-def as_date(day: str) -> date:
-    return date.fromisoformat(day)

@@ -5,7 +5,6 @@ Landing (sources/landing.py) is the same for every JSONL source; what differs pe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -40,31 +39,3 @@ ISO_OR_EPOCH_TS = """CASE
 def iso_or_epoch(field: str) -> str:
     """Event time from a field that may hold ISO-8601 text, epoch seconds or epoch milliseconds."""
     return ISO_OR_EPOCH_TS.format(f=field)
-
-
-@dataclass(frozen=True)
-class GlobSource:
-    """A source whose files are found by glob patterns under one configured directory."""
-
-    name: str
-    patterns: tuple[str, ...]
-    time_sql: str
-    setting: str  # attribute of Settings holding the root directory
-
-    def roots(self, settings: Settings) -> list[Path]:
-        root = getattr(settings, self.setting)
-        return [root] if root else []
-
-    def enabled(self, settings: Settings) -> bool:
-        return bool(self.roots(settings))
-
-    def files(self, settings: Settings) -> list[Path]:
-        found: set[Path] = set()
-        for root in self.roots(settings):
-            for pattern in self.patterns:
-                found.update(p.resolve() for p in root.glob(pattern) if p.is_file())
-        return sorted(found)
-
-    @property
-    def event_time_sql(self) -> str:
-        return self.time_sql

@@ -4,9 +4,14 @@
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 
 from ccp_assets.assets.common import daily_asset, usable_days
-from ccp_assets.assets.rollups.files import daily_summary_path, upsert_progress_sections, write_json
+from ccp_assets.assets.rollups.files import (
+    daily_summary_path,
+    upsert_progress_sections,
+    weekly_summary_path,
+    write_json,
+)
 from ccp_assets.assets.rollups.summary import build_daily_summary, progress_section
-from ccp_assets.assets.rollups.weekly import build_weekly_summary, weekly_path
+from ccp_assets.assets.rollups.weekly import build_weekly_summary
 from ccp_assets.licensing import effective_tier
 from ccp_assets.settings import load_settings
 from ccp_assets.warehouse.resource import WarehouseResource
@@ -70,7 +75,7 @@ def daily_summary(context: AssetExecutionContext, warehouse: WarehouseResource) 
                 written.append(day)
             sections[day] = progress_section(summary)
             context.add_asset_metadata(_day_metadata(summary), partition_key=day)
-            weeks[weekly_path(settings.rollups_dir, day)] = day
+            weeks[weekly_summary_path(settings.rollups_dir, day)] = day
     for day, why_blocked in blocked.items():
         context.add_asset_metadata({"withheld": MetadataValue.json(why_blocked)}, partition_key=day)
     for path, day in weeks.items():

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from ccp_assets.assets.rollups.files import daily_summary_path, weekly_summary_path
+from ccp_assets.assets.rollups.files import daily_summary_path
 
 SUMMED = ("sessions", "turns", "features_shipped", "cost_usd_total", "interaction_minutes")
 MEANS = ("avg_cls", "avg_churn_score")
@@ -149,7 +149,3 @@ def build_weekly_summary(rollups_dir: Path, day: str) -> dict[str, Any] | None:
             acc["lines"] += v.get("lines") or 0
     out["inputs"] = inputs
     return out
-
-
-def weekly_path(rollups_dir: Path, day: str) -> Path:
-    return weekly_summary_path(rollups_dir, day)
