@@ -24,9 +24,11 @@ from datetime import date, timedelta
 
 import duckdb
 
+from ccp_assets.partitions import consecutive_chunks
 from ccp_assets.settings import Settings
 from ccp_assets.sources.jsonsql import Field, columns, drift, extras, top_keys, typed
 from ccp_assets.sources.landing import day_files
+from ccp_assets.warehouse.tx import transaction
 
 SOURCE = "ccp_proxy"
 OK_WORDS = ("ok", "success", "succeeded")
@@ -125,28 +127,40 @@ class ProxyResult:
     quarantined: int = 0
 
 
+CHUNK_DAYS = 7  # days staged per SQL pass (each pass reads its days and their two neighbours)
+
+
 def normalize_day(conn: duckdb.DuckDBPyConnection, settings: Settings, day: str) -> ProxyResult:
     """Replace this day's proxy rows in turns, routing_decisions and proxy_daily_summaries (idempotent)."""
-    res = ProxyResult(day)
-    d = date.fromisoformat(day)
-    files = day_files(settings, SOURCE, [str(d + timedelta(days=k)) for k in (-1, 0, 1)])
+    return normalize_days(conn, settings, [day])[0]
+
+
+def normalize_days(conn: duckdb.DuckDBPyConnection, settings: Settings, days: list[str]) -> list[ProxyResult]:
+    """Replace the proxy rows of every given day; a chunk of consecutive days is staged in one pass,
+    with a day either side so decisions and completions straddling midnight still pair up."""
     tz = settings.timezone.replace("'", "")
-    conn.execute("BEGIN TRANSACTION")
-    try:
-        conn.execute("DELETE FROM turns WHERE source = ? AND day = ?", [SOURCE, d])
-        conn.execute("DELETE FROM routing_decisions WHERE source = ? AND day = ?", [SOURCE, d])
-        conn.execute("DELETE FROM proxy_daily_summaries WHERE day = ?", [d])
-        conn.execute("DELETE FROM quarantine WHERE source = ? AND stage = 'normalize' AND day = ?", [SOURCE, d])
+    out: list[ProxyResult] = []
+    for chunk in consecutive_chunks(days, CHUNK_DAYS):
+        window = [str(chunk[0] + timedelta(days=k)) for k in range(-1, (chunk[-1] - chunk[0]).days + 2)]
+        files = day_files(settings, SOURCE, window)
         if files:
-            _build(conn, files, tz, d, res)
-        conn.execute("COMMIT")
-    except Exception:
-        conn.execute("ROLLBACK")
-        raise
-    return res
+            _stage(conn, files, tz)  # temp tables before the transaction (see warehouse/tx.py)
+        with transaction(conn):
+            for d in chunk:
+                res = ProxyResult(str(d))
+                conn.execute("DELETE FROM turns WHERE source = ? AND day = ?", [SOURCE, d])
+                conn.execute("DELETE FROM routing_decisions WHERE source = ? AND day = ?", [SOURCE, d])
+                conn.execute("DELETE FROM proxy_daily_summaries WHERE day = ?", [d])
+                conn.execute("DELETE FROM quarantine WHERE source = ? AND stage = 'normalize' AND day = ?",
+                             [SOURCE, d])
+                if files:
+                    _write(conn, d, res)
+                out.append(res)
+    return out
 
 
-def _build(conn: duckdb.DuckDBPyConnection, files: list[str], tz: str, d: date, res: ProxyResult) -> None:
+def _stage(conn: duckdb.DuckDBPyConnection, files: list[str], tz: str) -> None:
+    """Temp tables px_lines, px_turns, px_decisions and px_docs from the landed lines of the window."""
     event = typed("j", Field("event", "event", "text"))
     conn.execute(f"""CREATE OR REPLACE TEMP TABLE px_lines AS
         SELECT file, byte_offset, line_no, part, ts, CAST(timezone('{tz}', ts) AS DATE) AS day, j,
@@ -186,6 +200,11 @@ def _build(conn: duckdb.DuckDBPyConnection, files: list[str], tz: str, d: date, 
                {drift('j', DECISION_FIELDS)} AS type_drift,
                {extras('j', dec_known)} AS extras
         FROM px_lines WHERE kind = 'decision'""")
+    _stage_docs(conn)
+
+
+def _write(conn: duckdb.DuckDBPyConnection, d: date, res: ProxyResult) -> None:
+    """Day d's rows from the staged tables into turns, routing_decisions, quarantine and summaries."""
     conn.execute(f"""INSERT INTO turns BY NAME
         SELECT t.turn_id, '{SOURCE}' AS source, t.day, t.ts, t.session_id, t.model,
                {provider_sql('t.upstream', 't.lane', 't.model')} AS provider,
@@ -228,7 +247,7 @@ def _build(conn: duckdb.DuckDBPyConnection, files: list[str], tz: str, d: date, 
                                    "AND day = ?", [SOURCE, d]).fetchone()[0]
 
 
-def _summaries(conn: duckdb.DuckDBPyConnection, d: date, res: ProxyResult) -> None:
+def _stage_docs(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute(f"""CREATE OR REPLACE TEMP TABLE px_docs AS
         WITH docs AS (
             SELECT *, (j->'$.doc') AS doc, (j->>'$.error') AS error, (j->>'$.source_file') AS source_file,
@@ -246,6 +265,9 @@ def _summaries(conn: duckdb.DuckDBPyConnection, d: date, res: ProxyResult) -> No
         SELECT *, coalesce(TRY_CAST("date" AS DATE), day) AS summary_day,
                row_number() OVER (PARTITION BY export_key ORDER BY byte_offset) AS copy_no
         FROM typed""")
+
+
+def _summaries(conn: duckdb.DuckDBPyConnection, d: date, res: ProxyResult) -> None:
     bad = conn.execute("""SELECT source_file, line_no, error, type_drift, left(coalesce(CAST(doc AS VARCHAR),
                                  j->>'$.excerpt'), 160)
         FROM px_docs WHERE summary_day = ? AND copy_no = 1 AND (error IS NOT NULL OR len(type_drift) > 0)""",

@@ -18,9 +18,11 @@ from datetime import date, timedelta
 
 import duckdb
 
+from ccp_assets.partitions import consecutive_chunks
 from ccp_assets.settings import Settings
 from ccp_assets.sources.claude_code import KNOWN_LINE_TYPES, ClaudeCodeSource, project_sql, transcript_id_sql
 from ccp_assets.sources.landing import day_files
+from ccp_assets.warehouse.tx import transaction
 
 SOURCE = ClaudeCodeSource.name
 USAGE_FIELDS = {
@@ -70,15 +72,8 @@ def normalize_day(conn: duckdb.DuckDBPyConnection, settings: Settings, day: str)
 
 def normalize_days(conn: duckdb.DuckDBPyConnection, settings: Settings, days: list[str]) -> list[NormalizeResult]:
     """Replace the claude_code rows of every given day, a chunk of consecutive days per SQL pass."""
-    ordered = sorted(date.fromisoformat(d) for d in days)
-    chunks: list[list[date]] = []
-    for d in ordered:
-        if chunks and (d - chunks[-1][-1]).days == 1 and len(chunks[-1]) < CHUNK_DAYS:
-            chunks[-1].append(d)
-        else:
-            chunks.append([d])
     out: list[NormalizeResult] = []
-    for chunk in chunks:
+    for chunk in consecutive_chunks(days, CHUNK_DAYS):
         out += _normalize_chunk(conn, settings, chunk[0], chunk[-1])
     return out
 
@@ -89,23 +84,20 @@ def _normalize_chunk(conn: duckdb.DuckDBPyConnection, settings: Settings, lo: da
     window = [str(lo + timedelta(days=k)) for k in range(-1, span + 2)]
     files = day_files(settings, SOURCE, window)
     tz = settings.timezone.replace("'", "")
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    if files:
+        _stage(conn, files)  # temp tables before the transaction (see warehouse/tx.py)
+    with transaction(conn):
         for table in ("turns", "sessions"):
             conn.execute(f"DELETE FROM {table} WHERE source = ? AND day BETWEEN ? AND ?", [SOURCE, lo, hi])
         conn.execute("DELETE FROM quarantine WHERE source = ? AND stage = 'normalize' AND day BETWEEN ? AND ?",
                      [SOURCE, lo, hi])
         if files:
-            _build(conn, files, tz, lo, hi, results)
-        conn.execute("COMMIT")
-    except Exception:
-        conn.execute("ROLLBACK")
-        raise
+            _write(conn, tz, lo, hi, results)
     return list(results.values())
 
 
-def _build(conn: duckdb.DuckDBPyConnection, files: list[str], tz: str, lo: date, hi: date,
-           results: dict[date, NormalizeResult]) -> None:
+def _stage(conn: duckdb.DuckDBPyConnection, files: list[str]) -> None:
+    """Temp tables cc_lines, cc_responses (usage typed, drift named) and cc_images (prompts with images)."""
     conn.execute("""CREATE OR REPLACE TEMP TABLE cc_lines AS
         SELECT file, byte_offset, line_no, part, ts, day, line::JSON AS j, (j->>'$.type') AS type
         FROM read_parquet(?, hive_partitioning = true)""", [files])
@@ -133,11 +125,16 @@ def _build(conn: duckdb.DuckDBPyConnection, files: list[str], tz: str, lo: date,
                {usage_cols},
                {_drift_expr()} AS type_drift
         FROM r""")
-    local_day = f"CAST(timezone('{tz}', ts) AS DATE)"
     conn.execute("""CREATE OR REPLACE TEMP TABLE cc_images AS
         SELECT DISTINCT (j->>'$.uuid') AS uuid FROM cc_lines
         WHERE type = 'user' AND json_type(j, '$.message.content') = 'ARRAY'
           AND list_contains(CAST(json_extract_string(j, '$.message.content[*].type') AS VARCHAR[]), 'image')""")
+
+
+def _write(conn: duckdb.DuckDBPyConnection, tz: str, lo: date, hi: date,
+           results: dict[date, NormalizeResult]) -> None:
+    """Days lo..hi from the staged tables into turns (ccusage dedup), sessions and quarantine."""
+    local_day = f"CAST(timezone('{tz}', ts) AS DATE)"
     conn.execute(f"""INSERT INTO turns BY NAME
         WITH c AS (
             SELECT *, coalesce(tokens_in, 0) + coalesce(tokens_out, 0) + coalesce(cache_creation_tokens, 0)

@@ -30,6 +30,8 @@ from datetime import date, timedelta
 
 import duckdb
 
+from ccp_assets.warehouse.tx import transaction
+
 MATCH_WINDOW_S = 10.0
 MAX_ROUNDS = 20
 
@@ -54,14 +56,13 @@ def build_day(conn: duckdb.DuckDBPyConnection, day: str) -> UnifiedResult:
     res = UnifiedResult(day)
     d = date.fromisoformat(day)
     lo, hi = d - timedelta(days=1), d + timedelta(days=1)
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    conn.execute("""CREATE OR REPLACE TEMP TABLE u_cc AS SELECT * FROM turns
+        WHERE source = 'claude_code' AND day BETWEEN ? AND ?""", [lo, hi])
+    conn.execute("""CREATE OR REPLACE TEMP TABLE u_px AS SELECT * FROM turns
+        WHERE source = 'ccp_proxy' AND event = 'completion' AND day BETWEEN ? AND ?""", [lo, hi])
+    _match(conn)  # staged outside the transaction (see warehouse/tx.py)
+    with transaction(conn):
         conn.execute("DELETE FROM unified_turns WHERE day = ?", [d])
-        conn.execute("""CREATE OR REPLACE TEMP TABLE u_cc AS SELECT * FROM turns
-            WHERE source = 'claude_code' AND day BETWEEN ? AND ?""", [lo, hi])
-        conn.execute("""CREATE OR REPLACE TEMP TABLE u_px AS SELECT * FROM turns
-            WHERE source = 'ccp_proxy' AND event = 'completion' AND day BETWEEN ? AND ?""", [lo, hi])
-        _match(conn)
         conn.execute("""INSERT INTO unified_turns BY NAME
             SELECT c.turn_id, c.day, c.ts,
                    CASE WHEN p.turn_id IS NULL THEN ['claude_code'] ELSE ['claude_code', 'ccp_proxy'] END AS sources,
@@ -80,17 +81,13 @@ def build_day(conn: duckdb.DuckDBPyConnection, day: str) -> UnifiedResult:
                    p.tokens_in, p.tokens_out, p.tokens_in AS proxy_tokens_in, p.tokens_out AS proxy_tokens_out,
                    p.latency_ms, p.ttft_ms, p.status, p.turn_id AS proxy_turn_id
             FROM u_px p WHERE p.day = ? AND p.turn_id NOT IN (SELECT px FROM u_match)""", [d])
-        (res.rows, res.claude_code, res.proxy_only, res.matched_by_request_id, res.matched_by_time,
-         res.rerouted) = conn.execute("""SELECT count(*), count(claude_code_turn_id),
-                count(*) FILTER (WHERE claude_code_turn_id IS NULL),
-                count(*) FILTER (WHERE match_rule = 'request_id'), count(*) FILTER (WHERE match_rule = 'time_window'),
-                count(*) FILTER (WHERE claude_code_turn_id IS NOT NULL AND proxy_turn_id IS NOT NULL
-                                 AND provider <> 'anthropic')
-            FROM unified_turns WHERE day = ?""", [d]).fetchone()
-        conn.execute("COMMIT")
-    except Exception:
-        conn.execute("ROLLBACK")
-        raise
+    (res.rows, res.claude_code, res.proxy_only, res.matched_by_request_id, res.matched_by_time,
+     res.rerouted) = conn.execute("""SELECT count(*), count(claude_code_turn_id),
+            count(*) FILTER (WHERE claude_code_turn_id IS NULL),
+            count(*) FILTER (WHERE match_rule = 'request_id'), count(*) FILTER (WHERE match_rule = 'time_window'),
+            count(*) FILTER (WHERE claude_code_turn_id IS NOT NULL AND proxy_turn_id IS NOT NULL
+                             AND provider <> 'anthropic')
+        FROM unified_turns WHERE day = ?""", [d]).fetchone()
     return res
 
 
@@ -99,7 +96,9 @@ def _match(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute("""CREATE OR REPLACE TEMP TABLE u_match AS
         SELECT c.turn_id AS cc, p.turn_id AS px, 'request_id' AS rule,
                abs(epoch(c.ts) - epoch(p.ts)) AS delta_s
-        FROM u_cc c JOIN u_px p ON c.request_id IS NOT NULL AND (c.request_id = p.request_id OR c.request_id = p.rid)
+        FROM u_cc c JOIN (SELECT turn_id, ts, request_id AS id FROM u_px WHERE request_id IS NOT NULL
+                          UNION SELECT turn_id, ts, rid FROM u_px WHERE rid IS NOT NULL) p  -- equi-joins, no OR
+            ON c.request_id = p.id
         QUALIFY row_number() OVER (PARTITION BY c.turn_id ORDER BY abs(epoch(c.ts) - epoch(p.ts)), p.turn_id) = 1
             AND row_number() OVER (PARTITION BY p.turn_id ORDER BY abs(epoch(c.ts) - epoch(p.ts)), c.turn_id) = 1""")
     n = MATCH_WINDOW_S

@@ -4,7 +4,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 
 from ccp_assets.assets.common import daily_asset, partition_days
 from ccp_assets.settings import load_settings
-from ccp_assets.sources.ccp_proxy_normalize import normalize_day
+from ccp_assets.sources.ccp_proxy_normalize import normalize_days
 from ccp_assets.warehouse.resource import WarehouseResource
 
 
@@ -23,7 +23,7 @@ from ccp_assets.warehouse.resource import WarehouseResource
 def normalized_ccp_proxy(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     settings = load_settings()
     with warehouse.connect() as conn:
-        results = [normalize_day(conn, settings, day) for day in partition_days(context)]
+        results = normalize_days(conn, settings, partition_days(context))
     skipped: dict[str, int] = {}
     for r in results:
         for k, n in r.skipped.items():
