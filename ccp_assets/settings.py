@@ -29,6 +29,7 @@ class Settings:
     license_pack: Path
     trusted_keys: Path | None
     aggregator_url: str | None
+    duckdb_memory_limit: str = "512MB"  # DuckDB spills past it: peak RSS stays bounded on any corpus
 
     @property
     def warehouse_path(self) -> Path:
@@ -76,4 +77,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         license_pack=_path(e.get("CCP_LICENSE_PACK")) or ccp_home / "license.pack",
         trusted_keys=_path(e.get("CCP_TRUSTED_KEYS")),
         aggregator_url=(e.get("CCP_AGGREGATOR_URL") or None),
+        duckdb_memory_limit=(e.get("CCP_DUCKDB_MEMORY_LIMIT") or "512MB").strip(),
     )

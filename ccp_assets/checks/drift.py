@@ -181,6 +181,26 @@ def _judged(day_stats: dict[str, Any]) -> bool:
     return day_stats["lines"] + day_stats["quarantined"] >= MIN_LINES_FOR_SHARE
 
 
+BATCH_DAYS = 31  # days judged per GX validation: few validations...
+BATCH_ROWS = 50_000  # ...and a bounded pandas frame (~1 KB a row, GX's work on top): a bigger day goes alone
+
+
+def day_batches(conn: duckdb.DuckDBPyConnection, table: str, source: str, days: list[str]) -> list[list[str]]:
+    """Consecutive runs of the given days, each at most BATCH_DAYS long and BATCH_ROWS rows (or one day)."""
+    counts = dict(conn.execute(f"SELECT CAST(day AS VARCHAR), count(*) FROM {table} WHERE source = ? "
+                               "AND CAST(day AS VARCHAR) IN (SELECT unnest(?)) GROUP BY 1", [source, days]).fetchall())
+    batches: list[list[str]] = []
+    rows = 0
+    for d in sorted(days):
+        n = counts.get(d, 0)
+        if not batches or len(batches[-1]) >= BATCH_DAYS or rows + n > BATCH_ROWS:
+            batches.append([])
+            rows = 0
+        batches[-1].append(d)
+        rows += n
+    return batches
+
+
 def evaluate_days(conn: duckdb.DuckDBPyConnection, settings: Settings, table: str, source: str,
                   days: list[str]) -> list[DriftReport]:
     """Judge every day with one GX validation of the rows and one of the per-day landing statistics.

@@ -19,12 +19,10 @@ from dagster import (
     asset_check,
 )
 
-from ccp_assets.checks.drift import DriftReport, evaluate_days, jsonable, record
+from ccp_assets.checks.drift import DriftReport, day_batches, evaluate_days, jsonable, record
 from ccp_assets.partitions import DAILY
 from ccp_assets.settings import load_settings
 from ccp_assets.warehouse.resource import WAREHOUSE_POOL, WarehouseResource
-
-CHUNK_DAYS = 31  # days judged per GX validation: few validations, bounded memory
 
 
 def _metadata(reports: list[DriftReport]) -> dict:
@@ -54,8 +52,8 @@ def drift_check(asset: str, table: str, source: str) -> AssetChecksDefinition:
         days = list(context.partition_keys)
         reports = []
         with warehouse.connect() as conn:
-            for start in range(0, len(days), CHUNK_DAYS):
-                for rep in evaluate_days(conn, settings, table, source, days[start:start + CHUNK_DAYS]):
+            for batch in day_batches(conn, table, source, days):
+                for rep in evaluate_days(conn, settings, table, source, batch):
                     record(conn, name, asset, rep, context.run.run_id)
                     reports.append(rep)
         if not context.op_execution_context.has_partition_key:  # a range step: one evaluation per day

@@ -29,10 +29,12 @@ import pyarrow as pa
 
 from ccp_assets.settings import Settings
 from ccp_assets.sources.base import SourceAdapter
+from ccp_assets.warehouse.tx import transaction
 
 READ_BLOCK = 16 << 20
 FLUSH_ROWS = 100_000
-FLUSH_BYTES = 64 << 20  # bounded memory: a flush holds its lines as Python strings, Arrow and DuckDB rows
+FLUSH_BYTES = 16 << 20  # a flush holds its lines as Python strings, Arrow and DuckDB rows: 16 MB
+                        # measured fastest and leanest (334 MB corpus: 5.8 s / 0.58 GB vs 64 MB: 6.8 s / 1.1 GB)
 HEAD_BYTES = 1024
 EXCERPT_CHARS = 160
 
@@ -345,29 +347,37 @@ class Lander:
             self.quarantine_rows.append((kind, path, off, ln, day, problem, excerpt, "rejected"))
 
     def _commit(self, plan: list[FileCursor]) -> None:
+        """Ledger rows of every file read, in one transaction and a few set statements (a statement per
+        file cost 2.5 ms each: 7.7 s of a 17 s landing of 3,000 transcripts)."""
         conn, name, now = self.conn, self.adapter.name, datetime.now(UTC)
-        conn.execute("BEGIN TRANSACTION")
+        heads = [(min(cur.end, HEAD_BYTES), cur) for cur in plan]
+        ledger = pa.table({
+            "source": [name] * len(plan), "path": [c.path for c in plan],
+            "dev": pa.array([c.dev for c in plan], pa.uint64()), "ino": pa.array([c.ino for c in plan], pa.uint64()),
+            "head_len": pa.array([n for n, _ in heads], pa.int64()),
+            "head_hash": [_head_hash(Path(c.path), n) if n else "" for n, c in heads],
+            "byte_offset": pa.array([c.end for c in plan], pa.int64()),
+            "line_no": pa.array([c.end_line_no for c in plan], pa.int64()),
+            "size": pa.array([c.size for c in plan], pa.int64()), "mtime": pa.array([c.mtime for c in plan], pa.float64()),
+            "last_ts": pa.array([self.last_ts.get(c.path) for c in plan], pa.timestamp("us", tz="UTC")),
+            "updated_at": pa.array([now] * len(plan), pa.timestamp("us", tz="UTC")),
+        })
+        conn.register("ledger_in", ledger)
         try:
-            for cur in plan:
-                head_len = min(cur.end, HEAD_BYTES)
-                head = _head_hash(Path(cur.path), head_len) if head_len else ""
-                conn.execute("DELETE FROM quarantine WHERE source = ? AND stage = 'landing' AND file = ? "
-                             "AND state = 'held'", [name, cur.path])
-                conn.execute("INSERT OR REPLACE INTO landing_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                             [name, cur.path, cur.dev, cur.ino, head_len, head, cur.end, cur.end_line_no,
-                              cur.size, cur.mtime, self.last_ts.get(cur.path), now])
-            if self.quarantine_rows:
-                conn.executemany(
-                    "INSERT INTO quarantine VALUES (?, 'landing', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(name, k, f, o, ln, d, r, e, s, now) for k, f, o, ln, d, r, e, s in self.quarantine_rows])
-            self.result.quarantined = sum(1 for r in self.quarantine_rows if r[-1] == "rejected")
-            conn.execute("INSERT INTO landing_batches VALUES (?, ?, ?, ?, ?, ?, ?)",
-                         [self.batch_id, name, now, self.result.files_read, self.result.lines_landed,
-                          self.result.bytes_read, sorted(self.result.days)])
-            conn.execute("COMMIT")
-        except Exception:
-            conn.execute("ROLLBACK")
-            raise
+            with transaction(conn):
+                conn.execute("DELETE FROM quarantine WHERE source = ? AND stage = 'landing' AND state = 'held' "
+                             "AND file IN (SELECT path FROM ledger_in)", [name])
+                conn.execute("INSERT OR REPLACE INTO landing_files SELECT * FROM ledger_in")
+                if self.quarantine_rows:
+                    conn.executemany(
+                        "INSERT INTO quarantine VALUES (?, 'landing', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [(name, k, f, o, ln, d, r, e, s, now) for k, f, o, ln, d, r, e, s in self.quarantine_rows])
+                self.result.quarantined = sum(1 for r in self.quarantine_rows if r[-1] == "rejected")
+                conn.execute("INSERT INTO landing_batches VALUES (?, ?, ?, ?, ?, ?, ?)",
+                             [self.batch_id, name, now, self.result.files_read, self.result.lines_landed,
+                              self.result.bytes_read, sorted(self.result.days)])
+        finally:
+            conn.unregister("ledger_in")
 
 
 def land(conn: duckdb.DuckDBPyConnection, adapter: SourceAdapter, settings: Settings) -> LandingResult:

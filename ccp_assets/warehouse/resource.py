@@ -36,7 +36,10 @@ class WarehouseResource(DuckDBResource):
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         path = self.resolved_path()
         path.parent.mkdir(parents=True, exist_ok=True)
-        resource = self if self.database else self.model_copy(update={"database": str(path)})
+        # DuckDB's default memory limit is 80% of RAM and it keeps what it may; a limit makes it spill
+        # instead, which keeps a cold build's peak RSS bounded whatever the corpus size.
+        config = {"memory_limit": load_settings().duckdb_memory_limit, **self.connection_config}
+        resource = self.model_copy(update={"database": str(path), "connection_config": config})
         with DuckDBResource.get_connection(resource) as conn:
             ensure_schema(conn)
             yield conn
