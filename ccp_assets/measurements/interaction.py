@@ -29,23 +29,28 @@ CAP_SECONDS = 300.0
 NOT_HUMAN = "^\\s*<(local-command-stdout|local-command-stderr|local-command-caveat|task-notification)"
 
 PROMPTS_SQL = f"""
-WITH ev AS (
-    SELECT DISTINCT (j->>'$.sessionId') AS sid, (j->>'$.uuid') AS uuid, (j->>'$.type') AS type,
-           TRY_CAST(j->>'$.timestamp' AS TIMESTAMPTZ) AS t,
-           coalesce(TRY_CAST(j->>'$.isSidechain' AS BOOLEAN), false) AS side,
-           coalesce(TRY_CAST(j->>'$.isMeta' AS BOOLEAN), false) AS meta,
-           coalesce(TRY_CAST(j->>'$.isCompactSummary' AS BOOLEAN), false) AS compact,
-           json_type(j, '$.message.content') AS ctype,
-           CASE WHEN json_type(j, '$.message.content') = 'VARCHAR' THEN (j->>'$.message.content') END AS text,
-           CASE WHEN json_type(j, '$.message.content') = 'ARRAY'
-                THEN CAST(json_extract_string(j, '$.message.content[*].type') AS VARCHAR[]) END AS blocks
-    FROM (SELECT line::JSON AS j FROM read_parquet($files, hive_partitioning = false))
-    WHERE (j->>'$.type') IN ('user', 'assistant')
+WITH raw AS (  -- one parse of each line for its small fields; the message text is read for prompts only
+    SELECT line, json_extract(line, ['$.sessionId', '$.uuid', '$.type', '$.timestamp', '$.isSidechain', '$.isMeta',
+                                     '$.isCompactSummary']) AS v
+    FROM read_parquet($files, hive_partitioning = false)
+), ev AS (
+    SELECT DISTINCT (v[1]->>'$') AS sid, (v[2]->>'$') AS uuid, (v[3]->>'$') AS type,
+           TRY_CAST(v[4]->>'$' AS TIMESTAMPTZ) AS t,
+           coalesce(TRY_CAST(v[5]->>'$' AS BOOLEAN), false) AS side,
+           coalesce(TRY_CAST(v[6]->>'$' AS BOOLEAN), false) AS meta,
+           coalesce(TRY_CAST(v[7]->>'$' AS BOOLEAN), false) AS compact,
+           CASE WHEN (v[3]->>'$') = 'user' THEN json_type(line, '$.message.content') END AS ctype,
+           CASE WHEN (v[3]->>'$') = 'user' AND json_type(line, '$.message.content') = 'VARCHAR'
+                THEN NOT regexp_matches(line->>'$.message.content', '{NOT_HUMAN}') END AS human_text,
+           CASE WHEN (v[3]->>'$') = 'user' AND json_type(line, '$.message.content') = 'ARRAY'
+                THEN CAST(json_extract_string(line, '$.message.content[*].type') AS VARCHAR[]) END AS blocks
+    FROM raw
+    WHERE (v[3]->>'$') IN ('user', 'assistant')
 ), prompts AS (
     SELECT DISTINCT sid, uuid, t FROM ev
     WHERE type = 'user' AND NOT side AND NOT meta AND NOT compact AND sid IS NOT NULL AND t IS NOT NULL
       AND CAST(timezone($tz, t) AS DATE) = $day
-      AND ((ctype = 'VARCHAR' AND NOT regexp_matches(text, '{NOT_HUMAN}'))
+      AND ((ctype = 'VARCHAR' AND human_text)
            OR (ctype = 'ARRAY' AND list_contains(blocks, 'image') AND NOT list_contains(blocks, 'tool_result')))
 ), outs AS (
     SELECT DISTINCT sid, t FROM ev WHERE type = 'assistant' AND NOT side AND sid IS NOT NULL AND t IS NOT NULL

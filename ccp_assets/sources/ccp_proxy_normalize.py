@@ -26,7 +26,7 @@ import duckdb
 
 from ccp_assets.partitions import consecutive_chunks
 from ccp_assets.settings import Settings
-from ccp_assets.sources.jsonsql import Field, columns, drift, extras, top_keys, typed
+from ccp_assets.sources.jsonsql import Field, Parsed, columns, drift, extras, top_keys, typed
 from ccp_assets.sources.landing import day_files
 from ccp_assets.warehouse.tx import transaction
 
@@ -159,46 +159,62 @@ def normalize_days(conn: duckdb.DuckDBPyConnection, settings: Settings, days: li
     return out
 
 
+# What the staging reads of each line, extracted in one parse (see jsonsql.Parsed).
+LINE = Parsed.of("v", TURN_FIELDS, DECISION_FIELDS, ["ts", "event", "status", "ccp_export"])
+TURN_KNOWN = top_keys(TURN_FIELDS) + ENVELOPE
+DECISION_KNOWN = top_keys(DECISION_FIELDS) + ENVELOPE
+
+
 def _stage(conn: duckdb.DuckDBPyConnection, files: list[str], tz: str) -> None:
-    """Temp tables px_lines, px_turns, px_decisions and px_docs from the landed lines of the window."""
-    event = typed("j", Field("event", "event", "text"))
+    """Temp tables px_lines, px_turns, px_decisions and px_docs from the landed lines of the window.
+
+    px_lines keeps each line's parsed fields and unmapped members (`extras`), and its text only for
+    documents and skipped lines: the window's text is not held in memory, which bounds it at scale.
+    """
+    event = typed(LINE, Field("event", "event", "text"))
     conn.execute(f"""CREATE OR REPLACE TEMP TABLE px_lines AS
-        SELECT file, byte_offset, line_no, part, ts, CAST(timezone('{tz}', ts) AS DATE) AS day, j,
-               CASE WHEN (j->>'$.ccp_export') IS NOT NULL THEN 'document'
-                    WHEN json_type(j) = 'OBJECT' AND len(json_keys(j)) = 0 THEN 'empty'
-                    WHEN json_type(j, '$.event') IS NULL OR json_type(j, '$.event') = 'NULL'
-                         OR {event} = 'completion' THEN 'completion'
-                    WHEN {event} IN ('error', 'decision') THEN {event}
-                    ELSE 'unknown' END AS kind
-        FROM (SELECT *, line::JSON AS j FROM read_parquet(?, hive_partitioning = false))""", [files])
-    status_t = "json_type(j, '$.status')"
-    status_v = "(j->>'$.status')"
-    turn_known = top_keys(TURN_FIELDS) + ENVELOPE
+        WITH r AS (
+            SELECT file, byte_offset, line_no, part, ts, line, {LINE.select('line')}
+            FROM read_parquet(?, hive_partitioning = false)
+        ), k AS (
+            SELECT *, CASE WHEN {LINE.text('ccp_export')} IS NOT NULL THEN 'document'
+                           WHEN length(line) < 32 AND len(json_keys(line)) = 0 THEN 'empty'
+                           WHEN {LINE.type('event')} IS NULL OR {LINE.type('event')} = 'NULL'
+                                OR {event} = 'completion' THEN 'completion'
+                           WHEN {event} IN ('error', 'decision') THEN {event}
+                           ELSE 'unknown' END AS kind
+            FROM r
+        )
+        SELECT file, byte_offset, line_no, part, ts, CAST(timezone('{tz}', ts) AS DATE) AS day, kind, v,
+               CASE WHEN kind IN ('completion', 'error') THEN {extras('line', TURN_KNOWN)}
+                    WHEN kind = 'decision' THEN {extras('line', DECISION_KNOWN)} END AS extras,
+               CASE WHEN kind IN ('document', 'empty', 'unknown') THEN line END AS line
+        FROM k""", [files])
+    status_t, status_v = LINE.type("status"), LINE.text("status")
     conn.execute(f"""CREATE OR REPLACE TEMP TABLE px_turns AS
         SELECT file, byte_offset, line_no, part, ts, day, kind AS event,
-               'ccp_proxy:' || coalesce({typed('j', TURN_FIELDS[0])}, '-') || ':'
+               'ccp_proxy:' || coalesce({typed(LINE, TURN_FIELDS[0])}, '-') || ':'
                    || substr(md5(file || ':' || byte_offset || ':' || part), 1, 16) AS turn_id,
-               {columns('j', TURN_FIELDS)},
+               {columns(LINE, TURN_FIELDS)},
                CASE WHEN {status_t} IN ('UBIGINT', 'BIGINT') THEN TRY_CAST({status_v} AS BIGINT)
                     WHEN {status_t} = 'VARCHAR' AND lower({status_v}) IN {SQL_OK} THEN 200 END AS status,
                CASE WHEN {status_t} = 'VARCHAR' THEN {status_v} END AS status_text,
-               list_concat({drift('j', TURN_FIELDS)},
+               list_concat({drift(LINE, TURN_FIELDS)},
                    CASE WHEN {status_t} IS NOT NULL AND {status_t} NOT IN ('UBIGINT', 'BIGINT', 'NULL')
                              AND NOT ({status_t} = 'VARCHAR' AND lower({status_v}) IN {SQL_STATUS_WORDS})
                         THEN ['status:' || {status_t}] ELSE [] END,
-                   CASE WHEN json_type(j, '$.ts') IS NULL THEN ['ts:missing']
-                        WHEN {typed('j', Field('ts', 'ts', 'ts'))} IS NULL THEN ['ts:' || json_type(j, '$.ts')]
+                   CASE WHEN {LINE.type('ts')} IS NULL THEN ['ts:missing']
+                        WHEN {typed(LINE, Field('ts', 'ts', 'ts'))} IS NULL THEN ['ts:' || {LINE.type('ts')}]
                         ELSE [] END) AS type_drift,
-               {extras('j', turn_known)} AS extras
+               extras
         FROM px_lines WHERE kind IN ('completion', 'error')""")
-    dec_known = top_keys(DECISION_FIELDS) + ENVELOPE
     conn.execute(f"""CREATE OR REPLACE TEMP TABLE px_decisions AS
         SELECT file, byte_offset, line_no, ts, day,
-               'ccp_proxy:' || coalesce({typed('j', DECISION_FIELDS[0])}, '-') || ':'
+               'ccp_proxy:' || coalesce({typed(LINE, DECISION_FIELDS[0])}, '-') || ':'
                    || substr(md5(file || ':' || byte_offset || ':' || part), 1, 16) AS decision_id,
-               {columns('j', DECISION_FIELDS)},
-               {drift('j', DECISION_FIELDS)} AS type_drift,
-               {extras('j', dec_known)} AS extras
+               {columns(LINE, DECISION_FIELDS)},
+               {drift(LINE, DECISION_FIELDS)} AS type_drift,
+               extras
         FROM px_lines WHERE kind = 'decision'""")
     _stage_docs(conn)
 
@@ -233,7 +249,7 @@ def _write(conn: duckdb.DuckDBPyConnection, d: date, res: ProxyResult) -> None:
     for kind, qkind, what in (("empty", "empty_object", "an empty object `{}`: no event to record"),
                               ("unknown", "unknown_type", "unknown proxy event")):
         rows = conn.execute(
-            "SELECT file, byte_offset, line_no, coalesce(j->>'$.event', ''), left(CAST(j AS VARCHAR), 160) "
+            "SELECT file, byte_offset, line_no, coalesce(line::JSON->>'$.event', ''), left(CAST(line::JSON AS VARCHAR), 160) "
             "FROM px_lines WHERE kind = ? AND day = ?", [kind, d]).fetchall()
         for path, off, ln, ev, excerpt in rows:
             reason = f"{what} '{ev}': counted and skipped" if kind == "unknown" else f"{what}: counted and skipped"
@@ -253,7 +269,7 @@ def _stage_docs(conn: duckdb.DuckDBPyConnection) -> None:
             SELECT *, (j->'$.doc') AS doc, (j->>'$.error') AS error, (j->>'$.source_file') AS source_file,
                    (j->>'$.sha1') AS sha1, (j->>'$.export_key') AS export_key,
                    TRY_CAST(j->>'$.mtime' AS TIMESTAMPTZ) AS mtime
-            FROM px_lines WHERE kind = 'document'
+            FROM (SELECT * EXCLUDE (v, extras), line::JSON AS j FROM px_lines WHERE kind = 'document')
         ), typed AS (
             SELECT *, {columns('doc', SUMMARY_FIELDS)},
                    list_concat({drift('doc', SUMMARY_FIELDS)},

@@ -96,39 +96,79 @@ def _normalize_chunk(conn: duckdb.DuckDBPyConnection, settings: Settings, lo: da
     return list(results.values())
 
 
+# Every field the normalizer reads from a line, pulled out in one parse of it (a `->>` per field parses
+# the whole line again, and a line is mostly message content: 25 parses became one).
+# For `agent_progress` lines the response sits in data.message (the "embedded" paths).
+LINE_PATHS = [
+    "$.type", "$.sessionId", "$.version", "$.cwd", "$.gitBranch", "$.agentId", "$.isSidechain", "$.uuid",
+    "$.parentUuid", "$.timestamp", "$.requestId", "$.isApiErrorMessage", "$.message.id", "$.message.model",
+    "$.message.usage", "$.data.type", "$.data.agentId", "$.data.message.type", "$.data.message.message.id",
+    "$.data.message.message.model", "$.data.message.message.usage", "$.data.message.requestId",
+    "$.data.message.timestamp", "$.data.message.isApiErrorMessage", "$.data.message.parentUuid",
+]
+
+
+def _v(path: str) -> int:
+    return LINE_PATHS.index(path) + 1
+
+
+def _text(path: str) -> str:
+    return f"(v[{_v(path)}]->>'$')"
+
+
+def _resp(own: str, embedded: str, text: bool = True) -> str:
+    """A response field: from the line itself, or from data.message on an agent_progress line."""
+    pick = f"CASE WHEN embedded THEN v[{_v(embedded)}] ELSE v[{_v(own)}] END"
+    return f"({pick})->>'$'" if text else pick
+
+
 def _stage(conn: duckdb.DuckDBPyConnection, files: list[str]) -> None:
-    """Temp tables cc_lines, cc_responses (usage typed, drift named) and cc_images (prompts with images)."""
-    conn.execute("""CREATE OR REPLACE TEMP TABLE cc_lines AS
-        SELECT file, byte_offset, line_no, part, ts, day, line::JSON AS j, (j->>'$.type') AS type
-        FROM read_parquet(?, hive_partitioning = true)""", [files])
+    """Temp tables cc_lines (one narrow row per line), cc_responses (usage typed, drift named), cc_images."""
+    paths = "[" + ", ".join(f"'{p}'" for p in LINE_PATHS) + "]"
+    known = ", ".join(f"'{t}'" for t in KNOWN_LINE_TYPES)
+    conn.execute(f"""CREATE OR REPLACE TEMP TABLE cc_lines AS
+        WITH x AS (
+            SELECT file, byte_offset, line_no, part, ts, day, line, json_extract(line, {paths}) AS v
+            FROM read_parquet(?, hive_partitioning = true)
+        ), y AS (
+            SELECT *, {_text('$.type')} AS type,
+                   {_text('$.type')} = 'progress' AND {_text('$.data.type')} = 'agent_progress' AS embedded
+            FROM x
+        )
+        SELECT file, byte_offset, line_no, part, ts, day, type, embedded,
+               {_text('$.sessionId')} AS session_id, {_text('$.version')} AS version, {_text('$.cwd')} AS cwd,
+               {_text('$.gitBranch')} AS branch, {_text('$.agentId')} AS agent_id,
+               CAST({_text('$.isSidechain')} AS BOOLEAN) AS is_sidechain, {_text('$.uuid')} AS uuid,
+               {_text('$.parentUuid')} AS outer_parent_uuid, {_text('$.timestamp')} AS line_timestamp,
+               CASE WHEN type = 'assistant' OR embedded THEN {_resp('$.type', '$.data.message.type')} END AS a_type,
+               {_resp('$.message.id', '$.data.message.message.id')} AS message_id,
+               {_resp('$.message.model', '$.data.message.message.model')} AS model,
+               {_resp('$.message.usage', '$.data.message.message.usage', text=False)} AS u,
+               {_resp('$.requestId', '$.data.message.requestId')} AS request_id,
+               {_resp('$.timestamp', '$.data.message.timestamp')} AS a_timestamp,
+               {_resp('$.isApiErrorMessage', '$.data.message.isApiErrorMessage')} AS a_api_error,
+               {_resp('$.parentUuid', '$.data.message.parentUuid')} AS parent_uuid,
+               CASE WHEN embedded THEN {_text('$.data.agentId')} END AS embedded_agent_id,
+               CASE WHEN type = 'user' THEN json_type(line, '$.message.content') END AS content_type,
+               CASE WHEN type = 'user' AND json_type(line, '$.message.content') = 'ARRAY'
+                    THEN list_contains(CAST(json_extract_string(line, '$.message.content[*].type') AS VARCHAR[]),
+                                       'image') END AS has_image,
+               CASE WHEN type IS NULL OR type NOT IN ({known}) THEN left(CAST(line::JSON AS VARCHAR), 160) END
+                   AS excerpt
+        FROM y""", [files])
     usage_cols = ",\n               ".join(_int_field(c, p) for c, p in USAGE_FIELDS.items())
     conn.execute(f"""CREATE OR REPLACE TEMP TABLE cc_responses AS
-        WITH env AS (
-            SELECT file, byte_offset, line_no, day, j,
-                   CASE WHEN type = 'progress' THEN (j->'$.data.message') ELSE j END AS a,
-                   type = 'progress' AS embedded
-            FROM cc_lines
-            WHERE type = 'assistant' OR (type = 'progress' AND (j->>'$.data.type') = 'agent_progress')
-        ), r AS (
-            SELECT *, (a->'$.message') AS m, (a->'$.message.usage') AS u FROM env WHERE (a->>'$.type') = 'assistant'
-        )
-        SELECT file, byte_offset, line_no,
-               (m->>'$.id') AS message_id, (a->>'$.requestId') AS request_id, (m->>'$.model') AS model,
-               coalesce(TRY_CAST(a->>'$.timestamp' AS TIMESTAMPTZ), TRY_CAST(j->>'$.timestamp' AS TIMESTAMPTZ)) AS ts,
-               (j->>'$.sessionId') AS session_id,
-               coalesce(j->>'$.agentId', CASE WHEN embedded THEN (j->>'$.data.agentId') END) AS subagent,
-               embedded, embedded OR coalesce(CAST(j->>'$.isSidechain' AS BOOLEAN), false) AS is_sidechain,
-               coalesce(CAST(a->>'$.isApiErrorMessage' AS BOOLEAN), false) AS is_api_error,
-               (j->>'$.version') AS version, (u->>'$.service_tier') AS service_tier,
-               (a->>'$.parentUuid') AS parent_uuid, (j->>'$.parentUuid') AS outer_parent_uuid,
+        SELECT file, byte_offset, line_no, message_id, request_id, model,
+               coalesce(TRY_CAST(a_timestamp AS TIMESTAMPTZ), TRY_CAST(line_timestamp AS TIMESTAMPTZ)) AS ts,
+               session_id, coalesce(agent_id, embedded_agent_id) AS subagent,
+               embedded, embedded OR coalesce(is_sidechain, false) AS is_sidechain,
+               coalesce(CAST(a_api_error AS BOOLEAN), false) AS is_api_error,
+               version, (u->>'$.service_tier') AS service_tier, parent_uuid, outer_parent_uuid,
                u IS NOT NULL AS has_usage,
                {usage_cols},
                {_drift_expr()} AS type_drift
-        FROM r""")
-    conn.execute("""CREATE OR REPLACE TEMP TABLE cc_images AS
-        SELECT DISTINCT (j->>'$.uuid') AS uuid FROM cc_lines
-        WHERE type = 'user' AND json_type(j, '$.message.content') = 'ARRAY'
-          AND list_contains(CAST(json_extract_string(j, '$.message.content[*].type') AS VARCHAR[]), 'image')""")
+        FROM cc_lines WHERE a_type = 'assistant'""")
+    conn.execute("CREATE OR REPLACE TEMP TABLE cc_images AS SELECT DISTINCT uuid FROM cc_lines WHERE has_image")
 
 
 def _write(conn: duckdb.DuckDBPyConnection, tz: str, lo: date, hi: date,
@@ -170,15 +210,15 @@ def _write(conn: duckdb.DuckDBPyConnection, tz: str, lo: date, hi: date,
         results[d].synthetic = synthetic
         results[d].duplicates_dropped = with_usage - results[d].turns - synthetic
     conn.execute(f"""INSERT INTO sessions BY NAME
-        WITH l AS (SELECT * FROM cc_lines WHERE day BETWEEN ? AND ? AND (j->>'$.sessionId') IS NOT NULL),
+        WITH l AS (SELECT * FROM cc_lines WHERE day BETWEEN ? AND ? AND session_id IS NOT NULL),
         s AS (
-            SELECT (j->>'$.sessionId') AS session_id, day, min(ts) AS first_ts, max(ts) AS last_ts,
-                   max(j->>'$.version') AS version, any_value(j->>'$.cwd') AS cwd,
-                   any_value(j->>'$.gitBranch') AS branch, any_value({project_sql()}) AS project,
+            SELECT session_id, day, min(ts) AS first_ts, max(ts) AS last_ts,
+                   max(version) AS version, any_value(cwd) AS cwd,
+                   any_value(branch) AS branch, any_value({project_sql()}) AS project,
                    min({transcript_id_sql()}) AS transcript_id,
-                   count(*) FILTER (WHERE type = 'user' AND json_type(j, '$.message.content') = 'VARCHAR'
-                                    AND NOT coalesce(CAST(j->>'$.isSidechain' AS BOOLEAN), false)) AS user_prompts,
-                   count(DISTINCT (j->>'$.agentId')) AS subagents
+                   count(*) FILTER (WHERE type = 'user' AND content_type = 'VARCHAR'
+                                    AND NOT coalesce(is_sidechain, false)) AS user_prompts,
+                   count(DISTINCT agent_id) AS subagents
             FROM l GROUP BY 1, 2
         ), t AS (
             SELECT session_id, day, count(*) AS turns, list_sort(list_distinct(list(model))) AS models
@@ -191,10 +231,8 @@ def _write(conn: duckdb.DuckDBPyConnection, tz: str, lo: date, hi: date,
     for d, n in conn.execute("SELECT day, count(*) FROM sessions WHERE source = ? AND day BETWEEN ? AND ? GROUP BY 1",
                              [SOURCE, lo, hi]).fetchall():
         results[d].sessions = n
-    known = ", ".join(f"'{t}'" for t in KNOWN_LINE_TYPES)
-    unknown = conn.execute(f"""SELECT day, file, byte_offset, line_no, coalesce(type, '(none)'),
-               left(CAST(j AS VARCHAR), 160)
-        FROM cc_lines WHERE day BETWEEN ? AND ? AND (type IS NULL OR type NOT IN ({known}))""", [lo, hi]).fetchall()
+    unknown = conn.execute("""SELECT day, file, byte_offset, line_no, coalesce(type, '(none)'), excerpt
+        FROM cc_lines WHERE day BETWEEN ? AND ? AND excerpt IS NOT NULL""", [lo, hi]).fetchall()
     for d, path, off, ln, typ, excerpt in unknown:
         res = results[d]
         res.unknown_types[typ] = res.unknown_types.get(typ, 0) + 1
@@ -202,6 +240,6 @@ def _write(conn: duckdb.DuckDBPyConnection, tz: str, lo: date, hi: date,
                      "'skipped', now())",
                      [SOURCE, path, off, ln, d, f"unknown line type '{typ}': counted and skipped", excerpt])
     for d, n, versions in conn.execute(
-            "SELECT day, count(*), list_sort(list_distinct(list(j->>'$.version'))) FROM cc_lines "
+            "SELECT day, count(*), list_sort(list_distinct(list(version))) FROM cc_lines "
             "WHERE day BETWEEN ? AND ? GROUP BY 1", [lo, hi]).fetchall():
         results[d].lines, results[d].versions = n, [v for v in versions if v]
