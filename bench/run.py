@@ -54,7 +54,7 @@ def measure(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
         p.returncode = os.waitstatus_to_exitcode(status)
         if p.returncode != 0:
             errf.seek(0)
-            raise SystemExit(f"{' '.join(cmd)} failed ({p.returncode}):\n{errf.read()[-3000:].decode(errors="replace")}")
+            raise SystemExit(f"{' '.join(cmd)} failed ({p.returncode}):\n{errf.read()[-3000:].decode(errors='replace')}")
     return {"wall_s": round(wall, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
             "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
 
