@@ -38,6 +38,7 @@ MAX_ROUNDS = 20
 # the traffic (5M pairs a day on the 4 GB benchmark corpus). On the 337 MB corpus no turn needed
 # more than its 16 best: the same pairs as without a cap.
 MAX_CANDIDATES = 16
+CANDIDATE_SLICE = 10_000  # turns ranked per statement
 
 
 def _norm(col: str) -> str:
@@ -60,9 +61,12 @@ def build_day(conn: duckdb.DuckDBPyConnection, day: str) -> UnifiedResult:
     res = UnifiedResult(day)
     d = date.fromisoformat(day)
     lo, hi = d - timedelta(days=1), d + timedelta(days=1)
-    conn.execute("""CREATE OR REPLACE TEMP TABLE u_cc AS SELECT * FROM turns
-        WHERE source = 'claude_code' AND day BETWEEN ? AND ?""", [lo, hi])
-    conn.execute("""CREATE OR REPLACE TEMP TABLE u_px AS SELECT * FROM turns
+    # Only what matching reads: the rows come back from `turns` for the day's insert (wide rows of
+    # three days held in memory were what ran out of it at scale).
+    conn.execute("""CREATE OR REPLACE TEMP TABLE u_cc AS SELECT turn_id, ts, day, model, provider, request_id
+        FROM turns WHERE source = 'claude_code' AND day BETWEEN ? AND ?""", [lo, hi])
+    conn.execute("""CREATE OR REPLACE TEMP TABLE u_px AS
+        SELECT turn_id, ts, day, model, provider, request_id, rid, latency_ms FROM turns
         WHERE source = 'ccp_proxy' AND event = 'completion' AND day BETWEEN ? AND ?""", [lo, hi])
     _match(conn)  # staged outside the transaction (see warehouse/tx.py)
     with transaction(conn):
@@ -77,14 +81,16 @@ def build_day(conn: duckdb.DuckDBPyConnection, day: str) -> UnifiedResult:
                    c.cache_creation_1h_tokens, c.cache_read_tokens, p.tokens_in AS proxy_tokens_in,
                    p.tokens_out AS proxy_tokens_out, p.latency_ms, p.ttft_ms, p.status,
                    c.turn_id AS claude_code_turn_id, p.turn_id AS proxy_turn_id
-            FROM u_cc c LEFT JOIN u_match m ON m.cc = c.turn_id LEFT JOIN u_px p ON p.turn_id = m.px
-            WHERE c.day = ?""", [d])
+            FROM turns c LEFT JOIN u_match m ON m.cc = c.turn_id
+                 LEFT JOIN turns p ON p.source = 'ccp_proxy' AND p.turn_id = m.px
+            WHERE c.source = 'claude_code' AND c.day = ?""", [d])
         conn.execute("""INSERT INTO unified_turns BY NAME
             SELECT p.turn_id, p.day, p.ts, ['ccp_proxy'] AS sources, p.session_id, p.model, p.model AS routed_model,
                    p.provider, p.lane, p.upstream, p.rid, p.request_id, p.decision, p.decision_reason,
                    p.tokens_in, p.tokens_out, p.tokens_in AS proxy_tokens_in, p.tokens_out AS proxy_tokens_out,
                    p.latency_ms, p.ttft_ms, p.status, p.turn_id AS proxy_turn_id
-            FROM u_px p WHERE p.day = ? AND p.turn_id NOT IN (SELECT px FROM u_match)""", [d])
+            FROM turns p WHERE p.source = 'ccp_proxy' AND p.event = 'completion' AND p.day = ?
+              AND p.turn_id NOT IN (SELECT px FROM u_match)""", [d])
     (res.rows, res.claude_code, res.proxy_only, res.matched_by_request_id, res.matched_by_time,
      res.rerouted) = conn.execute("""SELECT count(*), count(claude_code_turn_id),
             count(*) FILTER (WHERE claude_code_turn_id IS NULL),
@@ -105,24 +111,47 @@ def _match(conn: duckdb.DuckDBPyConnection) -> None:
             ON c.request_id = p.id
         QUALIFY row_number() OVER (PARTITION BY c.turn_id ORDER BY abs(epoch(c.ts) - epoch(p.ts)), p.turn_id) = 1
             AND row_number() OVER (PARTITION BY p.turn_id ORDER BY abs(epoch(c.ts) - epoch(p.ts)), c.turn_id) = 1""")
-    n = MATCH_WINDOW_S
-    conn.execute(f"""CREATE OR REPLACE TEMP TABLE u_cand AS
-        WITH c AS (SELECT turn_id, ts, epoch(ts) AS e, {_norm('model')} AS m, provider FROM u_cc
-                   WHERE turn_id NOT IN (SELECT cc FROM u_match)),
-             p AS (SELECT turn_id, ts, epoch(ts) AS e, coalesce(latency_ms, 0) / 1000.0 AS lat,
-                          {_norm('model')} AS m, provider FROM u_px WHERE turn_id NOT IN (SELECT px FROM u_match))
-        SELECT c.turn_id AS cc, p.turn_id AS px, CASE WHEN c.m = p.m THEN 0 ELSE 1 END AS model_rank,
-               greatest(p.e - p.lat - c.e, c.e - p.e, 0) AS gap, abs(c.e - p.e) AS delta_s
-        FROM c JOIN p ON c.e BETWEEN p.e - p.lat - {n} AND p.e + {n}
-        WHERE c.m = p.m OR p.provider <> 'anthropic' OR c.provider <> 'anthropic'
-        QUALIFY row_number() OVER (PARTITION BY c.turn_id ORDER BY model_rank, gap, delta_s, p.turn_id)
-                <= {MAX_CANDIDATES}""")
+    # Integer ids numbered in turn_id order (ties still break by turn_id): the pairs, candidates and
+    # rounds below carry numbers, not ids of 40-60 characters, which bounds their memory at scale.
+    conn.execute(f"""CREATE OR REPLACE TEMP TABLE u_c AS
+        SELECT row_number() OVER (ORDER BY turn_id) AS ci, turn_id, epoch(ts) AS e, {_norm('model')} AS m, provider
+        FROM u_cc WHERE turn_id NOT IN (SELECT cc FROM u_match)""")
+    conn.execute(f"""CREATE OR REPLACE TEMP TABLE u_p AS
+        SELECT row_number() OVER (ORDER BY turn_id) AS pi, turn_id, epoch(ts) AS e,
+               coalesce(latency_ms, 0) / 1000.0 AS lat, {_norm('model')} AS m, provider
+        FROM u_px WHERE turn_id NOT IN (SELECT px FROM u_match)""")
+    _candidates(conn)
+    conn.execute("CREATE OR REPLACE TEMP TABLE u_tm (ci BIGINT, pi BIGINT, delta_s DOUBLE)")
     for _ in range(MAX_ROUNDS):
-        added = conn.execute("""INSERT INTO u_match
-            SELECT cc, px, 'time_window', delta_s FROM (
-                SELECT *, row_number() OVER (PARTITION BY cc ORDER BY model_rank, gap, delta_s, px) AS rc,
-                          row_number() OVER (PARTITION BY px ORDER BY model_rank, gap, delta_s, cc) AS rp
-                FROM u_cand WHERE cc NOT IN (SELECT cc FROM u_match) AND px NOT IN (SELECT px FROM u_match))
+        added = conn.execute("""INSERT INTO u_tm
+            SELECT ci, pi, delta_s FROM (
+                SELECT *, row_number() OVER (PARTITION BY ci ORDER BY model_rank, gap, delta_s, pi) AS rc,
+                          row_number() OVER (PARTITION BY pi ORDER BY model_rank, gap, delta_s, ci) AS rp
+                FROM u_cand WHERE ci NOT IN (SELECT ci FROM u_tm) AND pi NOT IN (SELECT pi FROM u_tm))
             WHERE rc = 1 AND rp = 1""").fetchone()
         if not added or not added[0]:
             break
+    conn.execute("""INSERT INTO u_match SELECT c.turn_id, p.turn_id, 'time_window', t.delta_s
+        FROM u_tm t JOIN u_c c USING (ci) JOIN u_p p USING (pi)""")
+
+
+def _candidates(conn: duckdb.DuckDBPyConnection) -> None:
+    """Temp table u_cand(ci, pi, model_rank, gap, delta_s): each turn's best proxy calls in the window.
+
+    Pairs within the window grow with the square of the traffic (6M a day on the 4 GB corpus), so they
+    are ranked a slice of turns at a time: a turn's candidates depend on that turn alone, and a slice's
+    pairs stay well inside the memory limit.
+    """
+    n = MATCH_WINDOW_S
+    conn.execute("CREATE OR REPLACE TEMP TABLE u_cand (ci BIGINT, pi BIGINT, model_rank INTEGER, gap DOUBLE, "
+                 "delta_s DOUBLE)")
+    turns = conn.execute("SELECT count(*) FROM u_c").fetchone()[0]
+    for lo in range(1, turns + 1, CANDIDATE_SLICE):
+        conn.execute(f"""INSERT INTO u_cand
+            SELECT c.ci, p.pi, CASE WHEN c.m = p.m THEN 0 ELSE 1 END AS model_rank,
+                   greatest(p.e - p.lat - c.e, c.e - p.e, 0) AS gap, abs(c.e - p.e) AS delta_s
+            FROM (SELECT * FROM u_c WHERE ci BETWEEN {lo} AND {lo + CANDIDATE_SLICE - 1}) c
+            JOIN u_p p ON c.e BETWEEN p.e - p.lat - {n} AND p.e + {n}
+            WHERE c.m = p.m OR p.provider <> 'anthropic' OR c.provider <> 'anthropic'
+            QUALIFY row_number() OVER (PARTITION BY c.ci ORDER BY model_rank, gap, delta_s, p.pi)
+                    <= {MAX_CANDIDATES}""")
