@@ -41,7 +41,7 @@ def main() -> None:
     shutil.rmtree(dagster_home, ignore_errors=True)
     dagster_home.mkdir()
     shutil.copy(REPO / "dagster_home" / "dagster.yaml", dagster_home / "dagster.yaml")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CCP_")} | {
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CCP_") or k == "CCP_DUCKDB_MEMORY_LIMIT"} | {
         "CCP_HOME": str(home), "DAGSTER_HOME": str(dagster_home), "CLAUDE_CONFIG_DIR": str(demo / "claude"),
         "CCP_USAGE_LOG_DIR": str(demo / "ccp"), "CCP_AGENTOS_DATA_DIR": str(demo / "agentos"),
         "CCP_REPO_DIR": str(demo / "repo"), "CCP_TIMEZONE": "UTC", "CCP_START_DATE": "2025-01-01"}
