@@ -12,7 +12,8 @@ join rule, applied to Claude Code turns and proxy completions (errors are attemp
    rerouted call answers under another model's name by design).
    Pairs are taken one-to-one, best first: a same-model pair before a rerouted one, then the smallest
    gap between the transcript time and the proxy span (then to the proxy's completion time); a pair is
-   taken when each is the other's best remaining candidate, repeated until no pair is left.
+   taken when each is the other's best remaining candidate, repeated until no pair is left. A turn
+   considers its MAX_CANDIDATES best proxy calls.
 
 A matched row is attributed to the proxy's provider and model (`provider`, `routed_model`) while
 `model` keeps what the transcript says; tokens are the transcript's (they have the cache breakdown),
