@@ -212,12 +212,7 @@ def evaluate_days(conn: duckdb.DuckDBPyConnection, settings: Settings, table: st
 
     days = sorted(days)
     suite = load_suite(table)
-    # `extras` (unmapped upstream members, kept verbatim) is no expectation's column and a third of a
-    # frame's memory: the frame leaves it out.
-    has_extras = conn.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = ? "
-                              "AND column_name = 'extras'", [table]).fetchone()[0]
-    cols = "* EXCLUDE (extras)" if has_extras else "*"
-    df = conn.execute(f"SELECT {cols} FROM {table} WHERE source = ? AND CAST(day AS VARCHAR) IN (SELECT unnest(?)) "
+    df = conn.execute(f"SELECT * FROM {table} WHERE source = ? AND CAST(day AS VARCHAR) IN (SELECT unnest(?)) "
                       "ORDER BY day", [source, days]).df()
     df_days = df["day"].astype(str).tolist() if len(df) else []
     stats = _landing_stats(conn, settings, table, source, days)
