@@ -100,13 +100,13 @@ def _cleanup_uncommitted(conn: duckdb.DuckDBPyConnection, settings: Settings, so
             p.unlink()
 
 
-def _plan(conn: duckdb.DuckDBPyConnection, adapter: SourceAdapter, settings: Settings) -> list[FileCursor]:
+def _plan(conn: duckdb.DuckDBPyConnection, adapter: SourceAdapter, files: list[Path]) -> list[FileCursor]:
     """Which files have new bytes, and where to start reading each."""
     ledger = {r[0]: r[1:] for r in conn.execute(
         "SELECT path, dev, ino, head_len, head_hash, byte_offset, line_no, size, mtime FROM landing_files "
         "WHERE source = ?", [adapter.name]).fetchall()}
     plan = []
-    for path in adapter.files(settings):
+    for path in files:
         try:
             st = path.stat()
         except FileNotFoundError:
@@ -257,13 +257,15 @@ class Lander:
     def run(self) -> LandingResult:
         conn, name = self.conn, self.adapter.name
         _cleanup_uncommitted(conn, self.settings, name)
-        plan = _plan(conn, self.adapter, self.settings)
-        self.result.files_seen = len(self.adapter.files(self.settings))
+        files = self.adapter.files(self.settings)  # listed once: 36k transcripts cost seconds to list
+        plan = _plan(conn, self.adapter, files)
+        self.result.files_seen = len(files)
         if not plan:
             return self.result
         self.batch_id = conn.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM landing_batches").fetchone()[0]
         self.result.batch_id = self.batch_id
         prior_ts = dict(conn.execute("SELECT path, last_ts FROM landing_files WHERE source = ?", [name]).fetchall())
+        self.dedup_files = [c.path for c in plan if c.dedup]
         batch = _Batch()
         for cur in plan:
             fallback = prior_ts.get(cur.path) if not cur.dedup else None
@@ -310,7 +312,7 @@ class Lander:
                 conn.executemany("INSERT INTO staged VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rescued)
             if failed:
                 conn.executemany("UPDATE staged SET problem = ? WHERE file = ? AND byte_offset = ?", failed)
-        dedup_files = [c.path for c in plan if c.dedup]
+        dedup_files = self.dedup_files
         dedup_sql = ""
         if dedup_files:
             existing = day_files(self.settings, self.adapter.name, landed_days(self.settings, self.adapter.name))
