@@ -22,30 +22,32 @@ from typing import Any
 import duckdb
 
 from ccp_assets.settings import Settings
+from ccp_assets.sources.jsonsql import Parsed
 from ccp_assets.sources.landing import day_files
 from ccp_assets.sources.pyrecords import insert_rows
 
 CAP_SECONDS = 300.0
 NOT_HUMAN = "^\\s*<(local-command-stdout|local-command-stderr|local-command-caveat|task-notification)"
 
+EVENT = Parsed.of("v", ["sessionId", "uuid", "type", "timestamp", "isSidechain", "isMeta", "isCompactSummary"])
+
 PROMPTS_SQL = f"""
 WITH raw AS (  -- one parse of each line for its small fields; the message text is read for prompts only
-    SELECT line, json_extract(line, ['$.sessionId', '$.uuid', '$.type', '$.timestamp', '$.isSidechain', '$.isMeta',
-                                     '$.isCompactSummary']) AS v
+    SELECT line, {EVENT.select('line')}
     FROM read_parquet($files, hive_partitioning = false)
 ), ev AS (
-    SELECT DISTINCT (v[1]->>'$') AS sid, (v[2]->>'$') AS uuid, (v[3]->>'$') AS type,
-           TRY_CAST(v[4]->>'$' AS TIMESTAMPTZ) AS t,
-           coalesce(TRY_CAST(v[5]->>'$' AS BOOLEAN), false) AS side,
-           coalesce(TRY_CAST(v[6]->>'$' AS BOOLEAN), false) AS meta,
-           coalesce(TRY_CAST(v[7]->>'$' AS BOOLEAN), false) AS compact,
-           CASE WHEN (v[3]->>'$') = 'user' THEN json_type(line, '$.message.content') END AS ctype,
-           CASE WHEN (v[3]->>'$') = 'user' AND json_type(line, '$.message.content') = 'VARCHAR'
+    SELECT DISTINCT {EVENT.text('sessionId')} AS sid, {EVENT.text('uuid')} AS uuid, {EVENT.text('type')} AS type,
+           TRY_CAST({EVENT.text('timestamp')} AS TIMESTAMPTZ) AS t,
+           coalesce(TRY_CAST({EVENT.text('isSidechain')} AS BOOLEAN), false) AS side,
+           coalesce(TRY_CAST({EVENT.text('isMeta')} AS BOOLEAN), false) AS meta,
+           coalesce(TRY_CAST({EVENT.text('isCompactSummary')} AS BOOLEAN), false) AS compact,
+           CASE WHEN {EVENT.text('type')} = 'user' THEN json_type(line, '$.message.content') END AS ctype,
+           CASE WHEN {EVENT.text('type')} = 'user' AND json_type(line, '$.message.content') = 'VARCHAR'
                 THEN NOT regexp_matches(line->>'$.message.content', '{NOT_HUMAN}') END AS human_text,
-           CASE WHEN (v[3]->>'$') = 'user' AND json_type(line, '$.message.content') = 'ARRAY'
+           CASE WHEN {EVENT.text('type')} = 'user' AND json_type(line, '$.message.content') = 'ARRAY'
                 THEN CAST(json_extract_string(line, '$.message.content[*].type') AS VARCHAR[]) END AS blocks
     FROM raw
-    WHERE (v[3]->>'$') IN ('user', 'assistant')
+    WHERE {EVENT.text('type')} IN ('user', 'assistant')
 ), prompts AS (
     SELECT DISTINCT sid, uuid, t FROM ev
     WHERE type = 'user' AND NOT side AND NOT meta AND NOT compact AND sid IS NOT NULL AND t IS NOT NULL

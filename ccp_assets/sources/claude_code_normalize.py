@@ -21,6 +21,7 @@ import duckdb
 from ccp_assets.partitions import consecutive_chunks
 from ccp_assets.settings import Settings
 from ccp_assets.sources.claude_code import KNOWN_LINE_TYPES, ClaudeCodeSource, project_sql, transcript_id_sql
+from ccp_assets.sources.jsonsql import Parsed
 from ccp_assets.sources.landing import day_files
 from ccp_assets.warehouse.tx import transaction
 
@@ -96,59 +97,50 @@ def _normalize_chunk(conn: duckdb.DuckDBPyConnection, settings: Settings, lo: da
     return list(results.values())
 
 
-# Every field the normalizer reads from a line, pulled out in one parse of it (a `->>` per field parses
-# the whole line again, and a line is mostly message content: 25 parses became one).
+# Every field the normalizer reads from a line, pulled out in one parse of it (jsonsql.Parsed: a `->>`
+# per field parses the whole line again, and a line is mostly message content: 25 parses became one).
 # For `agent_progress` lines the response sits in data.message (the "embedded" paths).
-LINE_PATHS = [
-    "$.type", "$.sessionId", "$.version", "$.cwd", "$.gitBranch", "$.agentId", "$.isSidechain", "$.uuid",
-    "$.parentUuid", "$.timestamp", "$.requestId", "$.isApiErrorMessage", "$.message.id", "$.message.model",
-    "$.message.usage", "$.data.type", "$.data.agentId", "$.data.message.type", "$.data.message.message.id",
-    "$.data.message.message.model", "$.data.message.message.usage", "$.data.message.requestId",
-    "$.data.message.timestamp", "$.data.message.isApiErrorMessage", "$.data.message.parentUuid",
-]
-
-
-def _v(path: str) -> int:
-    return LINE_PATHS.index(path) + 1
-
-
-def _text(path: str) -> str:
-    return f"(v[{_v(path)}]->>'$')"
+LINE = Parsed.of("v", [
+    "type", "sessionId", "version", "cwd", "gitBranch", "agentId", "isSidechain", "uuid", "parentUuid",
+    "timestamp", "requestId", "isApiErrorMessage", "message.id", "message.model", "message.usage", "data.type",
+    "data.agentId", "data.message.type", "data.message.message.id", "data.message.message.model",
+    "data.message.message.usage", "data.message.requestId", "data.message.timestamp",
+    "data.message.isApiErrorMessage", "data.message.parentUuid",
+])
 
 
 def _resp(own: str, embedded: str, text: bool = True) -> str:
     """A response field: from the line itself, or from data.message on an agent_progress line."""
-    pick = f"CASE WHEN embedded THEN v[{_v(embedded)}] ELSE v[{_v(own)}] END"
+    pick = f"CASE WHEN embedded THEN {LINE.raw(embedded)} ELSE {LINE.raw(own)} END"
     return f"({pick})->>'$'" if text else pick
 
 
 def _stage(conn: duckdb.DuckDBPyConnection, files: list[str]) -> None:
     """Temp tables cc_lines (one narrow row per line), cc_responses (usage typed, drift named), cc_images."""
-    paths = "[" + ", ".join(f"'{p}'" for p in LINE_PATHS) + "]"
     known = ", ".join(f"'{t}'" for t in KNOWN_LINE_TYPES)
     conn.execute(f"""CREATE OR REPLACE TEMP TABLE cc_lines AS
         WITH x AS (
-            SELECT file, byte_offset, line_no, part, ts, day, line, json_extract(line, {paths}) AS v
+            SELECT file, byte_offset, line_no, part, ts, day, line, {LINE.select('line')}
             FROM read_parquet(?, hive_partitioning = true)
         ), y AS (
-            SELECT *, {_text('$.type')} AS type,
-                   {_text('$.type')} = 'progress' AND {_text('$.data.type')} = 'agent_progress' AS embedded
+            SELECT *, {LINE.text('type')} AS type,
+                   {LINE.text('type')} = 'progress' AND {LINE.text('data.type')} = 'agent_progress' AS embedded
             FROM x
         )
         SELECT file, byte_offset, line_no, part, ts, day, type, embedded,
-               {_text('$.sessionId')} AS session_id, {_text('$.version')} AS version, {_text('$.cwd')} AS cwd,
-               {_text('$.gitBranch')} AS branch, {_text('$.agentId')} AS agent_id,
-               CAST({_text('$.isSidechain')} AS BOOLEAN) AS is_sidechain, {_text('$.uuid')} AS uuid,
-               {_text('$.parentUuid')} AS outer_parent_uuid, {_text('$.timestamp')} AS line_timestamp,
-               CASE WHEN type = 'assistant' OR embedded THEN {_resp('$.type', '$.data.message.type')} END AS a_type,
-               {_resp('$.message.id', '$.data.message.message.id')} AS message_id,
-               {_resp('$.message.model', '$.data.message.message.model')} AS model,
-               {_resp('$.message.usage', '$.data.message.message.usage', text=False)} AS u,
-               {_resp('$.requestId', '$.data.message.requestId')} AS request_id,
-               {_resp('$.timestamp', '$.data.message.timestamp')} AS a_timestamp,
-               {_resp('$.isApiErrorMessage', '$.data.message.isApiErrorMessage')} AS a_api_error,
-               {_resp('$.parentUuid', '$.data.message.parentUuid')} AS parent_uuid,
-               CASE WHEN embedded THEN {_text('$.data.agentId')} END AS embedded_agent_id,
+               {LINE.text('sessionId')} AS session_id, {LINE.text('version')} AS version, {LINE.text('cwd')} AS cwd,
+               {LINE.text('gitBranch')} AS branch, {LINE.text('agentId')} AS agent_id,
+               CAST({LINE.text('isSidechain')} AS BOOLEAN) AS is_sidechain, {LINE.text('uuid')} AS uuid,
+               {LINE.text('parentUuid')} AS outer_parent_uuid, {LINE.text('timestamp')} AS line_timestamp,
+               CASE WHEN type = 'assistant' OR embedded THEN {_resp('type', 'data.message.type')} END AS a_type,
+               {_resp('message.id', 'data.message.message.id')} AS message_id,
+               {_resp('message.model', 'data.message.message.model')} AS model,
+               {_resp('message.usage', 'data.message.message.usage', text=False)} AS u,
+               {_resp('requestId', 'data.message.requestId')} AS request_id,
+               {_resp('timestamp', 'data.message.timestamp')} AS a_timestamp,
+               {_resp('isApiErrorMessage', 'data.message.isApiErrorMessage')} AS a_api_error,
+               {_resp('parentUuid', 'data.message.parentUuid')} AS parent_uuid,
+               CASE WHEN embedded THEN {LINE.text('data.agentId')} END AS embedded_agent_id,
                CASE WHEN type = 'user' THEN json_type(line, '$.message.content') END AS content_type,
                CASE WHEN type = 'user' AND json_type(line, '$.message.content') = 'ARRAY'
                     THEN list_contains(CAST(json_extract_string(line, '$.message.content[*].type') AS VARCHAR[]),
