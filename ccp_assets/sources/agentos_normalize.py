@@ -47,6 +47,7 @@ from ccp_assets.sources.pyrecords import (
     read_lines,
     record_hash,
 )
+from ccp_assets.warehouse.tx import transaction
 
 SOURCE = "agentos"
 PROXY_TURN_SOURCE = "agentos_proxy"
@@ -103,8 +104,7 @@ def normalize_day(conn: duckdb.DuckDBPyConnection, settings: Settings, day: str)
             continue
         for table, row in out:
             rows[table].append(row)
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         conn.execute("DELETE FROM windows WHERE source = ? AND day = ?", [SOURCE, d])
         conn.execute("DELETE FROM turns WHERE source = ? AND day = ?", [PROXY_TURN_SOURCE, d])
         for table in SIDE_TABLES:
@@ -126,10 +126,6 @@ def normalize_day(conn: duckdb.DuckDBPyConnection, settings: Settings, day: str)
         res.quarantined = q.flush(conn)
         res.windows_current = conn.execute(
             "SELECT count(*) FROM windows WHERE source = ? AND day = ? AND NOT superseded", [SOURCE, d]).fetchone()[0]
-        conn.execute("COMMIT")
-    except Exception:
-        conn.execute("ROLLBACK")
-        raise
     return res
 
 

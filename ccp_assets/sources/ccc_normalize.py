@@ -27,6 +27,7 @@ from ccp_assets.sources.ccp_proxy_normalize import DECISION_FIELDS as PROXY_DECI
 from ccp_assets.sources.ccp_proxy_normalize import provider_sql
 from ccp_assets.sources.jsonsql import Field, columns, drift, extras, top_keys, typed
 from ccp_assets.sources.landing import day_files
+from ccp_assets.warehouse.tx import transaction
 
 SOURCE = CccEventsSource.name
 ROW_SOURCE = "ccc"
@@ -84,17 +85,12 @@ def normalize_day(conn: duckdb.DuckDBPyConnection, settings: Settings, day: str)
     d = date.fromisoformat(day)
     files = day_files(settings, SOURCE, [day])
     tz = settings.timezone.replace("'", "")
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         for table in ("turns", "sessions", "routing_decisions", *(t for t, _, _ in PAYLOADS.values())):
             conn.execute(f"DELETE FROM {table} WHERE source = ? AND day = ?", [ROW_SOURCE, d])
         conn.execute("DELETE FROM quarantine WHERE source = ? AND stage = 'normalize' AND day = ?", [SOURCE, d])
         if files:
             _build(conn, files, tz, d, res)
-        conn.execute("COMMIT")
-    except Exception:
-        conn.execute("ROLLBACK")
-        raise
     return res
 
 

@@ -31,6 +31,7 @@ from ccp_assets.settings import Settings
 from ccp_assets.sources.landing import day_files, landed_days
 from ccp_assets.sources.pyrecords import Line, Quarantine, insert_rows, parse_ts
 from ccp_assets.sources.repo import MAIN_BRANCHES, RepoSource
+from ccp_assets.warehouse.tx import transaction
 
 SOURCE = RepoSource.name
 HISTORY_KINDS = ("feature_file", "feature_file_removed")
@@ -83,18 +84,13 @@ def normalize_day(conn: duckdb.DuckDBPyConnection, settings: Settings, day: str)
             "source": SOURCE, "file": ln.file, "byte_offset": ln.byte_offset, "line_no": ln.line_no})
     res.new_shas = [c["sha"] for c in commits]
     features = _features(conn, lines, d, q, res)
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         conn.execute("DELETE FROM commits WHERE source = ? AND day = ?", [SOURCE, d])
         conn.execute("DELETE FROM features WHERE source = ? AND day = ?", [SOURCE, d])
         conn.execute("DELETE FROM quarantine WHERE source = ? AND stage = 'normalize' AND day = ?", [SOURCE, d])
         res.commits = insert_rows(conn, "commits", commits)
         res.features = insert_rows(conn, "features", features)
         res.quarantined = q.flush(conn)
-        conn.execute("COMMIT")
-    except Exception:
-        conn.execute("ROLLBACK")
-        raise
     res.implemented = sum(1 for f in features if f["status"] in ("implemented", "shipped"))
     res.shipped = sum(1 for f in features if f["status"] == "shipped")
     return res

@@ -9,6 +9,7 @@ from ccp_assets.assets.common import daily_asset, usable_days
 from ccp_assets.measurements.usage import plan_table, price_day
 from ccp_assets.pricing.table import price_table
 from ccp_assets.warehouse.resource import WarehouseResource
+from ccp_assets.warehouse.tx import transaction
 
 COST_BY_DAY_SQL = """
 INSERT INTO cost_daily
@@ -40,15 +41,10 @@ def usage_cost(context: AssetExecutionContext, warehouse: WarehouseResource) -> 
     with warehouse.connect() as conn:
         days, blocked = usable_days(context, conn)
         for day in days:
-            conn.execute("BEGIN TRANSACTION")
-            try:
+            with transaction(conn):
                 conn.execute("DELETE FROM cost_daily WHERE day = ?", [day])
                 conn.execute(COST_BY_DAY_SQL, [day])
                 counted[day] = price_day(conn, day)
-                conn.execute("COMMIT")
-            except Exception:
-                conn.execute("ROLLBACK")
-                raise
         total, unpriced = conn.execute(
             "SELECT coalesce(sum(estimated_usd), 0), list(DISTINCT model) FILTER (WHERE NOT priced) "
             "FROM cost_daily WHERE CAST(day AS VARCHAR) IN (SELECT unnest(?))", [days]).fetchone()

@@ -10,6 +10,7 @@ from dagster import AssetExecutionContext, MetadataValue
 
 from ccp_assets.assets.common import usable_days
 from ccp_assets.warehouse.resource import WarehouseResource
+from ccp_assets.warehouse.tx import transaction
 
 DayFn = Callable[[duckdb.DuckDBPyConnection, str], Any]
 
@@ -20,13 +21,8 @@ def run_days(context: AssetExecutionContext, warehouse: WarehouseResource, fn: D
     with warehouse.connect() as conn:
         days, blocked = usable_days(context, conn)
         for day in days:
-            conn.execute("BEGIN TRANSACTION")
-            try:
+            with transaction(conn):
                 out[day] = fn(conn, day)
-                conn.execute("COMMIT")
-            except Exception:
-                conn.execute("ROLLBACK")
-                raise
     return out, blocked
 
 
