@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-FIXTURE = REPO.parent / "shared" / "fixtures" / "claude-code"
+FIXTURE = REPO / "tests" / "fixtures" / "claude-code"
 
 
 def main() -> None:

@@ -27,7 +27,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 from replicate import replicate  # noqa: E402
 
-FIXTURE = REPO.parent / "shared" / "fixtures" / "claude-code"
+FIXTURE = REPO / "tests" / "fixtures" / "claude-code"
 CCP = REPO / ".venv" / "bin" / "ccp"
 PY = REPO / ".venv" / "bin" / "python"
 

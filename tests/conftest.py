@@ -13,13 +13,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-FIXTURES = SHARED / "fixtures"
+FIXTURES = REPO / "tests" / "fixtures"
 CLAUDE_FIXTURE = FIXTURES / "claude-code"
 MAIN_SESSION = "4d5611e5-241a-462a-8d15-5122611a9569"
-
-if not CLAUDE_FIXTURE.is_dir():
-    pytest.exit(f"the shared fixtures are missing: expected {SHARED} beside the repository (as in CI)", returncode=4)
 
 
 def _copy_tree(src: Path, dst: Path) -> Path:

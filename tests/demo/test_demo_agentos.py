@@ -11,7 +11,7 @@ import jsonschema
 
 from tests.demo.conftest import Corpus, split_objects
 
-SCHEMAS = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "schemas-v1-agentos"
+SCHEMAS = Path(__file__).resolve().parents[1] / "fixtures" / "schemas-v1-agentos"
 
 
 def test_windows_have_corrections_duplicates_and_a_reset(corpus: Corpus) -> None:

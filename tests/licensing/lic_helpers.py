@@ -16,8 +16,8 @@ NOW = 1_780_000_000.0  # 2026-05-28, fixed: every verification in these tests se
 DEVICE = "ab" * 32  # the device hash these tests pretend to be
 OTHER_DEVICE = "cd" * 32
 KID = "test-signer-1"
-# shared/ sits beside the repo (here and in CI); the AgentOS packs there carry fake signatures
-PLACEHOLDERS = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "agentos" / "licenses"
+# tests/fixtures/agentos/licenses: the AgentOS packs there carry fake signatures
+PLACEHOLDERS = Path(__file__).resolve().parents[1] / "fixtures" / "agentos" / "licenses"
 
 
 @dataclass

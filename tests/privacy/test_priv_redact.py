@@ -11,20 +11,10 @@ import pytest
 
 from ccp_assets.privacy import redact as redact_mod
 from ccp_assets.privacy.redact import RedactionResult, Redactor, default_redactor, redact_value
+from tests.uploads.conftest import contract_lib
 
-# Copied from /work/shared/tools/contract_lib.py (SECRETS): what the contract check plants in transcripts.
-SECRETS = {
-    "anthropic": "sk-ant-api03-" + "Zq8xW2vB7nK4mP1rT6yH3jL9cF5dS0aG" * 3,
-    "openai": "sk-proj-" + "N4b7Xc2Vz9Lk5Jh8Gf3Ds6Aq1Wp0Oe" + "Ru7Ty2",
-    "github": "ghp_" + "R8s2T4u6V8w0X2y4Z6a8B0c2D4e6F8g0H2i4",
-    "aws": "AKIA" + "Q7W3E9R2T5Y8U1I4",
-    "email": "alice.liddell@wonderland-corp.example",
-    "path": "/home/alicel/projects/secret-merger-2026",
-    "jwt": "eyJhbGciOiJIUzI1NiJ9." + "eyJzdWIiOiJhbGljZSIsImlhdCI6MTcwMDAwMDAwMH0"
-           + ".c2lnbmF0dXJlLXRoYXQtaXMtbG9uZy1lbm91Z2g",
-    "pem": "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n"
-           "-----END RSA PRIVATE KEY-----",
-}
+# What the contract check plants in transcripts (the spec's own list, tests/tools/contract_lib.py).
+SECRETS = contract_lib().SECRETS
 # Distinctive pieces: none may appear in anything that leaves, even split from the rest of its secret.
 CORES = [
     "Zq8xW2vB7nK4mP1rT6yH3jL9cF5dS0aG", "N4b7Xc2Vz9Lk5Jh8Gf3Ds6Aq1Wp0Oe", "R8s2T4u6V8w0X2y4Z6a8B0c2D4e6F8g0H2i4",
@@ -32,7 +22,7 @@ CORES = [
     "eyJzdWIiOiJhbGljZSIsImlhdCI6MTcwMDAwMDAwMH0", "c2lnbmF0dXJlLXRoYXQtaXMtbG9uZy1lbm91Z2g",
     "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun",
 ]
-FIXTURE_SESSION = (Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "claude-code" / "projects"
+FIXTURE_SESSION = (Path(__file__).resolve().parents[1] / "fixtures" / "claude-code" / "projects"
                    / "-home-USER-projects-spotter" / "4d5611e5-241a-462a-8d15-5122611a9569.jsonl")
 
 
@@ -73,7 +63,6 @@ def test_planted_transcript_lines_leak_nothing(redactor: Redactor) -> None:
     assert '"uuid": "planted-user-1"' in out  # keys and harmless values kept
 
 
-@pytest.mark.skipif(not FIXTURE_SESSION.exists(), reason="shared Claude Code fixture not present")
 def test_real_session_with_planted_secrets(redactor: Redactor) -> None:
     """A real transcript: planted secrets vanish, ordinary content mostly stays."""
     lines = [json.loads(line) for line in FIXTURE_SESSION.read_text().splitlines() if line.strip()]

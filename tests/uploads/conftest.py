@@ -27,15 +27,15 @@ from ccp_assets.aggregator.config import AggregatorConfig
 from ccp_assets.licensing.issuing import build_license, keygen, load_private_key, mint_policy, sign_envelope
 from tests.conftest import CLAUDE_FIXTURE, MAIN_SESSION, REPO, CcpEnv
 
-SHARED_TOOLS = REPO.parent / "shared" / "tools"
+TEST_TOOLS = REPO / "tests" / "tools"
 KID = "upl-test-1"
 ALL = ["telemetry_minimized", "telemetry_full", "policy_packs"]
 MAIN = next((CLAUDE_FIXTURE / "projects").glob("*/")) / f"{MAIN_SESSION}.jsonl"
 
 
 def contract_lib() -> Any:
-    """The shared contract helpers (planted secrets, forbidden strings), loaded from ../shared/tools."""
-    spec = importlib.util.spec_from_file_location("contract_lib", SHARED_TOOLS / "contract_lib.py")
+    """The contract helpers (planted secrets, forbidden strings): tests/tools/contract_lib.py, the spec's own copy."""
+    spec = importlib.util.spec_from_file_location("contract_lib", TEST_TOOLS / "contract_lib.py")
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)

@@ -54,7 +54,7 @@ def _day_metadata(summary: dict) -> dict:
           "churn_daily", "cls_features", "interaction_daily", "model_mix_daily", "routing_daily",
           "policy_findings"],
     description=(
-        "$CCP_HOME/rollups/YYYY-MM-DD/metrics_summary.json (fields: METRICS.md), the ISO week's "
+        "$CCP_HOME/rollups/YYYY-MM-DD/metrics_summary.json (fields: docs/METRICS.md in the repository), the ISO week's "
         "$CCP_HOME/rollups/weekly/YYYY-Www/metrics_summary.json (complete when the week closes) and the day's "
         "section of $CCP_HOME/rollups/progress.log.md, rewritten only when their content changes."
     ),

@@ -65,7 +65,7 @@ def _upload_asset(name: str, tier: str, description: str, kinds: set[str]) -> As
 
 upload_minimized = _upload_asset(
     "upload_minimized", "minimized",
-    "Queues the day's minimized summary (METRICS.md's starred fields of metrics_summary.json: numbers and fixed "
+    "Queues the day's minimized summary (docs/METRICS.md's starred fields of metrics_summary.json: numbers and fixed "
     "vocabularies only, identifiers as keyed hashes) in $CCP_HOME/outbox.sqlite when the effective tier is "
     "minimized or full and the day's drift checks passed; else records why it is withheld. Sending is the "
     "upload sensor's job (or `ccp upload`).",
