@@ -10,11 +10,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from ccp_assets.aggregator.ratelimit import TokenBuckets
+from ccp_assets.aggregator.ratelimit import FailureLimiter, TokenBuckets
 from ccp_assets.licensing import (
     Keyring,
     License,
@@ -142,3 +143,25 @@ def throttle(buckets: TokenBuckets, scope: str) -> None:
     wait = buckets.take(scope)
     if wait:
         raise Denied(429, f"rate limit for this license exceeded; retry in {wait} s", retry_after=wait)
+
+
+class OperatorGate:
+    """The operator bearer token, compared in constant time, with wrong tokens counted per client: after
+    `limiter.max_failures` in the window the client gets 429 even with the right token (issue 14: the
+    token could be guessed at full speed)."""
+
+    def __init__(self, token: str | None, limiter: FailureLimiter) -> None:
+        self.token, self.limiter = token, limiter
+
+    def check(self, authorization: str | None, client: str) -> bool:
+        """True for the operator; False when no token was offered; Denied(429) for a throttled client."""
+        wait = self.limiter.retry_after(client)
+        if wait:
+            raise Denied(429, "too many wrong operator tokens from this client; try again later", wait)
+        if not authorization or self.token is None:
+            return False
+        given = authorization.removeprefix("Bearer ").strip().encode("utf-8", "replace")
+        if hmac.compare_digest(given, self.token.encode("utf-8")):
+            return True
+        self.limiter.failure(client)
+        return False

@@ -1,9 +1,13 @@
 """Read an upload body safely: cap the bytes on the wire, gunzip as a stream with a cap on the output, and
 parse JSON strictly. A gzip bomb is stopped after `max_plain` + 1 bytes of output, never inflated whole.
+Chunked bodies are counted chunk by chunk as they arrive (nothing is read whole before the cap), and a
+body that stalls (`idle_timeout_s` between chunks) or drips (`total_timeout_s` in all) is a 408: without
+a deadline a client holding a half-sent body held a connection and its buffers for ever (issue 14).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import zlib
@@ -16,7 +20,7 @@ MAX_DEPTH = 32  # real summaries nest 4 deep, events a little more; deeper is an
 
 
 class BodyError(Exception):
-    """A refused body: HTTP status (400 or 413) and a one-line reason."""
+    """A refused body: HTTP status (400, 408 or 413) and a one-line reason."""
 
     def __init__(self, status: int, detail: str) -> None:
         super().__init__(detail)
@@ -51,8 +55,15 @@ class Gunzip:
         return b"".join(self.parts)
 
 
-async def read_body(request: Request, *, max_wire: int, max_plain: int) -> bytes:
-    """The (decompressed) body, or BodyError: 413 past either cap, 400 for a bad encoding."""
+async def read_body(
+    request: Request,
+    *,
+    max_wire: int,
+    max_plain: int,
+    idle_timeout_s: float = 30.0,
+    total_timeout_s: float = 120.0,
+) -> bytes:
+    """The (decompressed) body, or BodyError: 413 past either cap, 408 too slow, 400 for a bad encoding."""
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding not in ("", "identity", "gzip", "x-gzip"):
         raise BodyError(400, f"unsupported Content-Encoding {encoding[:32]!r} (use gzip or none)")
@@ -63,8 +74,18 @@ async def read_body(request: Request, *, max_wire: int, max_plain: int) -> bytes
     cap = max_wire if gunzip is not None else min(max_wire, max_plain)
     parts: list[bytes] = []
     received = 0
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + total_timeout_s
+    chunks = request.stream().__aiter__()
     try:
-        async for chunk in request.stream():
+        while True:
+            try:
+                async with asyncio.timeout(max(0.0, min(idle_timeout_s, deadline - loop.time()))):
+                    chunk = await chunks.__anext__()
+            except StopAsyncIteration:
+                break
+            except TimeoutError:
+                raise BodyError(408, "the request body did not arrive in time") from None
             received += len(chunk)
             if received > cap:
                 raise BodyError(413, f"body larger than {cap} bytes")

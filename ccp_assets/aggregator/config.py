@@ -12,6 +12,14 @@ Environment variables read by `AggregatorConfig.from_env` (all optional):
     CCP_AGGREGATOR_MAX_EVENTS          events per `POST /v1/events` batch                   default 20000
     CCP_AGGREGATOR_RATE_PER_S          token-bucket refill per license (requests/second)    default 2
     CCP_AGGREGATOR_RATE_BURST          token-bucket size per license                        default 60
+    CCP_AGGREGATOR_TRUSTED_PROXIES     comma-separated addresses/CIDRs of reverse proxies whose
+                                       X-Forwarded-For names the client          default none (XFF ignored)
+    CCP_AGGREGATOR_MAX_HEADER_BYTES    cap on the request line + headers (431/400 beyond)  default 64 KiB
+    CCP_AGGREGATOR_BODY_TIMEOUT_S      whole body must arrive within this (408 beyond)      default 120
+    CCP_AGGREGATOR_BODY_IDLE_TIMEOUT_S longest pause between two chunks of a body           default 15
+    CCP_AGGREGATOR_MIN_FREE_BYTES      /healthz answers 503 below this much free disk       default 64 MiB
+    CCP_AGGREGATOR_QUOTA_BYTES         stored payload bytes per license unless the policy pack's
+                                       upload_limits.stored_bytes_per_license says otherwise  default 1 GiB
     CCP_ISSUER_KEY, CCP_ISSUER_INVITES, CCP_ISSUER_KID, CCP_ISSUER_OPERATOR_TOKEN
                                        mount the license issuer (see issuer.py); off unless both KEY and
                                        INVITES are set
@@ -27,6 +35,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ccp_assets.aggregator.issuer import IssuerState
+from ccp_assets.aggregator.ratelimit import parse_networks
 
 MIB = 1024 * 1024
 
@@ -47,7 +56,23 @@ class AggregatorConfig(BaseModel):
     max_events: int = Field(default=20_000, ge=1)
     rate_per_s: float = Field(default=2.0, gt=0)
     rate_burst: int = Field(default=60, ge=1)
+    trusted_proxies: tuple[str, ...] = ()
+    max_header_bytes: int = Field(default=64 * 1024, ge=4096)
+    body_timeout_s: float = Field(default=120.0, gt=0)
+    body_idle_timeout_s: float = Field(default=15.0, gt=0)
+    min_free_bytes: int = Field(default=64 * MIB, ge=0)
+    quota_bytes: int | None = Field(default=1024 * MIB, ge=0)
+    operator_max_failures: int = Field(default=5, ge=1)
+    operator_failure_window_s: float = Field(default=60.0, gt=0)
     issuer: Any = None  # an IssuerState; typed loosely so pydantic does not try to rebuild the dataclass
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, value: Any) -> Any:
+        """A comma-separated string (the env var) or a list; every entry must be an address or CIDR."""
+        items = [v for v in value.split(",") if v.strip()] if isinstance(value, str) else list(value or ())
+        parse_networks(items)
+        return tuple(v.strip() for v in items)
 
     @field_validator("issuer")
     @classmethod
@@ -80,6 +105,12 @@ class AggregatorConfig(BaseModel):
             "max_events": "CCP_AGGREGATOR_MAX_EVENTS",
             "rate_per_s": "CCP_AGGREGATOR_RATE_PER_S",
             "rate_burst": "CCP_AGGREGATOR_RATE_BURST",
+            "trusted_proxies": "CCP_AGGREGATOR_TRUSTED_PROXIES",
+            "max_header_bytes": "CCP_AGGREGATOR_MAX_HEADER_BYTES",
+            "body_timeout_s": "CCP_AGGREGATOR_BODY_TIMEOUT_S",
+            "body_idle_timeout_s": "CCP_AGGREGATOR_BODY_IDLE_TIMEOUT_S",
+            "min_free_bytes": "CCP_AGGREGATOR_MIN_FREE_BYTES",
+            "quota_bytes": "CCP_AGGREGATOR_QUOTA_BYTES",
         }
         values.update({field: e[name] for field, name in numeric.items() if e.get(name)})
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -1,4 +1,4 @@
-"""License issuer endpoints (INTERFACES.md "Aggregator HTTP API", issuer lines), as a mountable router.
+"""The license issuer's state and operations (the HTTP routes are in issuer_http.py, invites in invites.py).
 
     POST /v1/license/issue   {invite_code, email?, device?} -> {license_pack, plan, features, exp, kid}
     POST /v1/device/begin    {invite_code, device?} -> {user_code, poll_token, verification_url, interval,
@@ -9,42 +9,42 @@
     POST /v1/device/approve  {user_code} with `Authorization: Bearer <operator token>`: grants a code
 
 The invite code is the credential: a valid one gets a license directly (`issue`) or a device code that an
-operator grants (`approve`, over HTTP or by calling `IssuerState.approve`). Guessing is throttled: after
-`max_failures` bad invite codes, tokens or user codes from one client within `failure_window_s`, every
-request from it gets 429 with Retry-After. No license header is needed on these routes.
+operator grants (`approve`, over HTTP or by calling `IssuerState.approve`). No license header is needed.
 
-Invite file (JSON): {"invites": {"<code>": {"plan": "pro", "features": ["telemetry_full"], "days": 30,
-"max_uses": null | N, "expires": null | "YYYY-MM-DD"}}}.
+Abuse limits (issue 14), none of which can lock out everyone:
+- guessing: after `max_failures` bad invite codes, tokens, user codes or operator tokens from one client
+  within `failure_window_s`, that client gets 429 with Retry-After;
+- spending: each client gets `client_burst` issues/logins at once, refilled at `client_rate_per_s`;
+- device logins in flight: at most `max_pending_per_invite` per invite code (a flood of `device/begin` on
+  one code fills only that code's slots; they free as the codes expire), and `max_pending` in all as a
+  memory backstop. Expired codes never count (they used to, for 70 minutes, and 1,000 `begin` calls on
+  one invite locked every device login out).
+Uses of an invite are counted in `ledger` (the aggregator's database when mounted there: they survive a
+restart).
 """
 
 from __future__ import annotations
 
-import hmac
-import html
 import json
 import math
 import os
 import secrets
 import threading
-from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ccp_assets.aggregator.invites import Invite, InviteLedger, MemoryInviteLedger, invite_id, parse_invites
+from ccp_assets.aggregator.ratelimit import FailureLimiter, TokenBuckets
 from ccp_assets.licensing import clock as licensing_clock
-from ccp_assets.licensing.device import DEVICE_HASH_RE
 from ccp_assets.licensing.issuing import load_private_key, mint_with_key
-from ccp_assets.licensing.pack import PLANS
 
-MAX_BODY_BYTES = 4096
+__all__ = ["DeviceGrant", "Invite", "IssuerError", "IssuerState", "parse_invites"]
 USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"  # no vowels (no words), no 0/O or 1/I confusion
+KEEP_EXPIRED_S = 3600  # expired codes are remembered this long so their polls say 410, not 404
 
 
 class IssuerError(Exception):
@@ -53,16 +53,6 @@ class IssuerError(Exception):
     def __init__(self, status: int, detail: str, retry_after: int | None = None) -> None:
         super().__init__(detail)
         self.status, self.detail, self.retry_after = status, detail, retry_after
-
-
-@dataclass
-class Invite:
-    plan: str
-    features: tuple[str, ...]
-    days: float
-    max_uses: int | None = None
-    expires: float | None = None
-    uses: int = 0
 
 
 @dataclass
@@ -79,52 +69,6 @@ class DeviceGrant:
     last_poll: float | None = None
 
 
-class RateLimiter:
-    """Sliding-window count of failures per key; blocked keys get the seconds until the window frees."""
-
-    def __init__(self, max_failures: int, window_s: float, clock: Callable[[], float]) -> None:
-        self.max_failures, self.window_s, self._clock = max_failures, window_s, clock
-        self._fails: dict[str, deque[float]] = {}
-
-    def _recent(self, key: str) -> deque[float]:
-        q = self._fails.setdefault(key, deque())
-        now = self._clock()
-        while q and q[0] <= now - self.window_s:
-            q.popleft()
-        return q
-
-    def retry_after(self, key: str) -> int:
-        q = self._recent(key)
-        if len(q) < self.max_failures:
-            return 0
-        return max(1, math.ceil(q[0] + self.window_s - self._clock()))
-
-    def failure(self, key: str) -> None:
-        self._recent(key).append(self._clock())
-
-
-def parse_invites(doc: Any) -> dict[str, Invite]:
-    """Invite codes from the invite file's JSON (see the module docstring)."""
-    if not isinstance(doc, dict) or not isinstance(doc.get("invites"), dict):
-        raise ValueError('invite file must be {"invites": {"<code>": {"plan", "features", "days"}}}')
-    out: dict[str, Invite] = {}
-    for code, spec in doc["invites"].items():
-        if not isinstance(spec, dict) or spec.get("plan") not in PLANS:
-            raise ValueError(f"invite {code!r}: plan must be one of {', '.join(PLANS)}")
-        feats = spec.get("features", [])
-        if not isinstance(feats, list) or not all(isinstance(f, str) for f in feats):
-            raise ValueError(f"invite {code!r}: features must be a list of strings")
-        expires = spec.get("expires")
-        exp_ts = None
-        if expires is not None:
-            d = date.fromisoformat(expires)
-            exp_ts = datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp()
-        out[code] = Invite(
-            spec["plan"], tuple(feats), float(spec.get("days", 30)), spec.get("max_uses"), exp_ts
-        )
-    return out
-
-
 @dataclass
 class IssuerState:
     """Everything the issuer knows: signing key, invite codes, device codes in flight, throttling."""
@@ -139,13 +83,18 @@ class IssuerState:
     max_failures: int = 5
     failure_window_s: float = 60.0
     max_pending: int = 1000
+    max_pending_per_invite: int = 20
+    client_burst: int = 10
+    client_rate_per_s: float = 0.1
     clock: Callable[[], float] = field(default=lambda: licensing_clock.now())
+    ledger: InviteLedger = field(default_factory=MemoryInviteLedger)
     grants: dict[str, DeviceGrant] = field(default_factory=dict)  # by poll token
     issued: list[dict[str, Any]] = field(default_factory=list)  # audit: license_id, plan, when
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
-        self.limiter = RateLimiter(self.max_failures, self.failure_window_s, self.clock)
+        self.limiter = FailureLimiter(self.max_failures, self.failure_window_s, self.clock)
+        self.spending = TokenBuckets(self.client_rate_per_s, self.client_burst, clock=self.clock)
 
     # --- construction from configuration ------------------------------------------------------------
     @classmethod
@@ -179,6 +128,11 @@ class IssuerState:
         self.limiter.failure(client)
         return IssuerError(status, detail)
 
+    def _spend(self, client: str) -> None:
+        wait = self.spending.take(client)
+        if wait:
+            raise IssuerError(429, "too many licenses or logins requested from this client; slow down", wait)
+
     # --- the operations -----------------------------------------------------------------------------
     def _invite(self, code: str, client: str) -> Invite:
         invite = self.invites.get(code)
@@ -186,16 +140,18 @@ class IssuerState:
             raise self.fail(client, 403, "invite code not recognized")
         if invite.expires is not None and self.clock() >= invite.expires:
             raise IssuerError(403, "invite code expired")
-        if invite.max_uses is not None and invite.uses >= invite.max_uses:
+        if invite.max_uses is not None and self.ledger.invite_uses(invite_id(code)) >= invite.max_uses:
             raise IssuerError(403, "invite code already used up")
         return invite
 
-    def _mint(self, invite: Invite, device: str | None) -> dict[str, Any]:
+    def _mint(self, code: str, invite: Invite, device: str | None) -> dict[str, Any]:
+        """Count the use (atomically, in the ledger) and sign the license."""
+        if not self.ledger.use_invite(invite_id(code), invite.max_uses):
+            raise IssuerError(403, "invite code already used up")
         now = self.clock()
         pack = mint_with_key(
             self.key, self.kid, invite.plan, list(invite.features), invite.days, device=device, now=now
         )
-        invite.uses += 1
         lic = pack["license"]
         self.issued.append({"license_id": lic["license_id"], "plan": lic["plan"], "iat": lic["iat"]})
         return pack
@@ -204,7 +160,9 @@ class IssuerState:
         """Mint a license straight from an invite code."""
         with self._lock:
             self.check_client(client)
-            return self._mint(self._invite(invite_code, client), device)
+            invite = self._invite(invite_code, client)
+            self._spend(client)
+            return self._mint(invite_code, invite, device)
 
     def _new_user_code(self) -> str:
         taken = {g.user_code for g in self.grants.values()}
@@ -214,25 +172,37 @@ class IssuerState:
             if code not in taken:
                 return code
 
-    def _purge(self) -> None:
-        horizon = self.clock() - max(self.code_ttl_s, 3600)  # keep expired codes a while so they say 410
+    def _purge(self, now: float) -> None:
+        """Forget codes expired over an hour ago, and the oldest expired ones beyond a hard cap."""
+        horizon = now - max(self.code_ttl_s, KEEP_EXPIRED_S)
         for token in [t for t, g in self.grants.items() if g.expires_at < horizon]:
             del self.grants[token]
+        expired = sorted((g.expires_at, t) for t, g in self.grants.items() if g.expires_at <= now)
+        for _, token in expired[: max(0, len(self.grants) - 4 * self.max_pending)]:
+            del self.grants[token]
+
+    def _room(self, invite_code: str, now: float) -> None:
+        """429 when this invite (or, as a backstop, the issuer) has too many unexpired logins pending."""
+        pending = [g for g in self.grants.values() if not g.approved and now < g.expires_at]
+        mine = [g.expires_at for g in pending if g.invite_code == invite_code]
+        if len(mine) >= self.max_pending_per_invite:
+            wait = max(1, math.ceil(min(mine) - now))
+            raise IssuerError(429, "too many logins in progress for this invite code; try again later", wait)
+        if len(pending) >= self.max_pending:
+            wait = max(1, math.ceil(min(g.expires_at for g in pending) - now))
+            raise IssuerError(429, "too many logins in progress", wait)
 
     def begin(self, invite_code: str, device: str | None, client: str = "local") -> DeviceGrant:
         """Start a device-code login for a valid invite code."""
         with self._lock:
             self.check_client(client)
             self._invite(invite_code, client)
-            self._purge()
-            if sum(1 for g in self.grants.values() if not g.approved) >= self.max_pending:
-                raise IssuerError(429, "too many logins in progress", self.interval)
+            now = self.clock()
+            self._purge(now)
+            self._room(invite_code, now)
+            self._spend(client)
             grant = DeviceGrant(
-                self._new_user_code(),
-                secrets.token_urlsafe(32),
-                invite_code,
-                device,
-                self.clock() + self.code_ttl_s,
+                self._new_user_code(), secrets.token_urlsafe(32), invite_code, device, now + self.code_ttl_s
             )
             self.grants[grant.poll_token] = grant
             return grant
@@ -251,7 +221,8 @@ class IssuerState:
             if self.clock() >= grant.expires_at:
                 raise IssuerError(410, "user code expired")
             if not grant.approved:
-                grant.pack = self._mint(self._invite(grant.invite_code, client), grant.device)
+                invite = self._invite(grant.invite_code, client)
+                grant.pack = self._mint(grant.invite_code, invite, grant.device)
                 grant.approved = True
             return grant
 
@@ -307,142 +278,10 @@ def pack_answer(pack: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-# --- HTTP ---------------------------------------------------------------------------------------------
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+def __getattr__(name: str) -> Any:
+    """`issuer_router` lives in issuer_http (which imports this module); kept importable from here."""
+    if name == "issuer_router":
+        from ccp_assets.aggregator.issuer_http import issuer_router
 
-
-class IssueBody(_Body):
-    invite_code: str = Field(min_length=1, max_length=128)
-    email: str | None = Field(default=None, max_length=254)
-    device: str | None = Field(default=None, pattern=DEVICE_HASH_RE.pattern)
-
-
-class BeginBody(_Body):
-    invite_code: str = Field(min_length=1, max_length=128)
-    device: str | None = Field(default=None, pattern=DEVICE_HASH_RE.pattern)
-
-
-class PollBody(_Body):
-    poll_token: str = Field(min_length=1, max_length=128)
-
-
-class ApproveBody(_Body):
-    user_code: str = Field(min_length=1, max_length=32)
-
-
-BodyT = TypeVar("BodyT", bound=BaseModel)
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-async def _body(request: Request, model: type[BodyT]) -> BodyT:
-    """Parse the JSON body ourselves so every malformed request is a 400 (never retried), not a 422."""
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise HTTPException(413, f"body larger than {MAX_BODY_BYTES} bytes")
-    try:
-        return model.model_validate(json.loads(raw or b"null"))
-    except (ValueError, ValidationError) as e:
-        first = e.errors()[0] if isinstance(e, ValidationError) else None
-        where = ".".join(str(p) for p in first["loc"]) if first and first["loc"] else "body"
-        raise HTTPException(
-            400, f"malformed request: {where}: {first['msg'] if first else 'not JSON'}"
-        ) from None
-
-
-def _answer(err: IssuerError) -> JSONResponse:
-    headers = {"Retry-After": str(err.retry_after)} if err.retry_after else None
-    return JSONResponse({"detail": err.detail}, status_code=err.status, headers=headers)
-
-
-def _verify_page(code: str, status: str) -> str:
-    words = {
-        "pending": "is waiting for approval by your operator. Keep `ccp license login` running.",
-        "approved": "is approved. `ccp license login` will install the license on its next poll.",
-        "expired": "has expired. Run `ccp license login` again.",
-    }
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'><title>ccp device login</title></head><body>"
-        f"<h1>ccp device login</h1><p>Code <code>{html.escape(code)}</code> {html.escape(words[status])}</p>"
-        "</body></html>"
-    )
-
-
-_FORM = (
-    "<!doctype html><html><head><meta charset='utf-8'><title>ccp device login</title></head><body>"
-    "<h1>ccp device login</h1><form method='get'><label>Code shown by <code>ccp license login</code>: "
-    "<input name='user_code' autofocus></label> <button>Check</button></form></body></html>"
-)
-
-
-def issuer_router(state: IssuerState) -> APIRouter:
-    """The issuer routes bound to `state`; mount with `app.include_router(issuer_router(state))`."""
-    router = APIRouter(tags=["issuer"])
-
-    @router.post("/v1/license/issue")
-    async def issue(request: Request) -> Any:
-        body = await _body(request, IssueBody)
-        try:
-            return pack_answer(state.issue(body.invite_code, body.device, _client(request)))
-        except IssuerError as e:
-            return _answer(e)
-
-    @router.post("/v1/device/begin")
-    async def begin(request: Request) -> Any:
-        body = await _body(request, BeginBody)
-        try:
-            grant = state.begin(body.invite_code, body.device, _client(request))
-        except IssuerError as e:
-            return _answer(e)
-        base = state.verification_url or f"{str(request.base_url).rstrip('/')}/v1/device/verify"
-        return {
-            "user_code": grant.user_code,
-            "poll_token": grant.poll_token,
-            "verification_url": base,
-            "verification_url_complete": f"{base}?user_code={grant.user_code}",
-            "interval": state.interval,
-            "expires_in": state.code_ttl_s,
-        }
-
-    @router.post("/v1/device/poll")
-    async def poll(request: Request) -> Any:
-        body = await _body(request, PollBody)
-        try:
-            return state.poll(body.poll_token, _client(request))
-        except IssuerError as e:
-            return _answer(e)
-
-    @router.get("/v1/device/verify")
-    async def verify(request: Request, user_code: str | None = None) -> Any:
-        wants_json = "application/json" in request.headers.get("accept", "")
-        if not user_code:
-            return {"detail": "pass ?user_code=XXXX-XXXX"} if wants_json else HTMLResponse(_FORM)
-        try:
-            status = state.status(user_code[:32], _client(request))
-        except IssuerError as e:
-            return _answer(e)
-        code = normalize_user_code(user_code[:32])
-        return (
-            {"user_code": code, "status": status} if wants_json else HTMLResponse(_verify_page(code, status))
-        )
-
-    @router.post("/v1/device/approve")
-    async def approve(request: Request) -> Any:
-        body = await _body(request, ApproveBody)
-        client = _client(request)
-        try:
-            state.check_client(client)
-            if state.operator_token is None:
-                raise IssuerError(403, "approval over HTTP is disabled (no operator token configured)")
-            given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-            if not hmac.compare_digest(given.encode(), state.operator_token.encode()):
-                raise state.fail(client, 401, "operator token missing or wrong")
-            grant = state.approve(body.user_code, client)
-        except IssuerError as e:
-            return _answer(e)
-        return {"user_code": grant.user_code, "status": "approved"}
-
-    return router
+        return issuer_router
+    raise AttributeError(name)

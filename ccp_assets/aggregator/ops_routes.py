@@ -12,9 +12,9 @@ turns, features_shipped, cost_usd and tokens/cost by model over the newest summa
 
 from __future__ import annotations
 
-import hmac
 import logging
 import re
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,7 +26,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from ccp_assets.aggregator.auth import Denied, Trust, authenticate, scope_of, throttle
+from ccp_assets.aggregator.auth import Denied, OperatorGate, Trust, authenticate, scope_of, throttle
 from ccp_assets.aggregator.body import BodyError, read_body
 from ccp_assets.aggregator.config import AggregatorConfig
 from ccp_assets.aggregator.ratelimit import TokenBuckets
@@ -61,14 +61,6 @@ def install_policy_file(store: Storage, trust: Trust, path: Path, now: float) ->
         )
 
 
-def _operator(authorization: str | None, config: AggregatorConfig) -> bool:
-    """True when the request carries the operator bearer token (constant-time comparison)."""
-    if not authorization or config.operator_token is None:
-        return False
-    given = authorization.removeprefix("Bearer ").strip().encode("utf-8", "replace")
-    return hmac.compare_digest(given, config.operator_token.encode("utf-8"))
-
-
 def _day(value: str | None, name: str) -> str | None:
     if value is None:
         return None
@@ -80,8 +72,16 @@ def _day(value: str | None, name: str) -> str | None:
         raise Denied(400, f"{name} must be a date YYYY-MM-DD") from None
 
 
-def ops_router(store: Storage, trust: Trust, config: AggregatorConfig, buckets: TokenBuckets) -> APIRouter:
-    """Policy and aggregate routes bound to one store; license callers share the uploads' rate limit."""
+def ops_router(
+    store: Storage,
+    trust: Trust,
+    config: AggregatorConfig,
+    buckets: TokenBuckets,
+    operator: OperatorGate,
+    client: Callable[[Request], str],
+) -> APIRouter:
+    """Policy and aggregate routes bound to one store; license callers share the uploads' rate limit,
+    operator tokens are checked (and wrong ones counted) by `operator`."""
     router = APIRouter()
 
     @router.get("/v1/policy", tags=["policy"])
@@ -100,14 +100,31 @@ def ops_router(store: Storage, trust: Trust, config: AggregatorConfig, buckets: 
             held.raw, media_type="application/json", headers={"ETag": f'"policy-v{held.version}"'}
         )
 
-    @router.put("/v1/policy", status_code=201, tags=["policy"])
+    @router.put(
+        "/v1/policy",
+        status_code=201,
+        tags=["policy"],
+        responses={
+            "401": {"description": "operator token missing or wrong (counted per client)"},
+            "403": {"description": "policy upload over HTTP is disabled"},
+            "409": {"description": "not newer than the policy held"},
+            "413": {"description": "larger than a policy pack can be"},
+            "429": {"description": "too many wrong operator tokens from this client; see Retry-After"},
+        },
+    )
     async def put_policy(request: Request, authorization: Annotated[str | None, Header()] = None) -> Any:
         """Operator only: store a newer signed policy pack (409 when not newer than the one held)."""
         if config.operator_token is None:
             raise Denied(403, "policy upload over HTTP is disabled (no operator token configured)")
-        if not _operator(authorization, config):
+        if not operator.check(authorization, client(request)):
             raise Denied(401, "operator token missing or wrong")
-        raw = await read_body(request, max_wire=MAX_DOC_BYTES, max_plain=MAX_DOC_BYTES)
+        raw = await read_body(
+            request,
+            max_wire=MAX_DOC_BYTES,
+            max_plain=MAX_DOC_BYTES,
+            idle_timeout_s=config.body_idle_timeout_s,
+            total_timeout_s=config.body_timeout_s,
+        )
         try:
             policy = _verified(raw, trust, clock.now())
         except (LicenseError, UnicodeDecodeError) as e:
@@ -121,15 +138,23 @@ def ops_router(store: Storage, trust: Trust, config: AggregatorConfig, buckets: 
         log.info("stored policy v%s (kid %s) from the operator endpoint", policy.version, policy.kid)
         return {"stored": True, "version": policy.version, "kid": policy.kid, "exp": policy.exp}
 
-    @router.get("/v1/aggregate/daily", tags=["aggregate"])
+    @router.get(
+        "/v1/aggregate/daily",
+        tags=["aggregate"],
+        responses={
+            "401": {"description": "missing or bad license (and no operator token)"},
+            "429": {"description": "rate limit, or too many wrong operator tokens; see Retry-After"},
+        },
+    )
     async def aggregate_daily(
+        request: Request,
         since: str | None = None,
         until: str | None = None,
         x_ccp_license: Annotated[str | None, Header(alias="X-CCP-License")] = None,
         authorization: Annotated[str | None, Header()] = None,
     ) -> Any:
         """Community-wide totals per day (see the module docstring for who may ask and what is summed)."""
-        if not _operator(authorization, config):
+        if not operator.check(authorization, client(request)):
             throttle(buckets, scope_of(authenticate(x_ccp_license, trust, clock.now())))
         lo, hi = _day(since, "since"), _day(until, "until")
         if lo and hi and lo > hi:
@@ -143,14 +168,19 @@ def ops_router(store: Storage, trust: Trust, config: AggregatorConfig, buckets: 
 _REFUSALS = {
     "400": "malformed request (never retried)",
     "401": "missing, bad, expired or untrusted license",
-    "403": "license not entitled to this upload",
+    "403": "license not entitled to this upload, or its storage quota is used up",
+    "408": "the body did not arrive in time",
+    "409": "Idempotency-Key already used with another body or on the other upload endpoint",
     "413": "body too large (as sent or after gzip)",
     "429": "rate limit for this license; see Retry-After",
+    "503": "storage unavailable; retry after Retry-After",
 }
+UPLOADS = ("/v1/metrics", "/v1/events")
 
 
 def with_body_schemas(app: FastAPI, bodies: dict[tuple[str, str], type[BaseModel]]) -> None:
-    """Publish the JSON request bodies the upload routes parse by hand (they stream and gunzip)."""
+    """Publish the JSON request bodies the routes parse by hand (they stream, cap and gunzip), and the
+    refusals every route can answer, so the OpenAPI document tells a client everything it may get."""
 
     def build() -> dict[str, Any]:
         if app.openapi_schema:
@@ -163,6 +193,8 @@ def with_body_schemas(app: FastAPI, bodies: dict[tuple[str, str], type[BaseModel
         )
         schema.setdefault("components", {}).setdefault("schemas", {}).update(defs.get("$defs", {}))
         for (path, method), model in bodies.items():
+            if path not in schema["paths"]:
+                continue
             ref = {"$ref": f"#/components/schemas/{model.__name__}"}
             schema["paths"][path][method]["requestBody"] = {
                 "required": True,
@@ -170,16 +202,14 @@ def with_body_schemas(app: FastAPI, bodies: dict[tuple[str, str], type[BaseModel
             }
         for path, ops in schema["paths"].items():
             for method, op in ops.items():
-                op["responses"].pop("422", None)  # validation problems are answered 400
-                op["responses"].update(
-                    {
-                        code: {"description": text}
-                        for code, text in _REFUSALS.items()
-                        if path.startswith(("/v1/metrics", "/v1/events")) or code == "400"
-                    }
-                )
-                if (path, method) in bodies:
-                    op["responses"]["202"] = {"description": "accepted (or the first answer to this key)"}
+                responses = op["responses"]
+                responses.pop("422", None)  # validation problems are answered 400
+                codes = _REFUSALS if path in UPLOADS else {"400": _REFUSALS["400"]}
+                for code, text in codes.items():
+                    responses.setdefault(code, {"description": text})
+                if (path, method) in bodies and path in UPLOADS:
+                    responses.pop("200", None)
+                    responses["202"] = {"description": "accepted (or the first answer to this key)"}
         app.openapi_schema = schema
         return schema
 

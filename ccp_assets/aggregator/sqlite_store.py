@@ -9,68 +9,24 @@ file. A `kill -9` at any point leaves either the committed transaction (payload 
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ccp_assets.aggregator.storage import Answer, MetricsRow, Receipt, StoredPolicy, accepted_answer
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS uploads (
-    id TEXT PRIMARY KEY,
-    scope TEXT NOT NULL,
-    idem_key TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    kid TEXT NOT NULL,
-    license_id TEXT,
-    plan TEXT NOT NULL,
-    received_at REAL NOT NULL,
-    status INTEGER NOT NULL,
-    answer TEXT NOT NULL,
-    UNIQUE (scope, idem_key)
-);
-CREATE TABLE IF NOT EXISTS metrics (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    upload_id TEXT NOT NULL REFERENCES uploads(id),
-    scope TEXT NOT NULL,
-    period TEXT NOT NULL,
-    is_day INTEGER NOT NULL,
-    sessions REAL, turns REAL, features_shipped REAL, cost_usd REAL,
-    payload TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS metrics_by_day ON metrics (is_day, period, scope);
-CREATE TABLE IF NOT EXISTS metrics_models (
-    metric_id INTEGER NOT NULL REFERENCES metrics(id),
-    model TEXT NOT NULL,
-    tokens REAL,
-    cost_usd REAL,
-    PRIMARY KEY (metric_id, model)
-);
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    upload_id TEXT NOT NULL REFERENCES uploads(id),
-    scope TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    payload TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS policies (
-    version INTEGER PRIMARY KEY,
-    kid TEXT NOT NULL,
-    exp INTEGER NOT NULL,
-    raw TEXT NOT NULL
-);
-"""
-
-# Sums run over the newest summary per (license, day): re-uploading a re-materialized day replaces the
-# earlier numbers instead of adding to them. `uploads` still counts every summary received.
-LATEST = """
-WITH ranked AS (
-    SELECT id, scope, period, sessions, turns, features_shipped, cost_usd,
-           ROW_NUMBER() OVER (PARTITION BY scope, period ORDER BY id DESC) AS rn
-    FROM metrics WHERE is_day = 1 AND period >= ? AND period <= ?
-), latest AS (SELECT * FROM ranked WHERE rn = 1)
-"""
+from ccp_assets.aggregator.sqlite_schema import INDEXES, LATEST, MIGRATIONS, SCHEMA
+from ccp_assets.aggregator.storage import (
+    Answer,
+    MetricsRow,
+    Receipt,
+    StoredPolicy,
+    accepted_answer,
+    over_quota,
+)
 
 
 def _dumps(value: Any) -> str:
@@ -98,6 +54,27 @@ class SQLiteStorage:
         self._db.execute("PRAGMA foreign_keys=ON")
         with self._lock:
             self._db.executescript(SCHEMA)
+            have = {row[1] for row in self._db.execute("PRAGMA table_info(uploads)")}
+            for column, ddl in MIGRATIONS:
+                if column not in have:
+                    self._db.execute(ddl)
+            self._db.executescript(INDEXES)
+
+    @contextmanager
+    def _immediate(self) -> Iterator[sqlite3.Cursor]:
+        """The lock and one BEGIN IMMEDIATE transaction: committed at the end unless the block rolled it
+        back itself (an early answer), rolled back on any error."""
+        with self._lock:
+            cur = self._db.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                yield cur
+                if self._db.in_transaction:
+                    cur.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    cur.execute("ROLLBACK")
+                raise
 
     # --- idempotent writes --------------------------------------------------------------------------
     def find_answer(self, scope: str, idem_key: str) -> Answer | None:
@@ -106,24 +83,32 @@ class SQLiteStorage:
 
     def _answer(self, scope: str, idem_key: str) -> Answer | None:
         row = self._db.execute(
-            "SELECT status, answer FROM uploads WHERE scope = ? AND idem_key = ?", (scope, idem_key)
+            "SELECT status, answer, kind, fingerprint FROM uploads WHERE scope = ? AND idem_key = ?",
+            (scope, idem_key),
         ).fetchone()
-        return None if row is None else Answer(row[0], json.loads(row[1]), replayed=True)
+        if row is None:
+            return None
+        return Answer(row[0], json.loads(row[1]), replayed=True, kind=row[2], fingerprint=row[3])
 
-    def _claim_and_store(self, receipt: Receipt, kind: str, stored: int, write: Any) -> Answer:
-        """Claim the key and run `write(cursor)` in one IMMEDIATE transaction, or replay the first answer."""
+    def _claim_and_store(
+        self, receipt: Receipt, kind: str, stored: int, size: int, quota: int | None, write: Any
+    ) -> Answer:
+        """Claim the key and run `write(cursor)` in one IMMEDIATE transaction, or replay the first answer
+        (or refuse, storing nothing, when `size` more payload bytes would exceed `quota`)."""
         answer = accepted_answer(receipt, kind, stored)
-        with self._lock:
-            cur = self._db.cursor()
-            cur.execute("BEGIN IMMEDIATE")
-            try:
+        try:
+            with self._immediate() as cur:
                 prior = self._answer(receipt.scope, receipt.idem_key)
                 if prior is not None:
                     cur.execute("ROLLBACK")
                     return prior
+                refusal = over_quota(self._usage(receipt.scope), size, quota) if quota is not None else None
+                if refusal is not None:
+                    cur.execute("ROLLBACK")
+                    return refusal
                 cur.execute(
                     "INSERT INTO uploads (id, scope, idem_key, kind, kid, license_id, plan, received_at, "
-                    "status, answer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "status, answer, fingerprint, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         receipt.upload_id,
                         receipt.scope,
@@ -135,23 +120,21 @@ class SQLiteStorage:
                         receipt.received_at,
                         answer.status,
                         _dumps(answer.body),
+                        receipt.fingerprint or None,
+                        size,
                     ),
                 )
                 write(cur)
-                cur.execute("COMMIT")
-            except sqlite3.IntegrityError:  # another process won the race on the unique key
-                cur.execute("ROLLBACK")
-                prior = self._answer(receipt.scope, receipt.idem_key)
-                if prior is None:
-                    raise
-                return prior
-            except BaseException:
-                if self._db.in_transaction:
-                    cur.execute("ROLLBACK")
+        except sqlite3.IntegrityError:  # another process won the race on the unique key
+            prior = self.find_answer(receipt.scope, receipt.idem_key)
+            if prior is None:
                 raise
+            return prior
         return answer
 
-    def store_metrics(self, receipt: Receipt, row: MetricsRow) -> Answer:
+    def store_metrics(self, receipt: Receipt, row: MetricsRow, quota_bytes: int | None = None) -> Answer:
+        payload = _dumps(row.payload)
+
         def write(cur: sqlite3.Cursor) -> None:
             cur.execute(
                 "INSERT INTO metrics (upload_id, scope, period, is_day, sessions, turns, features_shipped, "
@@ -165,7 +148,7 @@ class SQLiteStorage:
                     row.turns,
                     row.features_shipped,
                     row.cost_usd,
-                    _dumps(row.payload),
+                    payload,
                 ),
             )
             metric_id = cur.lastrowid
@@ -175,16 +158,66 @@ class SQLiteStorage:
                 [(metric_id, m, row.tokens_by_model.get(m), row.cost_by_model.get(m)) for m in models],
             )
 
-        return self._claim_and_store(receipt, "metrics", 1, write)
+        return self._claim_and_store(receipt, "metrics", 1, len(payload), quota_bytes, write)
 
-    def store_events(self, receipt: Receipt, events: list[dict[str, Any]]) -> Answer:
+    def store_events(
+        self, receipt: Receipt, events: list[dict[str, Any]], quota_bytes: int | None = None
+    ) -> Answer:
+        payloads = [_dumps(ev) for ev in events]
+
         def write(cur: sqlite3.Cursor) -> None:
             cur.executemany(
                 "INSERT INTO events (upload_id, scope, seq, payload) VALUES (?, ?, ?, ?)",
-                ((receipt.upload_id, receipt.scope, i, _dumps(ev)) for i, ev in enumerate(events)),
+                ((receipt.upload_id, receipt.scope, i, p) for i, p in enumerate(payloads)),
             )
 
-        return self._claim_and_store(receipt, "events", len(events), write)
+        size = sum(len(p) for p in payloads)
+        return self._claim_and_store(receipt, "events", len(events), size, quota_bytes, write)
+
+    # --- quota and retention ------------------------------------------------------------------------
+    def _usage(self, scope: str) -> int:
+        return int(
+            self._db.execute("SELECT total(bytes) FROM uploads WHERE scope = ?", (scope,)).fetchone()[0]
+        )
+
+    def usage(self, scope: str) -> int:
+        """Payload bytes stored for one license (as stored: ASCII JSON)."""
+        with self._lock:
+            return self._usage(scope)
+
+    def purge_before(self, received_before: float) -> int:
+        """Delete the payloads of uploads received before the cutoff; their keys and answers stay."""
+        old = "SELECT id FROM uploads WHERE received_at < ? AND bytes > 0"
+        with self._immediate() as cur:
+            cur.execute(
+                f"DELETE FROM metrics_models WHERE metric_id IN (SELECT id FROM metrics WHERE upload_id IN ({old}))",
+                (received_before,),
+            )
+            cur.execute(f"DELETE FROM metrics WHERE upload_id IN ({old})", (received_before,))
+            cur.execute(f"DELETE FROM events WHERE upload_id IN ({old})", (received_before,))
+            n = cur.execute(
+                "UPDATE uploads SET bytes = 0 WHERE received_at < ? AND bytes > 0", (received_before,)
+            ).rowcount
+        return n
+
+    # --- invite ledger ------------------------------------------------------------------------------
+    def invite_uses(self, invite_id: str) -> int:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT uses FROM invite_uses WHERE invite_id = ?", (invite_id,)
+            ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def use_invite(self, invite_id: str, max_uses: int | None) -> bool:
+        """Count one use in one statement (atomic across processes); False when already `max_uses`."""
+        with self._lock:
+            cur = self._db.execute(
+                "INSERT INTO invite_uses (invite_id, uses) SELECT ?, 1 WHERE coalesce(?, 1) >= 1 "
+                "ON CONFLICT (invite_id) DO UPDATE SET uses = uses + 1 "
+                "WHERE ? IS NULL OR uses < ?",
+                (invite_id, max_uses, max_uses, max_uses),
+            )
+            return cur.rowcount == 1
 
     # --- reads --------------------------------------------------------------------------------------
     def aggregate_daily(self, since: str | None = None, until: str | None = None) -> list[dict[str, Any]]:
@@ -235,23 +268,15 @@ class SQLiteStorage:
 
     def put_policy(self, policy: StoredPolicy) -> bool:
         """Store a newer policy; False (nothing stored) when this version is not above the newest held."""
-        with self._lock:
-            cur = self._db.cursor()
-            cur.execute("BEGIN IMMEDIATE")
-            try:
-                newest = cur.execute("SELECT max(version) FROM policies").fetchone()[0]
-                if newest is not None and policy.version <= newest:
-                    cur.execute("ROLLBACK")
-                    return False
-                cur.execute(
-                    "INSERT INTO policies (version, kid, exp, raw) VALUES (?, ?, ?, ?)",
-                    (policy.version, policy.kid, policy.exp, policy.raw),
-                )
-                cur.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    cur.execute("ROLLBACK")
-                raise
+        with self._immediate() as cur:
+            newest = cur.execute("SELECT max(version) FROM policies").fetchone()[0]
+            if newest is not None and policy.version <= newest:
+                cur.execute("ROLLBACK")
+                return False
+            cur.execute(
+                "INSERT INTO policies (version, kid, exp, raw) VALUES (?, ?, ?, ?)",
+                (policy.version, policy.kid, policy.exp, policy.raw),
+            )
         return True
 
     def counts(self) -> dict[str, int]:
@@ -264,6 +289,24 @@ class SQLiteStorage:
     def ping(self) -> None:
         with self._lock:
             self._db.execute("SELECT 1").fetchone()
+
+    def health(self, min_free_bytes: int = 0) -> str | None:
+        """None when a write commits and the disk has `min_free_bytes` free, else the reason (one line).
+
+        A real write, because reads keep working on a full disk (issue 14: `/healthz` said ok while every
+        upload failed); the free-space floor warns before SQLite runs into the wall."""
+        try:
+            free = shutil.disk_usage(self.path.parent).free
+        except OSError as e:
+            return f"cannot stat the database directory: {e.strerror or e}"
+        if free < min_free_bytes:
+            return f"disk nearly full: {free} bytes free under {self.path.parent}, need {min_free_bytes}"
+        try:
+            with self._immediate() as cur:
+                cur.execute("INSERT OR REPLACE INTO health (id, at) VALUES (1, ?)", (time.time(),))
+        except sqlite3.Error as e:
+            return f"database cannot write: {e}"
+        return None
 
     def close(self) -> None:
         with self._lock:

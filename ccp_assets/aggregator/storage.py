@@ -9,6 +9,15 @@ Contract every implementation keeps:
   depends on it.
 - Only accepted answers are remembered: a refused request stored nothing, so a corrected retry with the
   same key is judged afresh.
+- Each accepted upload remembers its `kind` and `fingerprint` (SHA-256 of the decompressed body), and
+  `Answer` carries them back, so the HTTP layer can answer 409 when a key is reused on another endpoint or
+  with another body instead of silently replaying the first answer (Stripe does the same).
+- `quota_bytes`: the store refuses (an `Answer` with status 403, nothing stored) an upload that would
+  take the license's stored payload bytes above it, checked in the same transaction as the store.
+- `purge_before(t)` drops the payloads of uploads received before `t` (retention) and keeps their keys
+  and answers, so a late retry is still answered, not stored again.
+- Invite uses (`InviteLedger`) and `health()` (None when the store can write, else the reason) live here
+  too, so a second implementation (PostgreSQL) provides the whole state of the service.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ class Receipt:
     plan: str
     received_at: float
     upload_id: str
+    fingerprint: str = ""  # "sha256:<hex>" of the decompressed body
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,8 @@ class Answer:
     status: int
     body: dict[str, Any]
     replayed: bool = False
+    kind: str | None = None  # of the stored upload, on a replay
+    fingerprint: str | None = None  # of the stored upload, on a replay (None: stored before fingerprints)
 
 
 @dataclass(frozen=True)
@@ -67,9 +79,21 @@ class Storage(Protocol):
 
     def find_answer(self, scope: str, idem_key: str) -> Answer | None: ...
 
-    def store_metrics(self, receipt: Receipt, row: MetricsRow) -> Answer: ...
+    def store_metrics(self, receipt: Receipt, row: MetricsRow, quota_bytes: int | None = None) -> Answer: ...
 
-    def store_events(self, receipt: Receipt, events: list[dict[str, Any]]) -> Answer: ...
+    def store_events(
+        self, receipt: Receipt, events: list[dict[str, Any]], quota_bytes: int | None = None
+    ) -> Answer: ...
+
+    def usage(self, scope: str) -> int: ...
+
+    def purge_before(self, received_before: float) -> int: ...
+
+    def invite_uses(self, invite_id: str) -> int: ...
+
+    def use_invite(self, invite_id: str, max_uses: int | None) -> bool: ...
+
+    def health(self, min_free_bytes: int = 0) -> str | None: ...
 
     def aggregate_daily(self, since: str | None = None, until: str | None = None) -> list[dict[str, Any]]: ...
 
@@ -87,6 +111,17 @@ class Storage(Protocol):
 def accepted_answer(receipt: Receipt, kind: str, stored: int) -> Answer:
     """The 202 body every implementation returns, so a replay is byte-for-byte the first answer."""
     return Answer(202, {"accepted": True, "id": receipt.upload_id, "kind": kind, "stored": stored})
+
+
+def over_quota(scope_bytes: int, new_bytes: int, quota_bytes: int | None) -> Answer | None:
+    """The refusal every implementation returns when an upload would exceed the license's quota."""
+    if quota_bytes is None or scope_bytes + new_bytes <= quota_bytes:
+        return None
+    detail = (
+        f"storage quota of this license exceeded: {scope_bytes} of {quota_bytes} bytes used, this upload "
+        f"needs {new_bytes}; stored data frees up as the policy's retention expires it"
+    )
+    return Answer(403, {"detail": detail})
 
 
 def open_storage(db_path: Path) -> Storage:

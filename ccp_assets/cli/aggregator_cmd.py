@@ -5,8 +5,12 @@ Configuration comes from the environment (defaults and details: ccp_assets/aggre
     CCP_AGGREGATOR_DB (default $CCP_HOME/aggregator.sqlite), CCP_AGGREGATOR_TRUSTED_KEYS (default
     CCP_TRUSTED_KEYS; built-in keys always trusted), CCP_AGGREGATOR_REVOCATIONS, CCP_AGGREGATOR_POLICY,
     CCP_AGGREGATOR_OPERATOR_TOKEN, CCP_AGGREGATOR_MAX_BODY_BYTES, CCP_AGGREGATOR_MAX_DECOMPRESSED_BYTES,
-    CCP_AGGREGATOR_MAX_EVENTS, CCP_AGGREGATOR_RATE_PER_S, CCP_AGGREGATOR_RATE_BURST, and the issuer's
-    CCP_ISSUER_KEY + CCP_ISSUER_INVITES (+ CCP_ISSUER_KID, CCP_ISSUER_OPERATOR_TOKEN).
+    CCP_AGGREGATOR_MAX_EVENTS, CCP_AGGREGATOR_RATE_PER_S, CCP_AGGREGATOR_RATE_BURST,
+    CCP_AGGREGATOR_TRUSTED_PROXIES, CCP_AGGREGATOR_MAX_HEADER_BYTES, CCP_AGGREGATOR_BODY_TIMEOUT_S,
+    CCP_AGGREGATOR_BODY_IDLE_TIMEOUT_S, CCP_AGGREGATOR_MIN_FREE_BYTES, CCP_AGGREGATOR_QUOTA_BYTES, and the
+    issuer's CCP_ISSUER_KEY + CCP_ISSUER_INVITES (+ CCP_ISSUER_KID, CCP_ISSUER_OPERATOR_TOKEN).
+The server runs with the limits of ccp_assets/aggregator/server.py (header cap, no proxy headers unless
+CCP_AGGREGATOR_TRUSTED_PROXIES names the proxy).
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ def serve(
 
     from ccp_assets.aggregator.app import create_app
     from ccp_assets.aggregator.config import AggregatorConfig
+    from ccp_assets.aggregator.server import server_config
     from ccp_assets.licensing import LicenseError
 
     try:
@@ -71,6 +76,6 @@ def serve(
         raise typer.Exit(2) from None
     typer.echo(f"aggregator: database {config.db_path}; listening on http://{host}:{port}", err=True)
     try:
-        uvicorn.run(app, host=host, port=port, log_level=log_level.lower(), log_config=None)
+        uvicorn.Server(server_config(app, host=host, port=port, log_level=log_level.lower())).run()
     finally:
         app.state.store.close()  # checkpoints the WAL into the database file

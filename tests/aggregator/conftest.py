@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,6 +19,7 @@ from fastapi import FastAPI
 
 from ccp_assets.aggregator.app import create_app
 from ccp_assets.aggregator.config import AggregatorConfig
+from ccp_assets.aggregator.server import bound_socket, server_config
 from ccp_assets.licensing.issuing import build_license, keygen, load_private_key, sign_envelope
 
 KID = "agg-test-1"
@@ -127,10 +127,10 @@ class Served:
 
 
 def serve_app(app: FastAPI) -> Served:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
+    """Served with the product's own uvicorn settings (server.py: header cap, no proxy headers)."""
+    sock = bound_socket()
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(server_config(app, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
