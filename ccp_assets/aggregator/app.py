@@ -45,7 +45,7 @@ from ccp_assets.aggregator.auth import idempotency_key as check_key
 from ccp_assets.aggregator.body import BodyError, parse_json, read_body
 from ccp_assets.aggregator.config import AggregatorConfig
 from ccp_assets.aggregator.issuer_http import BODIES as ISSUER_BODIES
-from ccp_assets.aggregator.issuer_http import issuer_router
+from ccp_assets.aggregator.issuer_http import BODY_IDLE_TIMEOUT_S, BODY_TIMEOUT_S, issuer_router
 from ccp_assets.aggregator.models import EventsBatch, MetricsSummary, first_error, metrics_row
 from ccp_assets.aggregator.ops_routes import install_policy_file, ops_router, with_body_schemas
 from ccp_assets.aggregator.quota import StoragePolicy
@@ -245,7 +245,11 @@ def create_app(config: AggregatorConfig, *, storage: Storage | None = None) -> F
 
     app.include_router(ops_router(store, trust, config, buckets, operator, client))
     if config.issuer is not None:
-        app.include_router(issuer_router(config.issuer, ledger=store, client=client))
+        timeouts = (
+            min(config.body_idle_timeout_s, BODY_IDLE_TIMEOUT_S),
+            min(config.body_timeout_s, BODY_TIMEOUT_S),
+        )
+        app.include_router(issuer_router(config.issuer, ledger=store, client=client, body_timeouts=timeouts))
     bodies = {("/v1/metrics", "post"): MetricsSummary, ("/v1/events", "post"): EventsBatch, **ISSUER_BODIES}
     with_body_schemas(app, bodies)
     return app

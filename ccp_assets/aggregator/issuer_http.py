@@ -67,15 +67,15 @@ def peer(request: Request) -> str:
     return client_address(request.client.host if request.client else None, None, ())
 
 
-async def _body(request: Request, model: type[BodyT]) -> BodyT:
+async def _read(request: Request, model: type[BodyT], timeouts: tuple[float, float]) -> BodyT:
     """Parse the JSON body ourselves so every malformed request is a 400 (never retried), not a 422."""
     try:
         raw = await read_body(
             request,
             max_wire=MAX_BODY_BYTES,
             max_plain=MAX_BODY_BYTES,
-            idle_timeout_s=BODY_IDLE_TIMEOUT_S,
-            total_timeout_s=BODY_TIMEOUT_S,
+            idle_timeout_s=timeouts[0],
+            total_timeout_s=timeouts[1],
         )
         doc = parse_json(raw) if raw.strip() else None
         return model.model_validate(doc)
@@ -139,13 +139,21 @@ def _answers_refusals(handler: Callable[..., Awaitable[Any]]) -> Callable[..., A
 
 
 def issuer_router(
-    state: IssuerState, *, ledger: InviteLedger | None = None, client: Callable[[Request], str] = peer
+    state: IssuerState,
+    *,
+    ledger: InviteLedger | None = None,
+    client: Callable[[Request], str] = peer,
+    body_timeouts: tuple[float, float] = (BODY_IDLE_TIMEOUT_S, BODY_TIMEOUT_S),
 ) -> APIRouter:
     """The issuer routes bound to `state`; mount with `app.include_router(issuer_router(state))`.
-    `ledger` (the aggregator's Storage) makes invite uses durable; `client` names the caller for limits."""
+    `ledger` (the aggregator's Storage) makes invite uses durable; `client` names the caller for limits;
+    `body_timeouts` are (idle, total) seconds for reading a body."""
     if ledger is not None:
         state.ledger = ledger
     router = APIRouter(tags=["issuer"])
+
+    async def _body(request: Request, model: type[BodyT]) -> BodyT:
+        return await _read(request, model, body_timeouts)
 
     async def call(fn: Callable[..., Any], *args: Any) -> Any:
         return await run_in_threadpool(fn, *args)

@@ -172,7 +172,11 @@ def mint(
     if out is None:
         sys.stdout.write(text)
         return
-    out.write_text(text, "utf-8")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, "utf-8")
+    except OSError as e:  # a missing directory used to end in a traceback (issue 14)
+        _fail(f"[red]mint failed:[/red] cannot write {escape(str(out))} ({escape(e.strerror or str(e))})")
     _console(stderr=True).print(
         f"wrote {escape(str(out))} (license id {escape(pack['license']['license_id'])})"
     )

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -171,3 +175,58 @@ def serve(tmp_path: Path, operator: Operator) -> Iterator[Callable[..., Served]]
 @pytest.fixture
 def agg(serve: Callable[..., Served]) -> Served:
     return serve()
+
+
+# --- a real server process (python -m ccp_assets.aggregator serve) -------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(env: dict[str, str], **popen: Any) -> tuple[subprocess.Popen, str]:
+    """`python -m ccp_assets.aggregator serve` on a free loopback port: a real server process."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ccp_assets.aggregator",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        **popen,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"aggregator exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.TransportError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("aggregator did not come up")
+
+
+def env_for(operator: Operator, db: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CCP_", "PYTEST"))}
+    env.update(
+        {
+            "CCP_HOME": str(operator.tmp / "home"),
+            "CCP_AGGREGATOR_DB": str(db),
+            "CCP_AGGREGATOR_TRUSTED_KEYS": str(operator.keys_file),
+            "CCP_AGGREGATOR_RATE_BURST": "10000",
+        }
+    )
+    return env

@@ -6,10 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -21,59 +18,7 @@ from typer.testing import CliRunner
 
 from ccp_assets.cli.aggregator_cmd import register
 
-from .conftest import Operator, headers, summary
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ccp_assets.aggregator",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"aggregator exited: {proc.stderr.read().decode() if proc.stderr else ''}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.TransportError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("aggregator did not come up")
-
-
-def env_for(operator: Operator, db: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CCP_", "PYTEST"))}
-    env.update(
-        {
-            "CCP_HOME": str(operator.tmp / "home"),
-            "CCP_AGGREGATOR_DB": str(db),
-            "CCP_AGGREGATOR_TRUSTED_KEYS": str(operator.keys_file),
-            "CCP_AGGREGATOR_RATE_BURST": "10000",
-        }
-    )
-    return env
+from .conftest import Operator, env_for, headers, start, summary
 
 
 def slow_body(sent: threading.Event, killed: threading.Event) -> Iterator[bytes]:

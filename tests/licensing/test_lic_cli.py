@@ -161,6 +161,24 @@ def test_keygen_and_mint_round_trip(env: Env, fake_clock: FakeClock) -> None:
     assert r.exit_code == 1 and "plan must be one of" in r.output
 
 
+def test_mint_out_into_a_missing_directory_or_a_file_is_one_line(env: Env, fake_clock: FakeClock) -> None:
+    """Issue 14: `mint --out` into a missing directory printed a traceback. It now makes the directory;
+    a path that cannot be a directory (under a file) is one line naming the path, exit 1."""
+    out = env.tmp / "ops"
+    assert ccp(env, "keygen", "--kid", "ops-2", "--out", str(out)).exit_code == 0
+    mint = ["mint", "--key", str(out / "ops-2.key"), "--plan", "pro", "--days", "1", "--out"]
+    deep = env.tmp / "not" / "yet" / "there.pack"
+    r = runner.invoke(license_app, [*mint, str(deep)], env=env.env())
+    assert r.exit_code == 0, r.output
+    assert json.loads(deep.read_text())["license"]["plan"] == "pro"
+    blocker = env.tmp / "a-file"
+    blocker.write_text("x")
+    r = runner.invoke(license_app, [*mint, str(blocker / "x.pack")], env=env.env())
+    assert r.exit_code == 1 and isinstance(r.exception, SystemExit), r.output
+    assert "mint failed: cannot write" in r.output and str(blocker / "x.pack") in r.output
+    assert r.output.strip().count("\n") == 0
+
+
 # --- login against a real issuer on 127.0.0.1 ------------------------------------------------------------
 @contextmanager
 def serve(state: IssuerState) -> Iterator[str]:
