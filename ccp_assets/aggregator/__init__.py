@@ -1,7 +1,10 @@
 """The reference metrics aggregator (the SaaS side): `create_app(AggregatorConfig(...))`, served by
-`ccp aggregator serve`. Modules: app (routes), config (settings and env vars), auth (license per request),
-body (capped gzip/JSON reading), models (request bodies), storage (the Protocol) and sqlite_store (the
-default database), ops_routes (policy packs, daily aggregate), ratelimit, issuer (license issuing)."""
+`ccp aggregator serve`. Modules: app (routes), config (settings and env vars), server (uvicorn limits),
+auth (license per request, operator token), body (capped, deadline-bound gzip/JSON reading), models
+(request bodies), storage (the Protocol), sqlite_store + sqlite_schema (the default database), quota
+(per-license quota and retention from the policy pack), ops_routes (policy packs, daily aggregate, OpenAPI),
+ratelimit (token buckets, failure windows, client address), issuer + issuer_http + invites (license
+issuing)."""
 
 from __future__ import annotations
 

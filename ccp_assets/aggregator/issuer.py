@@ -30,6 +30,7 @@ import math
 import os
 import secrets
 import threading
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,7 +90,7 @@ class IssuerState:
     clock: Callable[[], float] = field(default=lambda: licensing_clock.now())
     ledger: InviteLedger = field(default_factory=MemoryInviteLedger)
     grants: dict[str, DeviceGrant] = field(default_factory=dict)  # by poll token
-    issued: list[dict[str, Any]] = field(default_factory=list)  # audit: license_id, plan, when
+    issued: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=10_000))  # audit, newest
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
