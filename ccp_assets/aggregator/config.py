@@ -15,6 +15,7 @@ Environment variables read by `AggregatorConfig.from_env` (all optional):
     CCP_AGGREGATOR_TRUSTED_PROXIES     comma-separated addresses/CIDRs of reverse proxies whose
                                        X-Forwarded-For names the client          default none (XFF ignored)
     CCP_AGGREGATOR_MAX_HEADER_BYTES    cap on the request line + headers (431/400 beyond)  default 64 KiB
+    CCP_AGGREGATOR_HEADER_TIMEOUT_S    request line + headers must arrive within this       default 10
     CCP_AGGREGATOR_BODY_TIMEOUT_S      whole body must arrive within this (408 beyond)      default 120
     CCP_AGGREGATOR_BODY_IDLE_TIMEOUT_S longest pause between two chunks of a body           default 15
     CCP_AGGREGATOR_MIN_FREE_BYTES      /healthz answers 503 below this much free disk       default 64 MiB
@@ -58,6 +59,7 @@ class AggregatorConfig(BaseModel):
     rate_burst: int = Field(default=60, ge=1)
     trusted_proxies: tuple[str, ...] = ()
     max_header_bytes: int = Field(default=64 * 1024, ge=4096)
+    header_timeout_s: float = Field(default=10.0, gt=0)
     body_timeout_s: float = Field(default=120.0, gt=0)
     body_idle_timeout_s: float = Field(default=15.0, gt=0)
     min_free_bytes: int = Field(default=64 * MIB, ge=0)
@@ -107,6 +109,7 @@ class AggregatorConfig(BaseModel):
             "rate_burst": "CCP_AGGREGATOR_RATE_BURST",
             "trusted_proxies": "CCP_AGGREGATOR_TRUSTED_PROXIES",
             "max_header_bytes": "CCP_AGGREGATOR_MAX_HEADER_BYTES",
+            "header_timeout_s": "CCP_AGGREGATOR_HEADER_TIMEOUT_S",
             "body_timeout_s": "CCP_AGGREGATOR_BODY_TIMEOUT_S",
             "body_idle_timeout_s": "CCP_AGGREGATOR_BODY_IDLE_TIMEOUT_S",
             "min_free_bytes": "CCP_AGGREGATOR_MIN_FREE_BYTES",

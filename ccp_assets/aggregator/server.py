@@ -4,23 +4,67 @@
   `max_header_bytes` (uvicorn's default httptools parser accepted 32 MB of headers, issue 14);
 - `proxy_headers=False`: uvicorn would otherwise rewrite the client address from X-Forwarded-For for any
   peer on 127.0.0.1; the app decides itself, from `trusted_proxies` (ratelimit.client_address);
-- body deadlines are the app's (body.read_body), keep-alive idles out after 5 s.
+- `header_timeout_s`: a connection whose request line and headers have not all arrived this long after
+  it opened (or after its previous response) is closed. uvicorn has no such deadline: a client sending a
+  header byte now and then held a connection and its buffer for ever (slowloris). Body deadlines are the
+  app's (body.read_body); an idle keep-alive connection is closed after 5 s.
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from typing import Any
 
+import h11
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+
+class HeadDeadlineH11(H11Protocol):
+    """uvicorn's h11 protocol plus a deadline on the request head (see the module docstring)."""
+
+    head_timeout_s: float = 10.0
+    _head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.conn.their_state is h11.IDLE:  # a head started (or none yet) and is not complete
+            self._arm()
+        else:
+            self._disarm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        if self._head_timer is None and not self.transport.is_closing():
+            self._head_timer = self.loop.call_later(self.head_timeout_s, self._expired)
+
+    def _disarm(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _expired(self) -> None:
+        self._head_timer = None
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.logger.info("closed a connection whose request head took over %s s", self.head_timeout_s)
+            self.transport.close()
 
 
 def server_config(app: FastAPI, **kw: Any) -> uvicorn.Config:
     """A uvicorn.Config for `app` (made by create_app); keyword arguments (host, port, log_level) pass on."""
     config = app.state.config
+    protocol = type("H11WithHeadDeadline", (HeadDeadlineH11,), {"head_timeout_s": config.header_timeout_s})
     values: dict[str, Any] = {
-        "http": "h11",
+        "http": protocol,
         "h11_max_incomplete_event_size": config.max_header_bytes,
         "proxy_headers": False,
         "server_header": False,

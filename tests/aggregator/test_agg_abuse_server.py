@@ -39,6 +39,7 @@ def server(operator: Operator, tmp_path: Path) -> Iterator[tuple[int, str, Opera
             "CCP_ISSUER_INVITES": str(invites),
             "CCP_AGGREGATOR_BODY_IDLE_TIMEOUT_S": "1",
             "CCP_AGGREGATOR_BODY_TIMEOUT_S": "3",
+            "CCP_AGGREGATOR_HEADER_TIMEOUT_S": "1",
         }
     )
     proc, url = start(env)
@@ -202,6 +203,27 @@ def test_a_stalled_or_dripping_body_gets_408_within_the_deadline(server) -> None
         line, _, took = raw_exchange(url, head, body)
         assert line.startswith(b"HTTP/1.1 408"), (path, line)
         assert took < 4.5, (path, took)
+
+
+def test_a_request_head_that_never_completes_is_closed_at_the_header_deadline(server) -> None:
+    """Slowloris on the head: uvicorn has no deadline there; the server's own (1 s here) closes it."""
+    _, url, _ = server
+    for opening in (b"", b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "):
+        sock = socket.create_connection(("127.0.0.1", _port(url)), timeout=10)
+        try:
+            t0 = time.monotonic()
+            sock.sendall(opening)
+            time.sleep(0.6)
+            sock.sendall(b"a")  # a byte now and then does not reset the deadline
+            closed = sock.recv(1024)
+            took = time.monotonic() - t0
+        finally:
+            sock.close()
+        assert closed == b"" and 0.9 < took < 3, (opening, closed, took)
+    with httpx.Client(base_url=url, timeout=10) as c:  # a normal keep-alive client is unaffected
+        for _ in range(3):
+            assert c.get("/healthz").status_code == 200
+            time.sleep(0.4)
 
 
 def test_healthz_and_uploads_report_a_disk_that_cannot_be_written(operator: Operator, tmp_path: Path) -> None:
