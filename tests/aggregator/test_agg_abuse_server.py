@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -27,11 +28,42 @@ MIB = 1 << 20
 GROWTH_LIMIT = 24 * MIB  # the attacks below would cost 32 MB to 300 MB if anything were read whole
 
 
+class Running:
+    """A server process with the issuer mounted and short deadlines; `restart()` is kill -9 and start."""
+
+    def __init__(self, env: dict[str, str], operator: Operator) -> None:
+        self.env, self.operator = env, operator
+        self.proc, self.url = start(env)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.wait(10)
+
+    def restart(self) -> None:
+        self.stop()
+        self.proc, self.url = start(self.env)
+
+    def __iter__(self) -> Iterator[Any]:  # pid, url, operator
+        return iter((self.pid, self.url, self.operator))
+
+
 @pytest.fixture
-def server(operator: Operator, tmp_path: Path) -> Iterator[tuple[int, str, Operator]]:
-    """A server process with the issuer mounted, short body deadlines, and its pid."""
+def server(operator: Operator, tmp_path: Path) -> Iterator[Running]:
     invites = tmp_path / "invites.json"
-    invites.write_text(json.dumps({"invites": {"PRO": {"plan": "pro", "features": ["telemetry_full"]}}}))
+    invites.write_text(
+        json.dumps(
+            {
+                "invites": {
+                    "PRO": {"plan": "pro", "features": ["telemetry_full"]},
+                    "ONCE": {"plan": "trial", "features": [], "max_uses": 1},
+                }
+            }
+        )
+    )
     env = env_for(operator, tmp_path / "agg.sqlite")
     env.update(
         {
@@ -42,12 +74,19 @@ def server(operator: Operator, tmp_path: Path) -> Iterator[tuple[int, str, Opera
             "CCP_AGGREGATOR_HEADER_TIMEOUT_S": "1",
         }
     )
-    proc, url = start(env)
+    running = Running(env, operator)
     try:
-        yield proc.pid, url, operator
+        yield running
     finally:
-        proc.kill()
-        proc.wait(10)
+        running.stop()
+
+
+def test_a_single_use_invite_stays_used_after_kill_9_and_restart(server: Running) -> None:
+    assert httpx.post(f"{server.url}/v1/license/issue", json={"invite_code": "ONCE"}).status_code == 200
+    server.restart()
+    again = httpx.post(f"{server.url}/v1/license/issue", json={"invite_code": "ONCE"})
+    assert again.status_code == 403 and "used up" in again.json()["detail"]
+    assert httpx.post(f"{server.url}/v1/license/issue", json={"invite_code": "PRO"}).status_code == 200
 
 
 def _status(pid: int, field: str) -> int:
