@@ -69,6 +69,8 @@ class FailureLimiter:
     def retry_after(self, key: str) -> int:
         """0 when `key` may go on, else the whole seconds until it may."""
         with self._lock:
+            if key not in self._fails:  # asking makes no entry: only failures cost memory
+                return 0
             now = self._clock()
             q = self._recent(key, now)
             if len(q) < self.max_failures:
