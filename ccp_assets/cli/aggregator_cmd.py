@@ -17,6 +17,7 @@ CCP_AGGREGATOR_TRUSTED_PROXIES names the proxy).
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -75,6 +76,9 @@ def serve(
     except (LicenseError, ValueError, OSError) as e:
         typer.echo(f"aggregator: configuration error: {str(e).splitlines()[0]}", err=True)
         raise typer.Exit(2) from None
+    # A file-size limit (ulimit -f) reached while writing the database must be an error the store reports
+    # (503 on uploads and /healthz), not SIGXFSZ's default action of killing the server.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     typer.echo(f"aggregator: database {config.db_path}; listening on http://{host}:{port}", err=True)
     try:
         uvicorn.Server(server_config(app, host=host, port=port, log_level=log_level.lower())).run()
