@@ -80,6 +80,18 @@ def server(operator: Operator, tmp_path: Path) -> Iterator[Running]:
         running.stop()
 
 
+def test_rotating_x_forwarded_for_gets_no_fresh_guesses_from_the_cli_server(server: Running) -> None:
+    """The served process (not only the app): uvicorn's own proxy-header rewriting is off too."""
+    with httpx.Client(base_url=server.url, timeout=10) as c:
+        answers = [
+            c.post(
+                "/v1/license/issue", json={"invite_code": f"g{i}"}, headers={"X-Forwarded-For": f"10.1.2.{i}"}
+            )
+            for i in range(7)
+        ]
+    assert [r.status_code for r in answers] == [403] * 5 + [429] * 2
+
+
 def test_a_single_use_invite_stays_used_after_kill_9_and_restart(server: Running) -> None:
     assert httpx.post(f"{server.url}/v1/license/issue", json={"invite_code": "ONCE"}).status_code == 200
     server.restart()
