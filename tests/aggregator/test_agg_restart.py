@@ -143,3 +143,15 @@ def test_cli_help_and_configuration_error(tmp_path: Path) -> None:
         },
     )
     assert r.exit_code == 2 and "rate_burst" in r.output
+    r = runner.invoke(
+        cli(),
+        ["aggregator", "serve"],
+        env={
+            **env,
+            "CCP_AGGREGATOR_TRUSTED_KEYS": "",
+            "CCP_TRUSTED_KEYS": "",
+            "CCP_AGGREGATOR_TRUSTED_PROXIES": "10.0.0.1, banana",
+        },
+    )
+    assert r.exit_code == 2 and "trusted_proxies" in r.output and "'banana'" in r.output
+    assert r.output.strip().count("\n") == 0
