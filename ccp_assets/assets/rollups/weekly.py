@@ -105,6 +105,18 @@ def _routing(dailies: list[dict]) -> dict[str, Any] | None:
     return {"lanes": lanes} if lanes else None
 
 
+def _week_impf(out: dict[str, Any]) -> tuple[float | None, str | None]:
+    """IMPF of the week = the week's interaction minutes / the week's features (METRICS.md "Periods longer than a
+    day"): every day's minutes count, also those of a day that shipped nothing (a day-by-day pairing dropped
+    them and turned 81.4 min/feature into 13.1); undefined when the week shipped no feature."""
+    minutes, features = out.get("interaction_minutes"), out.get("features_shipped")
+    if minutes is None:
+        return None, None
+    if not features:
+        return None, "avg_impf: no feature shipped this week: minutes per feature undefined"
+    return _ratio(minutes, features), None
+
+
 def build_weekly_summary(rollups_dir: Path, day: str) -> dict[str, Any] | None:
     """The week of `day` from the daily files present; None when the week has none."""
     dailies = [json.loads(p.read_text()) for d in week_days(day)
@@ -120,9 +132,7 @@ def build_weekly_summary(rollups_dir: Path, day: str) -> dict[str, Any] | None:
     for key in MEANS:
         vals = [s[key] for s in dailies if s.get(key) is not None]
         out[key] = round(sum(vals) / len(vals), 6) if vals else None
-    impf_days = [s for s in dailies if s.get("interaction_minutes") is not None and s.get("features_shipped")]
-    out["avg_impf"] = _ratio(sum(s["interaction_minutes"] for s in impf_days),
-                             sum(s["features_shipped"] for s in impf_days)) if impf_days else None
+    out["avg_impf"], impf_error = _week_impf(out)
     tokens: dict[str, dict[str, int]] = {}
     cost: dict[str, float] = {}
     for s in dailies:
@@ -140,7 +150,7 @@ def build_weekly_summary(rollups_dir: Path, day: str) -> dict[str, Any] | None:
     out.update({"tokens_by_model": tokens, "cost_usd_by_model": cost, "efficiency_by_provider": providers,
                 "model_share": _model_share(dailies, tokens, cost), "routing": _routing(dailies),
                 "policy_findings": sorted({f for s in dailies for f in s.get("policy_findings") or []}),
-                "errors": sorted({e for s in dailies for e in s.get("errors", [])})})
+                "errors": sorted({e for s in dailies for e in s.get("errors", [])} | ({impf_error} - {None}))})
     inputs: dict[str, dict[str, int]] = {}
     for s in dailies:
         for src, v in (s.get("inputs") or {}).items():
