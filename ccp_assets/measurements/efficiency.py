@@ -2,7 +2,8 @@
 
 Inputs are the normalized AgentOS `windows` rows that are current (the supersede rule is applied by the
 normalizer: per window id the record with the latest finalized_at wins, an exact duplicate counts once,
-superseded records stay as history), keyed by finalized_at's day. Capacity per window is the normalizer's
+superseded records stay as history), keyed by finalized_at's day, plus the GLM prompts of glm_counts ledger lines whose window has no GLM block
+(measurements/glm.py: capacity on the captured_at day, 0 features, named). Capacity per window is the normalizer's
 `capacity_raw`: the recorded 5-hour delta (fiveh_pct / session_pct, Δpp), the weekly delta when that is
 missing or negative (named), GLM prompts used.
 
@@ -21,9 +22,12 @@ from typing import Any
 
 import duckdb
 
+from ccp_assets.measurements.glm import glm_ledger_sql
 from ccp_assets.sources.pyrecords import insert_rows
 
 QUALITY_DEFAULT_NOTE = "quality_score: not recorded, 1.0 assumed"
+LEDGER_ONLY = ("glm: prompts of a glm_counts.jsonl line whose window has no windows.jsonl GLM block "
+               "(capacity on the day of captured_at, no feature recorded against it)")
 
 
 def _q(x: float) -> float:
@@ -53,6 +57,11 @@ def efficiency_day(conn: duckdb.DuckDBPyConnection, day: str) -> list[dict[str, 
         win_rows.append({"day": d, "window": wid, "provider": prov, "finalized_at": fin,
                          "features": feats, "capacity": cap, "capacity_unit": unit, "weekly_fallback": fallback,
                          "quality_score": q, "quality_source": src, "errors": errs or None})
+    for wid, prompts, at in conn.execute(f'SELECT "window", prompts, at_ts FROM ({glm_ledger_sql()}) ORDER BY at_ts, 1',
+                                         {"day": d}).fetchall():
+        win_rows.append({"day": d, "window": wid, "provider": "glm", "finalized_at": at, "features": 0,
+                         "capacity": prompts, "capacity_unit": "prompts", "weekly_fallback": False,
+                         "quality_score": 1.0, "quality_source": "glm_counts", "errors": [LEDGER_ONLY]})
     by_prov: dict[tuple[str, str | None], list[dict]] = {}
     for w in win_rows:
         by_prov.setdefault((w["provider"], w["capacity_unit"]), []).append(w)
@@ -67,6 +76,10 @@ def efficiency_day(conn: duckdb.DuckDBPyConnection, day: str) -> list[dict[str, 
         no_feat = [w for w in rows if w["features"] is None and w["capacity"] is not None]
         if no_feat:
             errors.append(f"{prov} E: {len(no_feat)} window(s) without a feature count left out")
+        ledger = [w for w in rows if w["quality_source"] == "glm_counts"]
+        if ledger:
+            errors.append(f"{prov} E: {sum(w['capacity'] for w in ledger):g} prompt(s) of {len(ledger)} glm_counts "
+                          "line(s) without a windows.jsonl GLM block counted as capacity with 0 features")
         weekly = sum(1 for w in rows if w["weekly_fallback"])
         if weekly:
             errors.append(f"{prov} E: {weekly} window(s) measured by the weekly delta (5-hour delta missing or reset)")
@@ -75,7 +88,7 @@ def efficiency_day(conn: duckdb.DuckDBPyConnection, day: str) -> list[dict[str, 
             if k:
                 errors.append(f"{prov} E_q: quality_score of {k} window(s) taken as {what}")
         for w in rows:
-            errors += [e for e in (w["errors"] or []) if not e.startswith("quality_score")]
+            errors += [e for e in (w["errors"] or []) if not e.startswith("quality_score") and e != LEDGER_ONLY]
         feats = sum(w["features"] for w in usable) if usable else None
         cap = sum(w["capacity"] for w in usable) if usable else None
         qf = sum(w["features"] * w["quality_score"] for w in usable) if usable else None

@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 
+from ccp_assets.measurements.glm import GLM_PROMPTS_SQL
 from ccp_assets.sources.pyrecords import insert_rows
 
 ANTHROPIC = "anthropic"
@@ -46,8 +47,8 @@ def policy_day(conn: duckdb.DuckDBPyConnection, view: LicenseView, day: str) -> 
     d = date.fromisoformat(day)
     used = conn.execute("""SELECT provider, model, count(*) FROM priced_turns WHERE day = ?
         GROUP BY 1, 2 ORDER BY 1, 2""", [d]).fetchall()
-    glm_prompts = conn.execute("""SELECT sum(capacity_raw) FROM windows WHERE source = 'agentos' AND day = ?
-        AND NOT superseded AND provider = 'glm' AND capacity_raw > 0""", [d]).fetchone()[0]
+    glm_prompts = conn.execute(f"SELECT sum(prompts) FILTER (WHERE prompts > 0) FROM ({GLM_PROMPTS_SQL})",
+                               {"day": d}).fetchone()[0]
     rows: list[dict[str, Any]] = []
     if not view.mixed:
         for provider, model, n in used:

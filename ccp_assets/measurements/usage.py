@@ -24,6 +24,7 @@ from typing import Any
 
 import duckdb
 
+from ccp_assets.measurements.glm import GLM_PROMPTS_SQL
 from ccp_assets.pricing.table import TURN_COSTS_VIEW
 
 SUBSCRIPTION_PROVIDERS = ("zai",)
@@ -109,18 +110,16 @@ SELECT day, model, provider, basis, count(*) AS turns, sum(input_tokens) AS inpu
 FROM priced_turns WHERE day = $day GROUP BY day, model, provider, basis
 """
 
-GLM_WINDOWS_SQL = """
+GLM_WINDOWS_SQL = f"""
 INSERT INTO usage_model_daily BY NAME
-SELECT day, 'glm' AS model, 'zai' AS provider, 'subscription_prompts' AS basis, 0 AS turns, 0 AS input_tokens,
+SELECT $day AS day, 'glm' AS model, 'zai' AS provider, 'subscription_prompts' AS basis, 0 AS turns, 0 AS input_tokens,
        0 AS output_tokens, 0 AS cache_creation_5m_tokens, 0 AS cache_creation_1h_tokens, 0 AS cache_read_tokens,
-       CAST(round(sum(capacity_raw)) AS BIGINT) AS prompts, 0.0 AS input_usd, 0.0 AS output_usd,
-       0.0 AS cache_write_usd, 0.0 AS cache_read_usd, sum(capacity_raw) * $ppp AS prompt_usd,
-       sum(capacity_raw) * $ppp AS estimated_usd, true AS priced, $plan_version AS price_version, $plan AS plan
-FROM windows
-WHERE source = 'agentos' AND day = $day AND NOT superseded AND provider = 'glm' AND capacity_unit = 'prompts'
-  AND capacity_raw IS NOT NULL
-  AND NOT EXISTS (SELECT 1 FROM priced_turns WHERE day = $day AND provider = 'zai')
-GROUP BY day HAVING sum(capacity_raw) > 0
+       CAST(round(sum(prompts)) AS BIGINT) AS prompts, 0.0 AS input_usd, 0.0 AS output_usd,
+       0.0 AS cache_write_usd, 0.0 AS cache_read_usd, sum(prompts) * $ppp AS prompt_usd,
+       sum(prompts) * $ppp AS estimated_usd, true AS priced, $plan_version AS price_version, $plan AS plan
+FROM ({GLM_PROMPTS_SQL}) g
+WHERE NOT EXISTS (SELECT 1 FROM priced_turns WHERE day = $day AND provider = 'zai')
+HAVING sum(prompts) > 0
 """
 
 
