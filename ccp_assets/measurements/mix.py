@@ -9,7 +9,9 @@ models counts for both).
 
 Routing, per CCP proxy lane: requests (completions + errors), errors, latency p50/p95 of completions,
 reroute decisions (decisions other than pass_through) and every decision kind counted; from the usage log
-when the day has one (`source` = log), else from the proxy's METRICS summary (`source` = summary).
+when the day has one (`source` = log), else from the proxy's METRICS summary (`source` = summary), whose
+per-lane `count` is the lane's completions and `errors` its failed attempts: requests = count + errors,
+as the log counts them (completions + errors).
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ FROM lanes l ORDER BY l.lane
 
 ROUTING_SUMMARY_SQL = """
 INSERT INTO routing_daily BY NAME
-SELECT day, lane, 'summary' AS source, requests, requests - coalesce(errors, 0) AS completions,
+SELECT day, lane, 'summary' AS source, requests, completions,
        errors AS error_count, p50_ms, p95_ms, NULL AS reroutes, NULL AS decisions, NULL AS error_types
 FROM proxy_summary_lanes WHERE day = $day
 QUALIFY row_number() OVER (PARTITION BY lane ORDER BY file DESC) = 1

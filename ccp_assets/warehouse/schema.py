@@ -95,8 +95,10 @@ CREATE TABLE IF NOT EXISTS proxy_daily_summaries (
     decisions JSON, errors_by_type JSON, backfill BOOLEAN, source VARCHAR, file VARCHAR, sha1 VARCHAR,
     extras JSON);
 CREATE OR REPLACE VIEW proxy_summary_lanes AS
-    SELECT s.day, l.lane, TRY_CAST(json_extract(s.by_lane, '$."' || l.lane || '".count') AS BIGINT) AS requests,
+    SELECT s.day, l.lane, TRY_CAST(json_extract(s.by_lane, '$."' || l.lane || '".count') AS BIGINT) AS completions,
            TRY_CAST(json_extract(s.by_lane, '$."' || l.lane || '".errors') AS BIGINT) AS errors,
+           TRY_CAST(json_extract(s.by_lane, '$."' || l.lane || '".count') AS BIGINT)
+               + coalesce(TRY_CAST(json_extract(s.by_lane, '$."' || l.lane || '".errors') AS BIGINT), 0) AS requests,
            TRY_CAST(json_extract(s.by_lane, '$."' || l.lane || '".input_tokens') AS BIGINT) AS input_tokens,
            TRY_CAST(json_extract(s.by_lane, '$."' || l.lane || '".output_tokens') AS BIGINT) AS output_tokens,
            TRY_CAST(json_extract(s.by_lane, '$."' || l.lane || '".p50_ms') AS DOUBLE) AS p50_ms,

@@ -133,8 +133,10 @@ def test_metrics_summaries_backfill_days_without_a_log(usage_dir):
     assert materialize_all(start="2026-01-01", end="2026-01-06").success
     assert query("SELECT CAST(day AS VARCHAR), backfill, total_requests, extras FROM proxy_daily_summaries ORDER BY 1") == [
         ("2026-01-03", True, 40, '{"host":"ci-1"}'), ("2026-01-05", False, 12, '{"host":"ci-1"}')]
-    assert query("""SELECT lane, requests, errors, input_tokens, p95_ms FROM proxy_summary_lanes
-                    WHERE backfill ORDER BY lane""") == [("anthropic", 38, 1, 1000, 4000.0), ("zai", 2, 0, 300, 3000.0)]
+    # a lane's `count` is its completions; its `errors` are failed attempts on top: requests = 38 + 1
+    assert query("""SELECT lane, completions, errors, requests, input_tokens, p95_ms FROM proxy_summary_lanes
+                    WHERE backfill ORDER BY lane""") == [("anthropic", 38, 1, 39, 1000, 4000.0),
+                                                         ("zai", 2, 0, 2, 300, 3000.0)]
     bad = query("SELECT kind, file, state FROM quarantine WHERE stage = 'normalize' AND kind = 'invalid_json'")
     assert bad == [("invalid_json", str(results / "METRICS-broken.json"), "rejected")]
     # a rewritten summary replaces its day's row, it does not add one
