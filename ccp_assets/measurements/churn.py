@@ -3,8 +3,10 @@
 - Window churn: the AgentOS `churn.jsonl` records of the day (current capture per window and provider):
   insertions, deletions, net, features; `window_churn` = sum(net) / sum(features) (the tracker's
   normalized churn, recomputed over the day's windows).
-- Git churn, `churn_Nd` for N in 7, 14, 28: of the lines added by the day's non-merge commits (their
-  numstat), the fraction changed or deleted again within N days of each commit. A line survives when
+- Git churn, `churn_Nd` for N in 7, 14, 28: of the lines added by the day's non-merge commits (git's
+  numstat with rename detection, `git diff --numstat -M`: a renamed or moved file adds only the lines it
+  changed), the fraction changed or deleted again within N days of each commit; a file moved later is
+  followed to its new path (`git diff -M` between the commit and the snapshot). A line survives when
   `git blame` at the last first-parent commit of main at or before commit time + N days still
   attributes it to the commit that added it; every other added line churned. A line that survives counts
   0. A commit not reachable from main's first-parent line at that point is left out and named. Windows
@@ -15,7 +17,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -27,18 +28,19 @@ from ccp_assets.sources.pyrecords import insert_rows
 HORIZONS = (7, 14, 28)
 
 
-def git_churn(repo: GitRepo, commits: list[tuple[str, datetime, list[dict]]], now: datetime,
+def git_churn(repo: GitRepo, commits: list[tuple[str, datetime]], now: datetime,
               errors: list[str]) -> tuple[int, dict[int, int]]:
     """(lines added, {N: lines of them changed or deleted within N days}) over the given commits."""
     added_total = 0
     churned = dict.fromkeys(HORIZONS, 0)
     provisional: dict[int, int] = {}
-    for sha, ts, files in commits:
+    for sha, ts in commits:
         full = repo.resolve(sha)
         if full is None:
             errors.append(f"churn: commit {sha[:12]} is not in the repository: left out")
             continue
-        added = [(f["path"], int(f["added"])) for f in files if isinstance(f, dict) and f.get("added")]
+        # git's numstat with rename detection, not the landed one: a moved file adds only what it changed
+        added = [(path, n) for path, _old, n, _ in repo.commit_numstat(full) if n]
         snaps = {n: repo.snapshot_at(full, ts + timedelta(days=n)) for n in HORIZONS}
         if any(s is None for s in snaps.values()):
             errors.append(f"churn: commit {sha[:12]} is not on main's first-parent history: left out")
@@ -50,19 +52,13 @@ def git_churn(repo: GitRepo, commits: list[tuple[str, datetime, list[dict]]], no
             if snap == full:
                 continue
             for path, n_added in added:
-                blame = repo.blame(snap, path)
+                later = repo.path_at(full, snap, path)  # moved since: its lines live on under the new name
+                blame = None if later is None else repo.blame(snap, later)
                 survived = 0 if blame is None else blame.get(full, 0)
                 churned[n] += n_added - min(n_added, survived)
     for n, k in sorted(provisional.items()):
         errors.append(f"churn_{n}d: the {n}-day window of {k} commit(s) is not over yet (provisional)")
     return added_total, churned
-
-
-def _files(value: Any) -> list[dict]:
-    """The numstat list of a `commits` row (JSON[]: each element a JSON object as text)."""
-    if isinstance(value, str):
-        value = json.loads(value)
-    return [json.loads(x) if isinstance(x, str) else x for x in value or []]
 
 
 def churn_day(conn: duckdb.DuckDBPyConnection, repo: GitRepo | None, no_repo: str, day: str,
@@ -88,7 +84,7 @@ def churn_day(conn: duckdb.DuckDBPyConnection, repo: GitRepo | None, no_repo: st
     if repo is None:
         errors.append(f"churn_7d/14d/28d: {no_repo}")
     else:
-        commits = [(sha, ts, _files(files)) for sha, ts, files in conn.execute("""SELECT sha, ts, files FROM commits
+        commits = [(sha, ts) for sha, ts in conn.execute("""SELECT sha, ts FROM commits
                        WHERE source = 'repo' AND day = ? AND NOT coalesce(is_merge, false) AND ts IS NOT NULL
                        ORDER BY ts, sha""", [d]).fetchall()]
         added, churned = git_churn(repo, commits, now, errors)

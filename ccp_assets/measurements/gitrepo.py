@@ -1,7 +1,7 @@
 """The team's repository as churn and CLS need it: first-parent history, blame, diffs, file contents.
 
 Everything goes through git itself (gitpython's command wrapper and object database); nothing here parses
-diffs by hand. Answers that cannot change for a given commit are cached on the instance.
+diff hunks by hand (only git's own -z record formats). Answers that cannot change for a given commit are cached on the instance.
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ class GitRepo:
         self._history: list[HistoryCommit] | None = None
         self._index: dict[str, int] = {}
         self._ancestor: dict[tuple[str, str], bool] = {}
+        self._numstat: dict[str, list[tuple[str, str | None, int | None, int | None]]] = {}
+        self._moves: dict[tuple[str, str], dict[str, str | None]] = {}
 
     @classmethod
     def open(cls, path: Path | None) -> tuple[GitRepo | None, str]:
@@ -173,6 +175,56 @@ class GitRepo:
                              None if parts[1] == "-" else int(parts[1])))
         return rows
 
+    def commit_numstat(self, sha: str) -> list[tuple[str, str | None, int | None, int | None]]:
+        """(path, old path of a rename or None, added, deleted) of one commit against its first parent, with
+        git's rename detection (`git diff --numstat -M`): a moved file adds only the lines it changed."""
+        if sha not in self._numstat:
+            out = self.git("diff", "--numstat", "-z", "-M", self.parent_or_empty(sha), sha)
+            self._numstat[sha] = parse_numstat_z(out)
+        return self._numstat[sha]
+
+    def path_at(self, rev: str, later: str, path: str) -> str | None:
+        """Where `path` of `rev` lives at `later`, following renames (None when it was deleted)."""
+        key = (rev, later)
+        if key not in self._moves:
+            moves: dict[str, str | None] = {}
+            out = self.git("diff", "--name-status", "-z", "-M", rev, later)
+            parts = out.split("\0")
+            i = 0
+            while i < len(parts) and parts[i]:
+                status = parts[i]
+                if status[0] in "RC":
+                    if status[0] == "R":
+                        moves[parts[i + 1]] = parts[i + 2]
+                    i += 3
+                else:
+                    if status[0] == "D":
+                        moves[parts[i + 1]] = None
+                    i += 2
+            self._moves[key] = moves
+        return self._moves[key].get(path, path)
+
     def parent_or_empty(self, sha: str) -> str:
         c = self.repo.commit(sha)
         return c.parents[0].hexsha if c.parents else EMPTY_TREE
+
+
+def parse_numstat_z(out: str) -> list[tuple[str, str | None, int | None, int | None]]:
+    """`git diff --numstat -z` records: `A\tD\tpath\0`, or for a rename `A\tD\t\0old\0new\0` (binary: `-`)."""
+    rows = []
+    parts = out.split("\0")
+    i = 0
+    while i < len(parts):
+        head = parts[i]
+        if not head:
+            i += 1
+            continue
+        added, deleted, path = head.split("\t", 2)
+        old = None
+        if path == "":
+            old, path = parts[i + 1], parts[i + 2]
+            i += 3
+        else:
+            i += 1
+        rows.append((path, old, None if added == "-" else int(added), None if deleted == "-" else int(deleted)))
+    return rows

@@ -2,8 +2,9 @@
 
 None of these is a log, so the adapter exports what is new since the last landing to
 `$CCP_HOME/exports/repo/repo.jsonl` (sources/exports.py), one JSON line per
-- commit (`commit:<sha>`; found with `git log <refs> --not <refs seen last time>`, with numstat and
-  whether it is reachable from main/master), event time = committer time;
+- commit (`commit:<sha>`; found with `git log <refs> --not <refs seen last time>`, with numstat under
+  git's rename detection (a renamed file: `old_path`, only its changed lines) and whether it is
+  reachable from main/master), event time = committer time;
 - version of a feature file (`feature:<path>|<blob>|<on main?>`: parsed Feature title, `@id:` tag, tags,
   scenarios with line numbers, and whether that exact blob is in main's tree), event time = the last
   commit touching it when the file is committed unchanged, else its mtime; a feature file that
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ccp_assets.measurements.gitrepo import parse_numstat_z
 from ccp_assets.settings import Settings
 from ccp_assets.sources.base import iso_or_epoch
 from ccp_assets.sources.exports import EXPORT_MARK, ExportLog, export_dir, iso_utc
@@ -184,23 +186,21 @@ class RepoExporter:
             return tips
         not_args = ["--not", *old] if old else []
         fmt = _SEP_COMMIT + _SEP_FIELD.join(["%H", "%P", "%an", "%ae", "%aI", "%cI", "%s"])
-        out = self._git("log", *tips, *not_args, "--numstat", "--no-renames", f"--format={fmt}")
+        # -M: git's rename detection, so a moved file counts only the lines it changed (METRICS.md "Churn");
+        # -z: paths as they are, a rename as old and new path
+        out = self._git("log", *tips, *not_args, "--numstat", "-M", "-z", f"--format={fmt}")
         main = set(self._git("rev-list", self.main_ref, *not_args).split()) if self.main_ref else set()
         seen = self.log.seen()
         repo_id = self.root.name
         for chunk in out.split(_SEP_COMMIT):
             if not chunk.strip():
                 continue
-            head, _, body = chunk.partition("\n")
+            head, _, body = chunk.partition("\0")
             sha, parents, an, ae, at, ct, subject = (head.split(_SEP_FIELD) + [""] * 7)[:7]
             if f"commit:{sha}" in seen:
                 continue
-            files = []
-            for ln in body.splitlines():
-                parts = ln.split("\t")
-                if len(parts) == 3:
-                    files.append({"path": parts[2], "added": None if parts[0] == "-" else int(parts[0]),
-                                  "deleted": None if parts[1] == "-" else int(parts[1])})
+            files = [{"path": path, "added": added, "deleted": deleted, **({"old_path": old} if old else {})}
+                     for path, old, added, deleted in parse_numstat_z(body.lstrip("\n"))]
             self.records.append({EXPORT_MARK: "commit", "export_key": f"commit:{sha}", "ts": ct, "sha": sha,
                                  "parents": parents.split(), "author_name": an, "author_email": ae, "author_ts": at,
                                  "subject": subject, "files": files, "on_main": sha in main, "repo_id": repo_id})
