@@ -22,8 +22,11 @@ The seven inputs, from `git diff --numstat A B` and the files at A and B:
 The four code inputs are measured on Python only; touched files in other languages are named in errors,
 and when no Python file was touched but other code was, those inputs are missing.
 
-z(x) = (x - mean) / population std of x over the same repository's rows of the same scope kind in the
-trailing 90 days (D-89 .. D, this row included). A missing input, or an input without spread over that
+z(x) = (x - mean) / population std of x over the same repository's git history in the trailing 90 days
+(D-89 .. D): one value per day with commits on main's first-parent line (that day's range, as the `day`
+scope measures it), read from git whether or not the day was ever materialized, so the first day after
+install scores like any other (a baseline of materialized rows made it always 0). Window scopes are scored
+against the same daily baseline. A missing input, or an input without spread over that
 window, contributes z = 0 and is named. CLS = 0.25·z(files) + 0.20·z(modules) + 0.15·z(depth)
 + 0.15·z(Δcyclomatic) + 0.10·z(plan KiB) + 0.10·z(interface) + 0.05·z(cross refs); NULL when no input
 could be measured at all. `review` = CLS > 1.2 (stronger review and stronger models).
@@ -271,7 +274,7 @@ def cls_day(conn: duckdb.DuckDBPyConnection, repo: GitRepo | None, no_repo: str,
     todays = [c for c in repo.history() if c.ts.astimezone(zone).date() == d]
     if todays:
         a, b = repo.parent_or_empty(todays[0].sha), todays[-1].sha
-        vals, errs = range_inputs(repo, a, b, graphs)
+        vals, errs = cached_range_inputs(repo, a, b, graphs)
         rows.append({"scope": "day", "range_start": a, "range_end": b, **vals, "input_errors": errs})
     wins = conn.execute("""SELECT w."window", any_value(w.commit_range),
                any_value(c.commit_start), any_value(c.commit_end)
@@ -287,45 +290,73 @@ def cls_day(conn: duckdb.DuckDBPyConnection, repo: GitRepo | None, no_repo: str,
             rows.append({"scope": f"window:{wid}", "range_start": start, "range_end": end,
                          **dict.fromkeys(INPUTS), "input_errors": [f"cls: {rng}"]})
             continue
-        vals, errs = range_inputs(repo, rng[0], rng[1], graphs)
+        vals, errs = cached_range_inputs(repo, rng[0], rng[1], graphs)
         rows.append({"scope": f"window:{wid}", "range_start": rng[0], "range_end": rng[1], **vals,
                      "input_errors": errs})
     for r in rows:
         r.update({"day": d, "repo_id": repo.repo_id})
         r["input_errors"] = r["input_errors"] or None
     insert_rows(conn, "cls_features", rows)
-    _score(conn, d, repo.repo_id)
+    _score(conn, d, repo, tz, graphs)
     return rows
 
 
-def _score(conn: duckdb.DuckDBPyConnection, d: date, repo_id: str) -> None:
+_RANGES: dict[tuple[str, str, str], tuple[dict[str, float | None], list[str]]] = {}
+
+
+def cached_range_inputs(repo: GitRepo, a: str, b: str,
+                        graphs: dict[str, ImportGraph]) -> tuple[dict[str, float | None], list[str]]:
+    """range_inputs of A..B, once per process: the inputs of a commit range cannot change."""
+    key = (str(repo.path), a, b)
+    if key not in _RANGES:
+        _RANGES[key] = range_inputs(repo, a, b, graphs)
+    vals, errs = _RANGES[key]
+    return dict(vals), list(errs)
+
+
+def git_baseline(repo: GitRepo, d: date, tz: str, graphs: dict[str, ImportGraph]) -> dict[str, list[float]]:
+    """Every input's values over the days D-89 .. D of main's first-parent history, one per day with commits
+    (the day's range, as the `day` scope measures it), read from git whether or not a day was materialized."""
+    zone = ZoneInfo(tz)
+    lo = d - timedelta(days=TRAILING_DAYS - 1)
+    by_day: dict[date, list[str]] = {}
+    for c in repo.history():
+        cd = c.ts.astimezone(zone).date()
+        if lo <= cd <= d:
+            by_day.setdefault(cd, []).append(c.sha)
+    xs: dict[str, list[float]] = {name: [] for name in INPUTS}
+    for _day, shas in sorted(by_day.items()):
+        vals, _ = cached_range_inputs(repo, repo.parent_or_empty(shas[0]), shas[-1], graphs)
+        for name in INPUTS:
+            if vals[name] is not None:
+                xs[name].append(vals[name])
+    return xs
+
+
+def _score(conn: duckdb.DuckDBPyConnection, d: date, repo: GitRepo, tz: str, graphs: dict[str, ImportGraph]) -> None:
+    repo_id = repo.repo_id
     cols = ", ".join(INPUTS)
-    hist = conn.execute(f"""SELECT split_part(scope, ':', 1), {cols} FROM cls_features
-        WHERE repo_id = ? AND day BETWEEN ? AND ?""", [repo_id, d - timedelta(days=TRAILING_DAYS - 1), d]).fetchall()
-    stats: dict[tuple[str, str], tuple[int, float, float]] = {}
-    for kind in {h[0] for h in hist}:
-        for i, name in enumerate(INPUTS):
-            xs = [h[i + 1] for h in hist if h[0] == kind and h[i + 1] is not None]
-            if xs:
-                mean = sum(xs) / len(xs)
-                std = math.sqrt(sum((x - mean) ** 2 for x in xs) / len(xs))
-                stats[(kind, name)] = (len(xs), mean, std)
+    stats: dict[str, tuple[int, float, float]] = {}
+    for name, xs in git_baseline(repo, d, tz, graphs).items():
+        if xs:
+            mean = sum(xs) / len(xs)
+            std = math.sqrt(sum((x - mean) ** 2 for x in xs) / len(xs))
+            stats[name] = (len(xs), mean, std)
     today = conn.execute(f"SELECT scope, {cols}, input_errors FROM cls_features WHERE day = ? AND repo_id = ?",
                          [d, repo_id]).fetchall()
     for scope, *values, input_errors in today:
-        kind = scope.split(":", 1)[0]
         errors = list(input_errors or [])
         upd: dict[str, Any] = {}
         cls = 0.0
         for name, x in zip(INPUTS, values, strict=True):
-            n, mean, std = stats.get((kind, name), (0, 0.0, 0.0))
+            n, mean, std = stats.get(name, (0, 0.0, 0.0))
             if x is None:
                 z = 0.0
                 errors.append(f"cls: {name} missing, contributes 0")
             elif std == 0:
                 z = 0.0
-                errors.append(f"cls: z({name}) has no spread over the trailing {TRAILING_DAYS} days (n={n}), "
-                              "contributes 0")
+                errors.append(f"cls: z({name}) has no spread over the trailing {TRAILING_DAYS} days of git history "
+                              f"(n={n}), contributes 0")
             else:
                 z = (x - mean) / std
             upd[f"z_{name}"] = z
