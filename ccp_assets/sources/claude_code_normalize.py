@@ -21,6 +21,7 @@ import duckdb
 from ccp_assets.partitions import consecutive_chunks
 from ccp_assets.settings import Settings
 from ccp_assets.sources.claude_code import KNOWN_LINE_TYPES, ClaudeCodeSource, project_sql, transcript_id_sql
+from ccp_assets.sources.claude_code_timing import fill_turn_inputs, stage_turn_inputs
 from ccp_assets.sources.jsonsql import Parsed
 from ccp_assets.sources.landing import day_files
 from ccp_assets.warehouse.tx import transaction
@@ -161,6 +162,7 @@ def _stage(conn: duckdb.DuckDBPyConnection, files: list[str]) -> None:
                {_drift_expr()} AS type_drift
         FROM cc_lines WHERE a_type = 'assistant'""")
     conn.execute("CREATE OR REPLACE TEMP TABLE cc_images AS SELECT DISTINCT uuid FROM cc_lines WHERE has_image")
+    stage_turn_inputs(conn)
 
 
 def _write(conn: duckdb.DuckDBPyConnection, tz: str, lo: date, hi: date,
@@ -192,6 +194,7 @@ def _write(conn: duckdb.DuckDBPyConnection, tz: str, lo: date, hi: date,
                {transcript_id_sql()} AS transcript_id, file, byte_offset, line_no,
                CASE WHEN len(type_drift) > 0 THEN type_drift END AS type_drift
         FROM ranked WHERE rn = 1 AND {local_day} BETWEEN ? AND ?""", [lo, hi])
+    fill_turn_inputs(conn, SOURCE, lo, hi)
     for d, turns, drifted, errors in conn.execute(
             "SELECT day, count(*), count(type_drift), count(*) FILTER (WHERE is_api_error) FROM turns "
             "WHERE source = ? AND day BETWEEN ? AND ? GROUP BY 1", [SOURCE, lo, hi]).fetchall():
