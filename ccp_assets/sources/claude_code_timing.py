@@ -5,8 +5,9 @@
   line per content block, each later block's parent being the previous block, so the line the dedup
   keeps (the largest token total, usually the last block) never points at the prompt itself.
 - latency_ms: from the timestamps, the time from the answered line (prompt or tool result) to the
-  response's last line (Claude Code stamps a block when it is written). NULL when the answered line
-  is not in the transcripts we hold (an embedded subagent response whose subagent file is missing).
+  response's last line (Claude Code stamps a block when it is written). A subagent response known only
+  from its parent's agent_progress lines (no parentUuid there) answers the latest message streamed to
+  that subagent before it. NULL when neither is known.
 Both are staged with the chunk's lines (temp table cc_turn_inputs, built outside the transaction as
 warehouse/tx.py asks) and written by one UPDATE after the turns insert.
 """
@@ -20,21 +21,29 @@ import duckdb
 RESPONSE_INPUTS_SQL = """
 CREATE OR REPLACE TEMP TABLE cc_turn_inputs AS
 WITH r AS (
-    SELECT coalesce(message_id || ':' || request_id, file || ':' || byte_offset) AS turn_id, ts,
-           coalesce(parent_uuid, outer_parent_uuid) AS parent
+    SELECT coalesce(message_id || ':' || request_id, file || ':' || byte_offset) AS turn_id, ts, session_id, subagent,
+           parent_uuid AS parent  -- embedded: data.message.parentUuid (the outer line's parent is the Task call)
     FROM cc_responses WHERE has_usage
 ), g AS (
-    SELECT turn_id, arg_min(parent, ts) AS input_uuid, max(ts) AS last_ts,
-           bool_or(parent IN (SELECT uuid FROM cc_images)) AS answers_image
+    SELECT turn_id, arg_min(parent, ts) AS input_uuid, min(ts) AS first_ts, max(ts) AS last_ts,
+           any_value(session_id) AS session_id, any_value(subagent) AS subagent,
+           bool_or(parent IN (SELECT uuid FROM cc_images)) AS image
     FROM r GROUP BY turn_id
 ), inputs AS (
     SELECT uuid, min(TRY_CAST(line_timestamp AS TIMESTAMPTZ)) AS input_ts FROM cc_lines
     WHERE uuid IS NOT NULL AND NOT embedded GROUP BY uuid
+), streamed AS (  -- a subagent's messages as its parent's agent_progress lines carry them (no parentUuid there)
+    SELECT session_id, embedded_agent_id AS agent, TRY_CAST(a_timestamp AS TIMESTAMPTZ) AS t FROM cc_lines
+    WHERE embedded AND a_type = 'user' AND a_timestamp IS NOT NULL
+), answered AS (
+    SELECT g.*, coalesce(i.input_ts, s.t) AS input_ts
+    FROM g LEFT JOIN inputs i ON i.uuid = g.input_uuid
+    ASOF LEFT JOIN streamed s ON s.session_id = g.session_id AND s.agent = g.subagent AND g.first_ts >= s.t
 )
-SELECT g.turn_id, g.answers_image OR coalesce(g.input_uuid IN (SELECT uuid FROM cc_images), false) AS image,
-       CASE WHEN i.input_ts IS NOT NULL AND g.last_ts >= i.input_ts
-            THEN (epoch_ms(g.last_ts) - epoch_ms(i.input_ts)) END AS latency_ms
-FROM g LEFT JOIN inputs i ON i.uuid = g.input_uuid
+SELECT turn_id, image,
+       CASE WHEN input_ts IS NOT NULL AND last_ts >= input_ts THEN epoch_ms(last_ts) - epoch_ms(input_ts) END
+           AS latency_ms
+FROM answered
 """
 
 
