@@ -164,6 +164,7 @@ class Value(_Entity):
     links: list[str] | None = None
     evidence_refs: list[str] | None = None
     source: str | None = None
+    kind: str | None = Field(None, description="tests_passed | merged_pr | fix (repo); null for client-reported value")
     day: date | None = None
     session_id: str | None = None
     turn_id: str | None = None

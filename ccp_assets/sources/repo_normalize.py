@@ -15,6 +15,8 @@ features (one row per feature and day with evidence):
 - A day with JUnit results has a row for every feature defined then; a day without results has rows
   only for features whose file changed that day, carrying the latest earlier status (said in errors).
 Unparseable reports and feature files without a `Feature:` line are quarantined.
+
+value_records: tests passed (JUnit), merged pull requests and fixes (commits on main), see repo_value.py.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from ccp_assets.settings import Settings
 from ccp_assets.sources.landing import day_files, landed_days
 from ccp_assets.sources.pyrecords import Line, Quarantine, insert_rows, parse_ts
 from ccp_assets.sources.repo import MAIN_BRANCHES, RepoSource
+from ccp_assets.sources.repo_value import value_rows
 from ccp_assets.warehouse.tx import transaction
 
 SOURCE = RepoSource.name
@@ -84,7 +87,10 @@ def normalize_day(conn: duckdb.DuckDBPyConnection, settings: Settings, day: str)
             "source": SOURCE, "file": ln.file, "byte_offset": ln.byte_offset, "line_no": ln.line_no})
     res.new_shas = [c["sha"] for c in commits]
     features = _features(conn, lines, d, q, res)
+    values = value_rows(d, commits, [r for ln in today if (r := ln.json()).get("ccp_export") == "junit"])
     with transaction(conn):
+        conn.execute("DELETE FROM value_records WHERE source = ? AND day = ?", [SOURCE, d])
+        insert_rows(conn, "value_records", values)
         conn.execute("DELETE FROM commits WHERE source = ? AND day = ?", [SOURCE, d])
         conn.execute("DELETE FROM features WHERE source = ? AND day = ?", [SOURCE, d])
         conn.execute("DELETE FROM quarantine WHERE source = ? AND stage = 'normalize' AND day = ?", [SOURCE, d])

@@ -18,7 +18,7 @@ Feature: Quota headroom warnings
 
 
 def _numstat(repo) -> dict[str, tuple[int, int, int]]:
-    out = git(repo, "log", "--all", "--numstat", "--no-renames", "--format=%x1e%H")
+    out = git(repo, "log", "--all", "--numstat", "-M", "--format=%x1e%H")  # git's rename detection, as METRICS.md
     stats = {}
     for chunk in filter(str.strip, out.split("\x1e")):
         sha, *rows = chunk.strip().splitlines()
