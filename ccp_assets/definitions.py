@@ -28,6 +28,7 @@ from ccp_assets.assets.raw.ccp_proxy import raw_ccp_proxy
 from ccp_assets.assets.raw.claude_code import raw_claude_code
 from ccp_assets.assets.raw.repo import raw_repo
 from ccp_assets.assets.rollups.daily import daily_summary
+from ccp_assets.assets.unified.sessions import unified_sessions
 from ccp_assets.assets.unified.turns import unified_turns
 from ccp_assets.assets.uploads.daily import upload_full, upload_minimized
 from ccp_assets.assets.uploads.licensing import license_state, license_state_job
@@ -47,7 +48,7 @@ ASSETS = [
     raw_agentos, normalized_agentos,
     raw_ccc_events, normalized_ccc_events,
     raw_repo, normalized_repo,
-    unified_turns,
+    unified_turns, unified_sessions,
     usage_cost, features_daily, churn_daily, efficiency_daily, interaction_daily, cls_features,
     model_mix_daily, routing_daily, policy_findings, measurements,
     daily_summary,

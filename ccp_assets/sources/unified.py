@@ -17,7 +17,8 @@ join rule, applied to Claude Code turns and proxy completions (errors are attemp
 
 A matched row is attributed to the proxy's provider and model (`provider`, `routed_model`) while
 `model` keeps what the transcript says; tokens are the transcript's (they have the cache breakdown),
-the proxy's are kept in proxy_tokens_in/out. Unmatched Claude Code turns keep their own provider;
+the proxy's are kept in proxy_tokens_in/out; latency is the proxy's when it saw the call, else the
+transcript's (answered line to last response line, sources/claude_code_timing.py). Unmatched Claude Code turns keep their own provider;
 unmatched proxy completions (other clients, or transcripts we do not have) are rows of their own.
 Candidates come from the day and its two neighbours, so calls straddling midnight still match; a row's
 day is its Claude Code turn's day (else the proxy's). CCC client turns are not rows here: they summarize
@@ -80,8 +81,8 @@ def build_day(conn: duckdb.DuckDBPyConnection, day: str) -> UnifiedResult:
                    p.lane, p.upstream, p.rid, coalesce(c.request_id, p.request_id) AS request_id, p.decision,
                    p.decision_reason, c.tokens_in, c.tokens_out, c.cache_creation_tokens, c.cache_creation_5m_tokens,
                    c.cache_creation_1h_tokens, c.cache_read_tokens, p.tokens_in AS proxy_tokens_in,
-                   p.tokens_out AS proxy_tokens_out, p.latency_ms, p.ttft_ms, p.status,
-                   c.turn_id AS claude_code_turn_id, p.turn_id AS proxy_turn_id
+                   p.tokens_out AS proxy_tokens_out, coalesce(p.latency_ms, c.latency_ms) AS latency_ms, p.ttft_ms,
+                   p.status, c.turn_id AS claude_code_turn_id, p.turn_id AS proxy_turn_id
             FROM turns c LEFT JOIN u_match m ON m.cc = c.turn_id
                  LEFT JOIN turns p ON p.source = 'ccp_proxy' AND p.turn_id = m.px
             WHERE c.source = 'claude_code' AND c.day = ?""", [d])

@@ -1,0 +1,32 @@
+"""unified_sessions: Claude Code session rows completed with git, license and interaction facts."""
+
+from dagster import AssetExecutionContext, MaterializeResult
+
+from ccp_assets.assets.common import daily_asset, partition_days
+from ccp_assets.settings import load_settings
+from ccp_assets.sources.unified_sessions import RepoResolver, fill_sessions
+from ccp_assets.warehouse.resource import WarehouseResource
+from ccp_assets.warehouse.tx import transaction
+
+
+@daily_asset(
+    name="unified_sessions",
+    group="unified",
+    kinds={"duckdb", "git"},
+    deps=["normalized_claude_code", "interaction_daily"],
+    description=(
+        "Fills the unified Session fields of Claude Code sessions (table `sessions`) that the transcript does not "
+        "carry: repo_id and commit from git (the session's cwd, else CCP_REPO_DIR when the session is that "
+        "repository's; the tip of its gitBranch at its last activity), license_id and privacy_tier from the "
+        "effective license, interaction_minutes from interaction_daily."
+    ),
+)
+def unified_sessions(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    settings = load_settings()
+    resolver = RepoResolver(settings.repo_dir)
+    with warehouse.connect() as conn:
+        with_repo = {}
+        for day in partition_days(context):
+            with transaction(conn):
+                with_repo[day] = fill_sessions(conn, settings, day, resolver)
+    return MaterializeResult(metadata={"sessions_with_repository": sum(with_repo.values())})
