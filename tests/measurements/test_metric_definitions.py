@@ -145,7 +145,8 @@ def test_cls_of_the_first_materialized_day_is_scored_against_git_history(world):
     mean_f = sum(files) / 4                                                       # 2.25
     std_f = math.sqrt(sum((x - mean_f) ** 2 for x in files) / 4)                  # sqrt(0.6875) = 0.829156
     z_files = (3 - mean_f) / std_f                                                # 0.904534
-    z_modules = (3 - 2) / 1.0                                                     # mean 2, population std 1
+    mean_m = sum(modules) / 4                                                     # 2
+    z_modules = (3 - mean_m) / math.sqrt(sum((x - mean_m) ** 2 for x in modules) / 4)   # 1 / 1
     row = query("SELECT files_touched, module_spread, z_files_touched, z_module_spread, z_plan_size_kb, cls "
                 "FROM cls_features WHERE scope = 'day' AND day = ?", [D18])[0]
     assert row[:2] == (3.0, 3.0)
