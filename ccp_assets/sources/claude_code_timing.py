@@ -23,7 +23,7 @@ CREATE OR REPLACE TEMP TABLE cc_turn_inputs AS
 WITH r AS (
     SELECT coalesce(message_id || ':' || request_id, file || ':' || byte_offset) AS turn_id, ts, session_id, subagent,
            parent_uuid AS parent  -- embedded: data.message.parentUuid (the outer line's parent is the Task call)
-    FROM cc_responses WHERE has_usage
+    FROM cc_responses  -- every line of a response (its key is the turn's), usage or not
 ), g AS (
     SELECT turn_id, arg_min(parent, ts) AS input_uuid, min(ts) AS first_ts, max(ts) AS last_ts,
            any_value(session_id) AS session_id, any_value(subagent) AS subagent,

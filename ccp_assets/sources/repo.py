@@ -4,7 +4,8 @@ None of these is a log, so the adapter exports what is new since the last landin
 `$CCP_HOME/exports/repo/repo.jsonl` (sources/exports.py), one JSON line per
 - commit (`commit:<sha>`; found with `git log <refs> --not <refs seen last time>`, with numstat under
   git's rename detection (a renamed file: `old_path`, only its changed lines) and whether it is
-  reachable from main/master), event time = committer time;
+  reachable from main/master, and the `origin` remote's web address when there is one), event time =
+  committer time;
 - version of a feature file (`feature:<path>|<blob>|<on main?>`: parsed Feature title, `@id:` tag, tags,
   scenarios with line numbers, and whether that exact blob is in main's tree), event time = the last
   commit touching it when the file is committed unchanged, else its mtime; a feature file that
@@ -109,6 +110,15 @@ def parse_junit(data: bytes, tz: str) -> dict[str, Any] | None:
     return {"ts": _suite_time(root, tz), "branch": props.get("branch"), "cases": cases}
 
 
+def web_url(remote: str) -> str | None:
+    """`git@github.com:team/app.git`, `ssh://git@host/team/app`, `https://host/team/app.git` ->
+    `https://host/team/app`; None for a local path or a URL without owner/repo."""
+    m = re.match(r"^(?:[a-z+]+://)?(?:[^@/]+@)?([^/:]+)[:/](?:\d+/)?(.+?)(?:\.git)?/?$", remote.strip())
+    if not m or "/" not in m.group(2) or remote.startswith(("/", ".", "file:")):
+        return None
+    return f"https://{m.group(1)}/{m.group(2)}"
+
+
 class RepoSource:
     """Exports git / feature / JUnit news to one JSONL file that the landing engine lands."""
 
@@ -191,7 +201,7 @@ class RepoExporter:
         out = self._git("log", *tips, *not_args, "--numstat", "-M", "-z", f"--format={fmt}")
         main = set(self._git("rev-list", self.main_ref, *not_args).split()) if self.main_ref else set()
         seen = self.log.seen()
-        repo_id = self.root.name
+        repo_id, web = self.root.name, self._web_url()
         for chunk in out.split(_SEP_COMMIT):
             if not chunk.strip():
                 continue
@@ -203,8 +213,17 @@ class RepoExporter:
                      for path, old, added, deleted in parse_numstat_z(body.lstrip("\n"))]
             self.records.append({EXPORT_MARK: "commit", "export_key": f"commit:{sha}", "ts": ct, "sha": sha,
                                  "parents": parents.split(), "author_name": an, "author_email": ae, "author_ts": at,
-                                 "subject": subject, "files": files, "on_main": sha in main, "repo_id": repo_id})
+                                 "subject": subject, "files": files, "on_main": sha in main, "repo_id": repo_id,
+                                 **({"web_url": web} if web else {})})
         return tips
+
+    def _web_url(self) -> str | None:
+        """The web address of the `origin` remote (https://host/owner/repo), for links to commits and PRs."""
+        try:
+            url = self._git("remote", "get-url", "origin").strip()
+        except Exception:  # no origin remote
+            return None
+        return web_url(url)
 
     def _exists(self, sha: str) -> bool:
         try:

@@ -87,7 +87,8 @@ def normalize_day(conn: duckdb.DuckDBPyConnection, settings: Settings, day: str)
             "source": SOURCE, "file": ln.file, "byte_offset": ln.byte_offset, "line_no": ln.line_no})
     res.new_shas = [c["sha"] for c in commits]
     features = _features(conn, lines, d, q, res)
-    values = value_rows(d, commits, [r for ln in today if (r := ln.json()).get("ccp_export") == "junit"])
+    web = {r["sha"]: r.get("web_url") for ln in today if (r := ln.json()).get("ccp_export") == "commit"}
+    values = value_rows(d, commits, [r for ln in today if (r := ln.json()).get("ccp_export") == "junit"], web)
     with transaction(conn):
         conn.execute("DELETE FROM value_records WHERE source = ? AND day = ?", [SOURCE, d])
         insert_rows(conn, "value_records", values)

@@ -50,7 +50,7 @@ TURN_NULL = {
     "type_drift": "null when no field drifted: these fixtures have none",
 }
 VALUE_NULL = {
-    "links": "no URL: the repository has no remote to link a pull request or commit to",
+    "links": "a JUnit report is a local file: nothing to link to (commit and PR rows link to the origin remote)",
     "session_id": "repository value is per commit or test report, not tied to a session",
     "turn_id": "as session_id",
     "feature_id": "a commit, or a report whose test cases name no feature_id, names no feature",
@@ -65,6 +65,7 @@ def world(tmp_path_factory):
     repo = tmp / "spotter"
     repo.mkdir()
     git(repo, "init", "-q", "-b", "master")
+    git(repo, "remote", "add", "origin", "git@github.com:team/spotter.git")
     shas = {"c1": commit(repo, {"README.txt": "spotter\n"}, utc(2026, 2, 9, 10), "Initial import")}
     shas["c2"] = commit(repo, {"parser.txt": "p\n"}, utc(2026, 2, 10, 21, 30), "fix: parser crash on an empty line")
     git(repo, "checkout", "-q", "-b", "spotter-dov")
@@ -114,13 +115,16 @@ def test_sessions_get_repository_commit_license_and_tier(world):
 
 
 def test_value_rows_from_junit_and_git(world):
-    rows = query("SELECT CAST(day AS VARCHAR), kind, summary, evidence_refs FROM value_records WHERE source = 'repo' "
-                 "ORDER BY day, kind")
+    rows = query("SELECT CAST(day AS VARCHAR), kind, summary, evidence_refs, links FROM value_records "
+                 "WHERE source = 'repo' ORDER BY day, kind")
+    site = "https://github.com/team/spotter"                     # git@github.com:team/spotter.git as a web address
     assert rows == [
-        ("2026-02-10", "fix", "Fix: fix: parser crash on an empty line", [f"commit:{world['c2']}"]),
+        ("2026-02-10", "fix", "Fix: fix: parser crash on an empty line", [f"commit:{world['c2']}"],
+         [f"{site}/commit/{world['c2']}"]),
         ("2026-02-12", "merged_pr", "Merged pull request #7: Merge pull request #7 from team/spotter-dov",
-         [f"commit:{world['merge']}"]),
-        ("2026-02-12", "tests_passed", "2 test(s) passed, 1 failed (reports/junit.xml)", ["junit:reports/junit.xml"]),
+         [f"commit:{world['merge']}"], [f"{site}/pull/7", f"{site}/commit/{world['merge']}"]),
+        ("2026-02-12", "tests_passed", "2 test(s) passed, 1 failed (reports/junit.xml)", ["junit:reports/junit.xml"],
+         None),
     ]
 
 
