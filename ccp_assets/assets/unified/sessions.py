@@ -29,4 +29,7 @@ def unified_sessions(context: AssetExecutionContext, warehouse: WarehouseResourc
         for day in partition_days(context):
             with transaction(conn):
                 with_repo[day] = fill_sessions(conn, settings, day, resolver)
-    return MaterializeResult(metadata={"sessions_with_repository": sum(with_repo.values())})
+    # each partition's own figure (a run total returned as metadata would show on every day, issue 13)
+    for day, n in with_repo.items():
+        context.add_asset_metadata({"sessions_with_repository": n}, partition_key=day)
+    return MaterializeResult()
