@@ -1,0 +1,95 @@
+"""What every ccusage-shaped report shares: the counted turns, one row shape, totals and ordering.
+
+The reports (daily, weekly, monthly, session, blocks) are one DuckDB aggregation each over `BASE`, the
+same warehouse relation `reports/daily.py` reads (`turn_costs` of Claude Code), so a rule fixed there must
+be mirrored here; `tests/foundation/test_reports_ccusage.py` checks that our daily-by-SQL equals
+`daily_report` on the fixtures, so the two cannot drift apart unnoticed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import duckdb
+
+TOKEN_KEYS = ("inputTokens", "outputTokens", "cacheCreationTokens", "cacheReadTokens")
+AGENTS = {"claude_code": "claude"}  # warehouse source -> ccusage's agent name
+
+# The project is the folder under projects/ (ccusage's "instance"): a transcript's parent folder, or
+# three levels up for a subagent file (projects/<project>/<session>/subagents/agent-x.jsonl).
+PROJECT_SQL = ("CASE WHEN file LIKE '%/subagents/%' THEN regexp_extract(file, '([^/]+)/[^/]+/subagents/[^/]+$', 1) "
+               "ELSE regexp_extract(file, '([^/]+)/[^/]+$', 1) END")
+
+
+@dataclass(frozen=True)
+class Query:
+    """What the user asked for: zone for days, inclusive day bounds, one project, one agent."""
+
+    timezone: str = "UTC"
+    since: date | None = None
+    until: date | None = None
+    project: str | None = None
+    source: str = "claude_code"
+
+    def base(self) -> str:
+        """The counted turns as SQL: local day, project and costs; literals only (see daily.py on pandas)."""
+        tz, src = _lit(self.timezone), _lit(self.source)
+        where = [f"source = '{src}'"]
+        where += [f"day {op} DATE '{d.isoformat()}'" for op, d in ((">=", self.since), ("<=", self.until)) if d]
+        if self.project:
+            where.append(f"project = '{_lit(self.project)}'")
+        return f"""(SELECT * FROM (
+            SELECT CAST(timezone('{tz}', ts) AS DATE) AS day, ts, model, transcript_id, source,
+                   {PROJECT_SQL} AS project,
+                   coalesce(tokens_in, 0) AS i, coalesce(tokens_out, 0) AS o,
+                   coalesce(cache_creation_tokens, 0) AS cw, coalesce(cache_read_tokens, 0) AS cr,
+                   coalesce(estimated_usd, 0) AS usd
+            FROM turn_costs) WHERE {' AND '.join(where)})"""
+
+
+def _lit(value: str) -> str:
+    return value.replace("'", "''")
+
+
+def has_usage_tables(conn: duckdb.DuckDBPyConnection | None) -> bool:
+    return conn is not None and bool(conn.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'turn_costs'").fetchone()[0])
+
+
+def empty_totals() -> dict[str, Any]:
+    return dict.fromkeys(TOKEN_KEYS, 0) | {"totalCost": 0.0, "totalTokens": 0}
+
+
+def grouped(rows: list[tuple], agent: str, metadata: dict[str, tuple[str, Any]] | None = None,
+            extra: dict[str, dict[str, Any]] | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Rows (key, model, i, o, cw, cr, usd) ordered by key then cost -> ccusage rows and totals.
+
+    Within a row, `modelBreakdowns` keep cost-descending order and `modelsUsed` is sorted, as ccusage
+    20.0.24 prints them (tests/fixtures/claude-code/ccusage-*-utc.json).
+    """
+    out: dict[str, dict[str, Any]] = {}
+    totals = empty_totals()
+    for key, model, i, o, cw, cr, usd in rows:
+        r = out.get(key)
+        if r is None:
+            r = out[key] = {"period": key, "agent": agent, "metadata": (metadata or {}).get(key, {}),
+                            **dict.fromkeys(TOKEN_KEYS, 0), "totalTokens": 0, "totalCost": 0.0,
+                            "modelsUsed": [], "modelBreakdowns": [], **(extra or {}).get(key, {})}
+        r["modelBreakdowns"].append({"modelName": model, "inputTokens": i, "outputTokens": o,
+                                     "cacheCreationTokens": cw, "cacheReadTokens": cr, "cost": usd})
+        for k, v in zip(TOKEN_KEYS, (i, o, cw, cr), strict=True):
+            r[k] += v
+            totals[k] += v
+        r["totalTokens"] += i + o + cw + cr
+        totals["totalTokens"] += i + o + cw + cr
+        r["totalCost"] += usd
+        totals["totalCost"] += usd
+    for r in out.values():
+        r["modelsUsed"] = sorted(m["modelName"] for m in r["modelBreakdowns"])
+    return list(out.values()), totals
+
+
+def agent_metadata(sources: list[str]) -> dict[str, Any]:
+    return {"agents": sorted({AGENTS.get(s, s) for s in sources})}
