@@ -1,58 +1,235 @@
-"""`ccp report daily`: tokens and cost per day and model from the warehouse."""
+"""`ccp report daily|weekly|monthly|session|blocks`: ccusage 20.0.24's reports, answered from the warehouse.
+
+Reports are current: each one first lands new transcript bytes and, when days are new or were never
+materialized, runs the graph for them (progress on stderr), so a first `ccp report` on a machine with
+transcripts just works. `ccp report claude <kind>` narrows to one agent, as ccusage's namespaces do.
+"""
 
 from __future__ import annotations
 
 import json
+import sys
+from datetime import date
+from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from ccp_assets.settings import load_settings
+from ccp_assets.cli.errors import ConfigError, fail
+from ccp_assets.settings import Settings, check_day, check_timezone, load_settings
 
-report_app = typer.Typer(no_args_is_help=True, help="Reports answered from the warehouse (no raw re-read).")
+report_app = typer.Typer(no_args_is_help=True, help="ccusage's reports, answered from the warehouse.")
+claude_app = typer.Typer(no_args_is_help=True, help="The same reports for Claude Code only (agent `claude`).")
+report_app.add_typer(claude_app, name="claude")
+err = Console(stderr=True, soft_wrap=True)  # one message, one line, whatever the width
+
+HELP = {"daily": "Tokens and cost per day and model.", "weekly": "Tokens and cost per ISO week (Monday).",
+        "monthly": "Tokens and cost per month.", "session": "Tokens and cost per session (transcript).",
+        "blocks": "Tokens and cost per 5-hour billing block (ccusage's blocks)."}
 
 
-@report_app.command("daily")
-def daily(
-    as_json: bool = typer.Option(False, "--json", help="ccusage-compatible JSON on stdout, nothing else"),
-    since: str = typer.Option(None, "--since", help="first day (YYYY-MM-DD or YYYYMMDD)"),
-    until: str = typer.Option(None, "--until", help="last day (YYYY-MM-DD or YYYYMMDD)"),
-    timezone: str = typer.Option(None, "--timezone", help="IANA zone for days (default CCP_TIMEZONE)"),
-) -> None:
-    """Tokens of each kind and estimated cost per day and model."""
-    from ccp_assets.reports.daily import daily_report, open_read_only, parse_day
+def _register(app: typer.Typer, kind: str, source: str | None) -> None:
+    def command(
+        as_json: bool = typer.Option(False, "--json", "-j", help="ccusage-compatible JSON on stdout, nothing else"),
+        since: str = typer.Option(None, "--since", "-s", help="first day (YYYY-MM-DD or YYYYMMDD)"),
+        until: str = typer.Option(None, "--until", "-u", help="last day, inclusive (YYYY-MM-DD or YYYYMMDD)"),
+        timezone: str = typer.Option(None, "--timezone", "-z", help="IANA zone for days (default CCP_TIMEZONE)"),
+        order: str = typer.Option(None, "--order", "-o", help="asc or desc (default: as ccusage)"),
+        breakdown: bool = typer.Option(False, "--breakdown", "-b", help="a row per model under each period"),
+        project: str = typer.Option(None, "--project", "-p", help="only this project (folder under projects/)"),
+        instances: bool = typer.Option(False, "--instances", "-i", help="one report per project"),
+        compact: bool = typer.Option(False, "--compact", help="narrow table: period, input, output, total, cost"),
+        offline: bool = typer.Option(True, "--offline/--no-offline", "-O",
+                                     help="accepted for ccusage habits; prices are always local"),
+    ) -> None:
+        _report(kind, source, as_json=as_json, since=since, until=until, timezone=timezone, order=order,
+                breakdown=breakdown, project=project, instances=instances, compact=compact)
+
+    command.__doc__ = HELP[kind]
+    app.command(kind)(command)
+
+
+def _report(kind: str, source: str | None, *, as_json: bool, since: str | None, until: str | None,
+            timezone: str | None, order: str | None, breakdown: bool, project: str | None, instances: bool,
+            compact: bool) -> None:
+    from ccp_assets.reports.usage import Query
 
     settings = load_settings()
+    zone = check_timezone(timezone, "--timezone") if timezone else settings.timezone
+    lo, hi = (check_day(since, "--since") if since else None), (check_day(until, "--until") if until else None)
+    if lo and hi and lo > hi:
+        raise ConfigError("--since", since, f"is after --until {until}; swap them")
+    if order not in (None, "asc", "desc"):
+        raise ConfigError("--order", order, "use asc or desc")
+    _bring_up_to_date(settings, quiet=as_json)
+    q = Query(zone, lo, hi, project, source or "claude_code")
+    agent = "claude" if source else "all"
+    report = _answer(settings, kind, q, order, agent, instances)
+    rows = report.get(kind, [])
+    if instances:
+        rows = [r for rs in report["projects"].values() for r in rs]
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        _print_table(kind, report, rows, zone, breakdown, compact, instances)
+    if not rows:
+        _say_why_empty(settings, q)
+    elif not lo or lo < settings.start_date:
+        note = _before_start(settings)
+        if note:
+            err.print(f"note: {note}")
+
+
+def _answer(settings: Settings, kind: str, q: Any, order: str | None, agent: str, instances: bool) -> dict[str, Any]:
+    from ccp_assets.reports.daily import open_read_only
+
     conn = open_read_only(settings.warehouse_path)
     try:
-        report = daily_report(conn, timezone or settings.timezone, parse_day(since), parse_day(until))
+        if kind in ("daily", "weekly", "monthly"):
+            from ccp_assets.reports.periods import by_project, period_report
+
+            report = by_project(conn, kind, q, agent) if instances else period_report(conn, kind, q, agent)
+            if order == "desc" and not instances:
+                report[kind].reverse()
+            elif order == "desc":
+                for rows in report["projects"].values():
+                    rows.reverse()
+            return report
+        if kind == "session":
+            from ccp_assets.reports.sessions import session_report
+
+            return session_report(conn, q, order or "desc")
+        from ccp_assets.reports.blocks import blocks_report
+
+        return blocks_report(conn, q, order or "asc")
     finally:
         if conn is not None:
             conn.close()
-    if as_json:
-        typer.echo(json.dumps(report, indent=2))
+
+
+def _bring_up_to_date(settings: Settings, quiet: bool) -> None:
+    """Land new bytes; materialize days that are new or never materialized (what `ccp materialize` does)."""
+    import duckdb
+
+    from ccp_assets import runs
+
+    try:
+        runs.ensure_dagster_home(settings)
+        landed = runs.land_all(settings)
+    except duckdb.IOException:
+        err.print("the warehouse is busy (another run holds it): reporting what it already holds")
         return
-    _table(report)
+    if not landed["days"] or not (landed["touched"] or _unmaterialized(settings, landed["days"])):
+        return
+    rng = runs.clamp_range(runs.days_to_run(landed), None, None, settings)
+    if rng is None:
+        return
+    err.print(f"bringing the warehouse up to date: materializing {rng[0]}..{rng[1]} (once; later reports "
+              f"only add new bytes)")
+    if err.is_terminal:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(TextColumn("materializing"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                      TimeElapsedColumn(), console=err, transient=True) as bar:
+            task = bar.add_task("starting…", total=None)
+            outcome = runs.materialize(*rng, progress=lambda d, t, k: bar.update(task, completed=d, total=t,
+                                                                                  description=k))
+    else:
+        outcome = runs.materialize(*rng, progress=lambda d, t, k: print(f"  {d}/{t} {k}", file=sys.stderr))
+    if not outcome.success or outcome.failures:
+        err.print(f"materialize run {outcome.run_id[:8]} failed ({'; '.join(outcome.failures)[:200]}): the report "
+                  "shows what the warehouse holds; `ccp materialize` tells more")
 
 
-def _table(report: dict) -> None:
+def _unmaterialized(settings: Settings, days: list[str]) -> bool:
+    """Landed days after CCP_START_DATE with no turns in the warehouse yet (cheap: no Dagster import)."""
+    from ccp_assets.reports.daily import open_read_only
+    from ccp_assets.reports.usage import has_usage_tables
+
+    wanted = {d for d in days if date.fromisoformat(d) >= settings.start_date}
+    if not wanted:
+        return False
+    conn = open_read_only(settings.warehouse_path)
+    try:
+        if not has_usage_tables(conn):
+            return True
+        assert conn is not None
+        have = {str(r[0]) for r in conn.execute("SELECT DISTINCT day FROM turns").fetchall()}
+        return bool(wanted - have)
+    finally:
+        if conn is not None:
+            conn.close()
+
+
+def _say_why_empty(settings: Settings, q: Any) -> None:
+    """A report with no rows says why, on stderr: no data at all, a range or project with none, or start date."""
+    from ccp_assets.reports.daily import open_read_only
+    from ccp_assets.reports.usage import Query, has_usage_tables
+
+    conn = open_read_only(settings.warehouse_path)
+    try:
+        span = None
+        if has_usage_tables(conn):
+            assert conn is not None
+            span = conn.execute(f"SELECT min(day), max(day), count(*) FROM {Query(q.timezone, source=q.source).base()}"
+                                ).fetchone()
+    finally:
+        if conn is not None:
+            conn.close()
+    skipped = _before_start(settings)
+    if span is None or not span[2]:
+        where = ", ".join(str(p / "projects") for p in settings.claude_config_dirs)
+        msg = f"no Claude Code usage found (looked in {where})"
+        if skipped:
+            msg += f"; {skipped}"
+        err.print(msg)
+        return
+    asked = " ".join(x for x in (f"from {q.since}" if q.since else "", f"to {q.until}" if q.until else "",
+                                 f"in project {q.project!r}" if q.project else "") if x)
+    err.print(f"no usage {asked or 'matches'}: the warehouse holds {span[2]:,} turns from {span[0]} to {span[1]}"
+              f" ({q.timezone} days)")
+
+
+def _before_start(settings: Settings) -> str:
+    """Lines landed for days before CCP_START_DATE (never materialized), said plainly; '' when none."""
+    from ccp_assets.reports.coverage import lines_before_start
+
+    days, lines = lines_before_start(settings)
+    if not lines:
+        return ""
+    return (f"{lines:,} landed lines on {days} day(s) before CCP_START_DATE={settings.start_date} are left out; "
+            f"set CCP_START_DATE earlier to include them")
+
+
+def _print_table(kind: str, report: dict[str, Any], rows: list[dict[str, Any]], zone: str, breakdown: bool,
+                 compact: bool, instances: bool) -> None:
+    from ccp_assets.cli.report_table import print_report
+
     console = Console()
-    if not console.is_terminal:
-        console = Console(width=160)  # piped output: never squeeze days and numbers into 80 columns
-    if not report["daily"]:
-        console.print("No usage in the warehouse yet: run `ccp materialize` first.")
+    if not rows:
         return
-    t = Table(title="Claude Code usage by day")
-    for col, just in (("day", "left"), ("models", "left"), ("input", "right"), ("output", "right"),
-                      ("cache write", "right"), ("cache read", "right"), ("total tokens", "right"),
-                      ("cost (USD)", "right")):
-        t.add_column(col, justify=just, no_wrap=True)  # type: ignore[arg-type]
-    for d in report["daily"]:
-        t.add_row(d["period"], "\n".join(d["modelsUsed"]), f"{d['inputTokens']:,}", f"{d['outputTokens']:,}",
-                  f"{d['cacheCreationTokens']:,}", f"{d['cacheReadTokens']:,}", f"{d['totalTokens']:,}",
-                  f"{d['totalCost']:,.2f}")
-    tot = report["totals"]
-    t.add_row("total", "", f"{tot['inputTokens']:,}", f"{tot['outputTokens']:,}", f"{tot['cacheCreationTokens']:,}",
-              f"{tot['cacheReadTokens']:,}", f"{tot['totalTokens']:,}", f"{tot['totalCost']:,.2f}", style="bold")
-    console.print(t)
+    if instances:
+        for name, prows in report["projects"].items():
+            sub = {"totals": _sum(prows)}
+            print_report(kind, sub, prows, zone, breakdown=breakdown, compact=compact,
+                         title=f"Claude Code usage, {kind}, project {name}", console=console)
+        return
+    print_report(kind, report, rows, zone, breakdown=breakdown, compact=compact,
+                 title=f"Claude Code usage, {kind} ({zone})", console=console)
+
+
+def _sum(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    from ccp_assets.reports.usage import TOKEN_KEYS, empty_totals
+
+    tot = empty_totals()
+    for r in rows:
+        for k in (*TOKEN_KEYS, "totalTokens", "totalCost"):
+            tot[k] += r[k]
+    return tot
+
+
+for _kind in HELP:
+    _register(report_app, _kind, None)
+    _register(claude_app, _kind, "claude_code")
+
+__all__ = ["report_app", "fail"]
