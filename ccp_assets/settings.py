@@ -110,8 +110,8 @@ class _Env(BaseSettings):
     @classmethod
     def _dagster_home(cls, v: str | None) -> str | None:
         if v and not Path(v).expanduser().is_absolute():
-            raise ConfigError("DAGSTER_HOME", v, "is relative (Dagster would create it under whatever directory "
-                                                 f"you run from); set an absolute path, e.g. {Path(v).resolve()}")
+            raise ConfigError("DAGSTER_HOME", v, "is relative (runs would land in whichever folder you run from, "
+                                                 f"unseen by the UI); set it absolute, e.g. DAGSTER_HOME=$PWD/{v}")
         return v
 
     @field_validator("aggregator_url")
