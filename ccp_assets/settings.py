@@ -164,22 +164,27 @@ class Settings:
         """Small local state: license cache, install secret, policy cache."""
         return self.ccp_home / "state"
 
-    def require_sources(self) -> None:
+    def require_sources(self) -> str | None:
         """Every source directory the user configured exists (INTERFACES.md: else exit 2 naming it).
 
         Checked by commands that read sources, not at load: a fresh install legitimately has no
-        `~/.claude` yet, and tests point CLAUDE_CONFIG_DIR at a folder they create later.
+        `~/.claude` yet. A CLAUDE_CONFIG_DIR that does not exist is an error when Claude Code would be the
+        only source; next to another configured source it only turns Claude Code off (the spec's
+        contract-check runs proxy- or AgentOS-only installs that way), and the returned warning says so.
         """
-        if self.claude_config_explicit:
-            missing = [p for p in self.claude_config_dirs if not p.is_dir()]
-            if missing:
-                raise ConfigError("CLAUDE_CONFIG_DIR", ",".join(map(str, missing)),
-                                  "no such directory; point it at the folder holding Claude Code's projects/ "
-                                  "(e.g. ~/.claude), or unset it")
         for name, path in (("CCP_USAGE_LOG_DIR", self.usage_log_dir),
                            ("CCP_AGENTOS_DATA_DIR", self.agentos_data_dir), ("CCP_REPO_DIR", self.repo_dir)):
             if path is not None and not path.is_dir():
                 raise ConfigError(name, path, "no such directory; fix the path or unset it to turn that source off")
+        missing = [p for p in self.claude_config_dirs if not p.is_dir()] if self.claude_config_explicit else []
+        if not missing:
+            return None
+        problem = ConfigError("CLAUDE_CONFIG_DIR", ",".join(map(str, missing)),
+                              "no such directory; point it at the folder holding Claude Code's projects/ "
+                              "(e.g. ~/.claude), or unset it")
+        if not (self.usage_log_dir or self.agentos_data_dir or self.repo_dir):
+            raise problem
+        return f"warning: {problem} (Claude Code source off)"
 
 
 def claude_dirs_from_env(env: Mapping[str, str]) -> tuple[Path, ...]:

@@ -19,7 +19,7 @@ MAIN_SESSION = "4d5611e5-241a-462a-8d15-5122611a9569"
 
 
 def _copy_tree(src: Path, dst: Path) -> Path:
-    shutil.copytree(src, dst)
+    shutil.copytree(src, dst, dirs_exist_ok=True)
     for p in [dst, *dst.rglob("*")]:
         p.chmod(p.stat().st_mode | stat.S_IWUSR)
     return dst
@@ -52,6 +52,7 @@ def ccp_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CcpEnv]
     env.update({"CCP_HOME": str(tmp_path / "ccp_home"), "DAGSTER_HOME": str(dagster_home),
                 "CLAUDE_CONFIG_DIR": str(claude), "CCP_TIMEZONE": "UTC", "HOME": str(tmp_path / "home")})
     (tmp_path / "home").mkdir()
+    claude.mkdir()  # configured and present, but empty: the Claude Code source is off, not misconfigured
     for k in [k for k in os.environ if k.startswith("CCP_")]:
         monkeypatch.delenv(k)
     for k, v in env.items():

@@ -9,17 +9,16 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from ccp_assets.cli.errors import fail
+
 if TYPE_CHECKING:
     from ccp_assets.demo.generate import DemoManifest
 
 
 def _parse_day(value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise typer.BadParameter(f"expected YYYY-MM-DD, got {value!r}") from exc
+    from ccp_assets.settings import check_day
+
+    return None if value is None else check_day(value, "--end")  # ConfigError: one line, exit 2
 
 
 def demo_data(
@@ -35,8 +34,7 @@ def demo_data(
     try:
         manifest = write_demo_data(out, days=days, scale=scale, seed=seed, end=_parse_day(end))
     except FileExistsError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        fail(str(exc))
     _print_summary(manifest)
 
 

@@ -7,18 +7,30 @@ import typer
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="ccp-assets: what AI coding agents cost and deliver.")
 
-# Commands that read the configured sources: a source folder that does not exist is a mistake there.
-READS_SOURCES = {"materialize", "report"}
+# `materialize` reads the sources: a configured source folder that does not exist is a mistake there.
+# `report` answers from the warehouse (its refresh only adds new bytes), so there it is a warning: the
+# data landed before a transcript folder was deleted is still the right answer (contract-check relies on it).
+READS_SOURCES = {"materialize"}
+REFRESHES_FROM_SOURCES = {"report"}
 
 
 @app.callback()
 def _configuration(ctx: typer.Context) -> None:
     """Validate the whole configuration once, before any command runs (one line and exit 2 if wrong)."""
-    from ccp_assets.settings import load_settings
+    from ccp_assets.settings import ConfigError, load_settings
 
     settings = load_settings()
     if ctx.invoked_subcommand in READS_SOURCES:
-        settings.require_sources()
+        warning = settings.require_sources()
+        if warning:
+            typer.echo(warning, err=True)
+    elif ctx.invoked_subcommand in REFRESHES_FROM_SOURCES:
+        try:
+            warning = settings.require_sources()
+        except ConfigError as exc:
+            warning = f"warning: {exc} (reporting what the warehouse holds)"
+        if warning:
+            typer.echo(warning, err=True)
 
 
 def main() -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import typer
@@ -41,17 +42,37 @@ def _register(app: typer.Typer, kind: str, source: str | None) -> None:
         compact: bool = typer.Option(False, "--compact", help="narrow table: period, input, output, total, cost"),
         offline: bool = typer.Option(True, "--offline/--no-offline", "-O",
                                      help="accepted for ccusage habits; prices are always local"),
+        session_id: str = typer.Option(None, "--id", help="only this session id", hidden=kind != "session"),
+        active: bool = typer.Option(False, "--active", "-a", help="only the active block",
+                                    hidden=kind != "blocks"),
+        recent: bool = typer.Option(False, "--recent", "-r", help="blocks of the last 3 days and the active one",
+                                    hidden=kind != "blocks"),
     ) -> None:
         _report(kind, source, as_json=as_json, since=since, until=until, timezone=timezone, order=order,
-                breakdown=breakdown, project=project, instances=instances, compact=compact)
+                breakdown=breakdown, project=project, instances=instances, compact=compact,
+                keep=_keep(kind, session_id, active, recent))
 
     command.__doc__ = HELP[kind]
     app.command(kind)(command)
 
 
+Keep = tuple[Callable[[dict], bool], str]
+
+
+def _keep(kind: str, session_id: str | None, active: bool, recent: bool) -> Keep | None:
+    """ccusage's row filters (`session --id`, `blocks --active`, `blocks --recent`) and how to name them."""
+    if kind == "session" and session_id:
+        return (lambda r: r["period"] == session_id), f"for session {session_id!r}"
+    if kind == "blocks" and (active or recent):
+        cutoff = (datetime.now(UTC) - timedelta(days=3)).isoformat().replace("+00:00", "Z")
+        return ((lambda r: r["isActive"] or (recent and not active and r["startTime"] >= cutoff)),
+                "in an active block" if active else "in the last 3 days")
+    return None
+
+
 def _report(kind: str, source: str | None, *, as_json: bool, since: str | None, until: str | None,
             timezone: str | None, order: str | None, breakdown: bool, project: str | None, instances: bool,
-            compact: bool) -> None:
+            compact: bool, keep: Keep | None = None) -> None:
     from ccp_assets.reports.usage import Query
 
     settings = load_settings()
@@ -65,6 +86,9 @@ def _report(kind: str, source: str | None, *, as_json: bool, since: str | None, 
     q = Query(zone, lo, hi, project, source or "claude_code")
     agent = "claude" if source else "all"
     report = _answer(settings, kind, q, order, agent, instances)
+    if keep is not None and kind in report:
+        report[kind] = [r for r in report[kind] if keep[0](r)]
+        report["totals"] = _sum(report[kind])
     rows = report.get(kind, [])
     if instances:
         rows = [r for rs in report["projects"].values() for r in rs]
@@ -73,7 +97,7 @@ def _report(kind: str, source: str | None, *, as_json: bool, since: str | None, 
     else:
         _print_table(kind, report, rows, zone, breakdown, compact, instances)
     if not rows:
-        _say_why_empty(settings, q)
+        _say_why_empty(settings, q, keep[1] if keep else "")
     elif not lo or lo < settings.start_date:
         note = _before_start(settings)
         if note:
@@ -161,7 +185,7 @@ def _unmaterialized(settings: Settings, days: list[str]) -> bool:
             conn.close()
 
 
-def _say_why_empty(settings: Settings, q: Any) -> None:
+def _say_why_empty(settings: Settings, q: Any, filtered: str = "") -> None:
     """A report with no rows says why, on stderr: no data at all, a range or project with none, or start date."""
     from ccp_assets.reports.daily import open_read_only
     from ccp_assets.reports.usage import Query, has_usage_tables
@@ -185,7 +209,7 @@ def _say_why_empty(settings: Settings, q: Any) -> None:
         err.print(msg)
         return
     asked = " ".join(x for x in (f"from {q.since}" if q.since else "", f"to {q.until}" if q.until else "",
-                                 f"in project {q.project!r}" if q.project else "") if x)
+                                 f"in project {q.project!r}" if q.project else "", filtered) if x)
     err.print(f"no usage {asked or 'matches'}: the warehouse holds {span[2]:,} turns from {span[0]} to {span[1]}"
               f" ({q.timezone} days)")
 

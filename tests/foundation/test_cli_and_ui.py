@@ -28,7 +28,7 @@ def test_cli_materialize_then_report_prints_only_json(claude_fixture, ccp_env):
     since = json.loads(ccp(ccp_env.env, "report", "daily", "--json", "--since", "20260211").stdout)
     assert [d["period"] for d in since["daily"]] == ["2026-02-12"]
     table = ccp(ccp_env.env, "report", "daily")
-    assert "2026-02-12" in table.stdout and "total" in table.stdout
+    assert "2026-02-12" in table.stdout and "Total" in table.stdout
     summary = json.loads((ccp_env.ccp_home / "rollups" / "2026-02-12" / "metrics_summary.json").read_text())
     assert summary["turns"] == 152 and summary["tokens_by_model"]["claude-opus-4-6"]["output"] == 28763
     log = (ccp_env.ccp_home / "rollups" / "progress.log.md").read_text()

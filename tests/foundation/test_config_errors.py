@@ -33,8 +33,7 @@ CASES = [
     ("relative-dagster-home", {"DAGSTER_HOME": "dh_relative"}, ["materialize"], "DAGSTER_HOME=dh_relative"),
     ("missing-claude-dir", {"CLAUDE_CONFIG_DIR": "/nonexistent/claude"}, ["materialize"],
      "CLAUDE_CONFIG_DIR=/nonexistent/claude"),
-    ("missing-claude-dir-report", {"CLAUDE_CONFIG_DIR": "/nonexistent/claude"}, ["report", "daily"],
-     "CLAUDE_CONFIG_DIR=/nonexistent/claude"),
+    ("end-not-a-day", {}, ["demo-data", "--out", "demo", "--end", "2026-02-30"], "--end=2026-02-30"),
     ("missing-proxy-dir", {"CCP_USAGE_LOG_DIR": "/nonexistent/logs"}, ["materialize"], "CCP_USAGE_LOG_DIR"),
     ("memory-limit", {"CCP_DUCKDB_MEMORY_LIMIT": "lots"}, ["report", "daily"], "CCP_DUCKDB_MEMORY_LIMIT=lots"),
     ("aggregator-url", {"CCP_AGGREGATOR_URL": "ftp:/x"}, ["upload", "--dry-run"], "CCP_AGGREGATOR_URL=ftp:/x"),
@@ -64,6 +63,27 @@ def test_bad_configuration_is_one_line_exit_2(tmp_path, env_extra, args, names):
     assert len(lines) == 1 and len(lines[0]) <= 200, lines
     assert "Traceback" not in r.stderr and names in lines[0] and lines[0].startswith("error: "), lines
     assert not (tmp_path / "home" / "dh_relative").exists()  # never silently created under the cwd
+
+
+def test_report_with_a_missing_claude_dir_names_it_and_answers_from_the_warehouse(tmp_path):
+    """Transcripts deleted after landing are still in the warehouse: the report warns, names the folder, exits 0."""
+    env = _env(tmp_path, {"CLAUDE_CONFIG_DIR": "/nonexistent/claude"})
+    r = subprocess.run([str(CCP), "report", "daily", "--json"], env=env, capture_output=True, text=True,
+                       timeout=300, cwd=tmp_path / "home")
+    assert r.returncode == 0 and json.loads(r.stdout)["daily"] == []
+    assert "Traceback" not in r.stderr
+    assert r.stderr.startswith("warning: CLAUDE_CONFIG_DIR=/nonexistent/claude: no such directory"), r.stderr
+
+
+def test_missing_claude_dir_next_to_another_source_only_turns_claude_off(tmp_path):
+    """The spec's contract-check runs AgentOS-only installs with CLAUDE_CONFIG_DIR at a folder that is not there."""
+    from ccp_assets.settings import load_settings
+
+    (tmp_path / "agentos").mkdir()
+    s = load_settings({"CLAUDE_CONFIG_DIR": str(tmp_path / "no-claude"), "CCP_AGENTOS_DATA_DIR": str(tmp_path / "agentos"),
+                       "CCP_HOME": str(tmp_path / "h")})
+    warning = s.require_sources()
+    assert warning and "no-claude" in warning and "Claude Code source off" in warning
 
 
 def test_claude_config_dir_may_point_at_projects_itself(tmp_path):

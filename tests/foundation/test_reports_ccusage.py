@@ -197,3 +197,29 @@ H = 3600 * 1000
 def test_block_bounds_follow_ccusages_rule(stamps, want):
     t = 1704103200000  # 2024-01-01T10:00:00Z
     assert block_bounds([t + s for s in stamps]) == [tuple(t + x for x in b) for b in want]
+
+
+def test_active_block_has_burn_rate_and_projection_at_a_given_now(env):
+    """Time is outside the product: `now` one hour after the last entry makes the last block active."""
+    from datetime import UTC, datetime
+
+    from ccp_assets.reports.blocks import blocks_report
+    from ccp_assets.reports.daily import open_read_only
+    from ccp_assets.reports.usage import Query
+
+    oracle = load_oracle("ccusage-blocks-utc.json")["blocks"]
+    last = oracle[-1]
+    now = datetime(2026, 2, 12, 22, 3, 34, 112000, tzinfo=UTC)  # last entry 21:03:34.112Z + 1 h
+    conn = open_read_only(Path(env["CCP_HOME"]) / "warehouse.duckdb")
+    try:
+        blocks = blocks_report(conn, Query("UTC"), now=now)["blocks"]
+    finally:
+        conn.close()
+    assert [b["isActive"] for b in blocks] == [False] * (len(oracle) - 1) + [True]
+    b = blocks[-1]
+    end = datetime.fromisoformat(last["endTime"].replace("Z", "+00:00"))
+    remaining = (end - now).total_seconds() / 60
+    assert b["projection"]["remainingMinutes"] == round(remaining)
+    rate = b["burnRate"]["tokensPerMinute"]
+    assert b["projection"]["totalTokens"] == round(last["totalTokens"] + rate * remaining)
+    assert b["burnRate"]["costPerHour"] > 0 and b["projection"]["totalCost"] >= round(last["costUSD"], 2)
