@@ -76,7 +76,6 @@ class _Env(BaseSettings):
     ccp_home: str | None = Field(None, alias="CCP_HOME")
     dagster_home: str | None = Field(None, alias="DAGSTER_HOME")
     claude_config_dir: str | None = Field(None, alias="CLAUDE_CONFIG_DIR")
-    home: str | None = Field(None, alias="HOME")
     usage_log_dir: str | None = Field(None, alias="CCP_USAGE_LOG_DIR")
     agentos_data_dir: str | None = Field(None, alias="CCP_AGENTOS_DATA_DIR")
     repo_dir: str | None = Field(None, alias="CCP_REPO_DIR")

@@ -82,7 +82,7 @@ def _report(kind: str, source: str | None, *, as_json: bool, since: str | None, 
         raise ConfigError("--since", since, f"is after --until {until}; swap them")
     if order not in (None, "asc", "desc"):
         raise ConfigError("--order", order, "use asc or desc")
-    _bring_up_to_date(settings, quiet=as_json)
+    _bring_up_to_date(settings)
     q = Query(zone, lo, hi, project, source or "claude_code")
     agent = "claude" if source else "all"
     report = _answer(settings, kind, q, order, agent, instances)
@@ -131,7 +131,7 @@ def _answer(settings: Settings, kind: str, q: Any, order: str | None, agent: str
             conn.close()
 
 
-def _bring_up_to_date(settings: Settings, quiet: bool) -> None:
+def _bring_up_to_date(settings: Settings) -> None:
     """Land new bytes; materialize days that are new or never materialized (what `ccp materialize` does)."""
     import duckdb
 
@@ -166,19 +166,21 @@ def _bring_up_to_date(settings: Settings, quiet: bool) -> None:
 
 
 def _unmaterialized(settings: Settings, days: list[str]) -> bool:
-    """Landed days after CCP_START_DATE with no turns in the warehouse yet (cheap: no Dagster import)."""
+    """Landed days from CCP_START_DATE on that no run has processed yet (cheap: no Dagster import).
+
+    `partition_stats` gets a row per source for every day a run processed, even a day with zero lines.
+    """
     from ccp_assets.reports.daily import open_read_only
-    from ccp_assets.reports.usage import has_usage_tables
 
     wanted = {d for d in days if date.fromisoformat(d) >= settings.start_date}
     if not wanted:
         return False
     conn = open_read_only(settings.warehouse_path)
     try:
-        if not has_usage_tables(conn):
+        if conn is None or not conn.execute("SELECT count(*) FROM information_schema.tables "
+                                            "WHERE table_name = 'partition_stats'").fetchone()[0]:
             return True
-        assert conn is not None
-        have = {str(r[0]) for r in conn.execute("SELECT DISTINCT day FROM turns").fetchall()}
+        have = {str(r[0]) for r in conn.execute("SELECT DISTINCT day FROM partition_stats").fetchall()}
         return bool(wanted - have)
     finally:
         if conn is not None:
