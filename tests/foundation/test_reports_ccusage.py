@@ -164,6 +164,8 @@ def test_table_fits_80_columns_with_every_number_in_full(env, kind):
             assert f"{row['totalTokens']:,}" in table
         if extra:
             assert re.search(r"└ (opus|haiku|sonnet)-4", table)
+    compact = run(env, "report", kind, "--compact").stdout
+    assert "Cache" not in compact and f"{rep['totals']['totalTokens']:,}" in compact and "…" not in compact
 
 
 def test_daily_by_sql_equals_daily_report(env):
