@@ -105,9 +105,15 @@ def _report(kind: str, source: str | None, *, as_json: bool, since: str | None, 
 
 
 def _answer(settings: Settings, kind: str, q: Any, order: str | None, agent: str, instances: bool) -> dict[str, Any]:
+    import duckdb
+
     from ccp_assets.reports.daily import open_read_only
 
-    conn = open_read_only(settings.warehouse_path)
+    try:
+        conn = open_read_only(settings.warehouse_path)  # waits up to 20 s for a run holding the write lock
+    except duckdb.IOException:
+        fail(f"the warehouse {settings.warehouse_path} stayed locked by another process (a run?) for 20 s; "
+             "try again when it ends", code=1)
     try:
         if kind in ("daily", "weekly", "monthly"):
             from ccp_assets.reports.periods import by_project, period_report
@@ -137,9 +143,18 @@ def _bring_up_to_date(settings: Settings) -> None:
 
     from ccp_assets import runs
 
+    if settings.warehouse_path.exists():
+        try:
+            duckdb.connect(str(settings.warehouse_path), read_only=True).close()
+        except duckdb.IOException:
+            err.print("waiting: another process (a Dagster run?) holds the warehouse; the report follows when it ends")
     try:
         runs.ensure_dagster_home(settings)
-        landed = runs.land_all(settings)
+        if err.is_terminal:
+            with err.status("reading new source bytes…", spinner="dots"):
+                landed = runs.land_all(settings)
+        else:
+            landed = runs.land_all(settings)
     except duckdb.IOException:
         err.print("the warehouse is busy (another run holds it): reporting what it already holds")
         return
