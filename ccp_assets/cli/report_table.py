@@ -48,7 +48,7 @@ def build(kind: str, report: dict[str, Any], rows: list[dict[str, Any]], zone: s
     """layout 0: with models; 1: models under the period; 2: compact (no cache columns)."""
     keys = COMPACT if layout == 2 else tuple(k for _, k in NUMBERS)
     t = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), show_footer=False)
-    t.add_column(TITLES[kind], no_wrap=True)
+    t.add_column(TITLES[kind], overflow="fold")  # a long session name folds; numbers never give way
     if layout == 0:
         t.add_column("Models", no_wrap=True)
     for head, key in NUMBERS:

@@ -225,3 +225,22 @@ def test_active_block_has_burn_rate_and_projection_at_a_given_now(env):
     rate = b["burnRate"]["tokensPerMinute"]
     assert b["projection"]["totalTokens"] == round(last["totalTokens"] + rate * remaining)
     assert b["burnRate"]["costPerHour"] > 0 and b["projection"]["totalCost"] >= round(last["costUSD"], 2)
+
+
+def test_table_at_80_columns_keeps_billions_whole_and_folds_long_names():
+    """Rendering only (no warehouse): a year of heavy use and a long session name still fit 80 columns."""
+    from rich.console import Console
+
+    from ccp_assets.cli.report_table import print_report
+
+    m = {"modelName": "claude-opus-4-6", "inputTokens": 123_456_789, "outputTokens": 98_765_432,
+         "cacheCreationTokens": 1_234_567_890, "cacheReadTokens": 9_876_543_210, "cost": 12_345.67}
+    total = sum(m[k] for k in TOKENS)
+    row = {"period": "a-long-session-name-" * 3, "agent": "claude", "metadata": {}, **{k: m[k] for k in TOKENS},
+           "totalTokens": total, "totalCost": m["cost"], "modelsUsed": [m["modelName"]], "modelBreakdowns": [m]}
+    rep = {"session": [row], "totals": {k: row[k] for k in (*TOKENS, "totalTokens", "totalCost")}}
+    console = Console(width=80, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    print_report("session", rep, [row], "UTC", breakdown=True, compact=False, title="t", console=console)
+    text = console.export_text()
+    assert "…" not in text and max(map(len, text.splitlines())) <= 80
+    assert "11,333,333,321" in text and "$12,345.67" in text and "123,456,789" in text
