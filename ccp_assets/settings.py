@@ -46,9 +46,15 @@ def _zones() -> frozenset[str]:
 
 def check_timezone(value: str, name: str = "CCP_TIMEZONE") -> str:
     """An IANA zone name, or a ConfigError naming the value and a zone to use instead."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     v = value.strip()
-    if v in _zones():
-        return v
+    try:
+        if v and not v.startswith(("/", ".")):
+            ZoneInfo(v)  # one file read; listing every zone (`_zones`) is only for the hint below
+            return v
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        pass
     hint = ZONE_HINTS.get(v.upper()) or next((z for z in _zones() if z.lower() == v.lower()), None)
     fix = f"did you mean {hint}?" if hint else "e.g. UTC, Europe/Berlin, America/New_York"
     raise ConfigError(name, value, f"not an IANA time zone; use a name from the tz database ({fix})")

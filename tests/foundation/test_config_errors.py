@@ -30,6 +30,7 @@ CASES = [
     ("timezone-flag", {}, ["report", "daily", "--timezone", "Mars/Olympus"], "--timezone=Mars/Olympus"),
     ("timezone-short-flag", {}, ["report", "blocks", "-z", "Mars/Olympus"], "--timezone=Mars/Olympus"),
     ("order", {}, ["report", "session", "--order", "sideways"], "--order=sideways"),
+    ("instances-on-sessions", {}, ["report", "session", "--instances"], "--instances"),
     ("relative-dagster-home", {"DAGSTER_HOME": "dh_relative"}, ["materialize"], "DAGSTER_HOME=dh_relative"),
     ("missing-claude-dir", {"CLAUDE_CONFIG_DIR": "/nonexistent/claude"}, ["materialize"],
      "CLAUDE_CONFIG_DIR=/nonexistent/claude"),
