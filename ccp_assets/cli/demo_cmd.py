@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from ccp_assets.cli.errors import fail
+from ccp_assets.settings import ConfigError
 
 if TYPE_CHECKING:
     from ccp_assets.demo.generate import DemoManifest
@@ -33,8 +33,9 @@ def demo_data(
 
     try:
         manifest = write_demo_data(out, days=days, scale=scale, seed=seed, end=_parse_day(end))
-    except FileExistsError as exc:
-        fail(str(exc))
+    except (FileExistsError, ConfigError) as exc:  # said here too, so the command works outside errors.run
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     _print_summary(manifest)
 
 
