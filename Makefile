@@ -4,6 +4,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Test processes: one per core (2 here); each test file stays on one worker so its module fixtures run once.
+TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 export DAGSTER_HOME ?= $(abspath dagster_home)
 
 .PHONY: run test install system-deps lint schemas bench clean
@@ -25,7 +27,7 @@ run: install
 
 test: install system-deps
 	$(BIN)/ruff check ccp_assets tests bench
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 schemas: install
 	$(BIN)/ccp schemas write
