@@ -22,14 +22,18 @@ Windows path keeps its drive letter (``C[home_path]``).
 
 from __future__ import annotations
 
+import functools
 import getpass
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from .rules import Allowlist, Rule, packaged_document, parse_rules
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 # Logins shared by many machines (containers, CI); redacting them would shred ordinary words.
 GENERIC_LOGINS = frozenset({
@@ -167,18 +171,23 @@ class Redactor:
         return RedactionResult(text, False, hits)
 
     def mask(self, text: str) -> str:
-        """Replace every secret, high-risk ones included, by its placeholder (only the secret part of a
-        `key = value` match); for log lines and error messages where dropping the whole line would hide
-        what happened. Not for uploads. Masking repeats until nothing is left to mask (a placeholder
-        can join the parts of a text into a new match)."""
-        for _ in range(3):
-            before = text
+        """Replace every secret, high-risk ones included, by its placeholder; for log lines, errors and
+        check messages, where dropping the whole line would hide what happened. Not for uploads.
+
+        All rules are matched on the same text first, then overlapping spans are merged and replaced
+        once (replacing rule by rule let one rule's placeholder break another's match and leave half a
+        token). A `key = value` match keeps its key: only the secret and what follows it is masked."""
+        for _ in range(3):  # a placeholder can join the parts of a text into a new match: mask again
+            spans: list[tuple[int, int, int]] = []
             candidates = self._prefilter.candidates(text)
             for i in self._high + self._medium:
-                if i in candidates and self.rules[i].quick.search(text) is not None:
-                    text, _ = _substitute(self.rules[i], text, self._allow[i], secret_only=True)
-            if text == before:
+                rule = self.rules[i]
+                if i not in candidates or len(text) < rule.min_length or rule.quick.search(text) is None:
+                    continue
+                spans += [(*_mask_span(rule, m), i) for m in rule.finditer(text) if rule.accepts(m, self._allow[i])]
+            if not spans:
                 break
+            text = _replace_spans(text, spans, self.rules)
         return text
 
     def redact_value(self, obj: Any, *, redact_keys: bool = False, hits: dict[str, int] | None = None) -> Any:
@@ -203,14 +212,49 @@ class Redactor:
         return obj
 
 
-def _substitute(rule: Rule, text: str, allow: tuple[Allowlist, ...], *, secret_only: bool = False) -> tuple[str, int]:
+_DELIMITERS = "\"'` \t;\\nr"
+
+
+def _mask_span(rule: Rule, m: re.Match[str]) -> tuple[int, int]:
+    """The part of a match to mask: from the secret to the end of the match (delimiters after the secret
+    kept), or the whole match when the secret is short (a repeated group, a fragment) or is the match."""
+    start, end = rule.secret_span(m)
+    if (start, end) == m.span() or end - start < 8:
+        return m.span()
+    if m.string[end:m.end()].strip(_DELIMITERS) == "":
+        return start, end
+    return start, m.end()
+
+
+def _replace_spans(text: str, spans: list[tuple[int, int, int]], rules: tuple[Rule, ...]) -> str:
+    """Merge overlapping spans; each merged span becomes the placeholder of its first rule."""
+    out: list[str] = []
+    last = 0
+    cur: list[int] | None = None
+    for start, end, i in sorted(spans):
+        if cur is not None and start < cur[1]:
+            cur[1] = max(cur[1], end)
+            cur[2] = min(cur[2], i)
+            continue
+        if cur is not None:
+            out += [text[last:cur[0]], rules[cur[2]].replacement]
+            last = cur[1]
+        cur = [max(start, last), end, i]
+    if cur is not None:
+        out += [text[last:cur[0]], rules[cur[2]].replacement]
+        last = cur[1]
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _substitute(rule: Rule, text: str, allow: tuple[Allowlist, ...]) -> tuple[str, int]:
     """Replace accepted matches (or only their secret part) by the rule's placeholder; returns the count."""
     out: list[str] = []
     last = 0
     for m in rule.finditer(text):
         if not rule.accepts(m, allow):
             continue
-        start, end = rule.secret_span(m) if secret_only else m.span()
+        start, end = m.span()
         out += [text[last:start], rule.replacement]
         last = end
     if not out:
@@ -228,3 +272,32 @@ def default_redactor() -> Redactor:
 def redact_value(obj: Any, *, redact_keys: bool = False) -> Any:
     """`default_redactor().redact_value(obj)`: the one-call form for callers without a policy pack."""
     return default_redactor().redact_value(obj, redact_keys=redact_keys)
+
+
+def mask_text(text: str) -> str:
+    """`default_redactor().mask(text)`: a message (log line, error, check summary) with every secret,
+    email, home path and user name replaced by its placeholder."""
+    return default_redactor().mask(text) if text else text
+
+
+def mask_value(obj: Any) -> Any:
+    """A copy of a JSON-like value (metadata, a check report) with every string masked; keys too."""
+    if isinstance(obj, str):
+        return mask_text(obj)
+    if isinstance(obj, Mapping):
+        return {(mask_text(k) if isinstance(k, str) else k): mask_value(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        items = [mask_value(v) for v in obj]
+        return items if isinstance(obj, list) else tuple(items)
+    return obj
+
+
+def masked(fn: Callable[P, R]) -> Callable[P, R]:
+    """Decorator: mask whatever `fn` returns (a message or a report), the one wrapper for places that
+    build messages from raw values (drift-check summaries and reports)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        return mask_value(fn(*args, **kwargs))
+
+    return wrapper
