@@ -128,7 +128,6 @@ def test_no_planted_secret_leaves_or_shows(ccp_env, monkeypatch, operator, aggre
     assert sum(e.get("dropped", False) for e in prompts) >= len(gitleaks_examples()) + len(ISSUE_KINDS) - 1
     assert len(results) >= len(gitleaks_examples())
     assert "withheld: 2026-02-10" in upload.stdout and "service_tier" in upload.stdout, upload.stdout
-    assert "[github_token]" in upload.stdout, upload.stdout  # the drift example, masked where it is quoted
 
     leaks = {"wire": _found(cores, b"\n".join(body for _, body in tap.bodies)),
              "stored": _found(cores, db_bytes(agg.db_path)),
@@ -142,3 +141,4 @@ def test_no_planted_secret_leaves_or_shows(ccp_env, monkeypatch, operator, aggre
     leaks["dagster event log"] = _found(cores, log)
     instance.dispose()
     assert leaks == {k: [] for k in leaks}
+    assert "[github_token]" in upload.stdout, upload.stdout  # the drift example, masked where it is quoted
