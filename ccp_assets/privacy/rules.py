@@ -15,7 +15,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from functools import cached_property
+from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any, Literal
 
@@ -285,8 +285,17 @@ def parse_rules(data: Iterable[Rule | Mapping[str, Any]] | Mapping[str, Any]) ->
 
 def packaged_document() -> tuple[list[Rule], Allowlist | None]:
     """The rules shipped in the package (`rules_v2.json`) and their global allowlist."""
+    rules, glob = _packaged()
+    return list(rules), glob
+
+
+@lru_cache(maxsize=1)
+def _packaged() -> tuple[tuple[Rule, ...], Allowlist | None]:
+    """Parsed and validated once per process (240 rules: ~0.1 s); rules are frozen, so sharing them also
+    shares their compiled regexes between redactors (one per upload pass with a policy pack)."""
     text = resources.files(__package__).joinpath(RULES_RESOURCE).read_text(encoding="utf-8")
-    return parse_document(json.loads(text))
+    rules, glob = parse_document(json.loads(text))
+    return tuple(rules), glob
 
 
 def packaged_rules() -> list[Rule]:

@@ -35,3 +35,21 @@ def test_mask_helpers_walk_values() -> None:
     out = mask_value({"examples": [text, 3, None], "what": f"values {text}", "n": 1.5})
     assert core not in repr(out) and out["n"] == 1.5 and out["examples"][1:] == [3, None]
     assert core not in mask_text(text) and mask_text("plain words stay") == "plain words stay"
+
+
+def test_drift_report_messages_are_masked() -> None:
+    """The drift check quotes raw values (examples, file paths): its summary and report never show them."""
+    import json
+
+    from ccp_assets.checks.drift import DriftReport
+
+    token, core = ISSUE_KINDS["github"][0].split("=", 1)[1], ISSUE_KINDS["github"][1]
+    ant, ant_core = ISSUE_KINDS["anthropic"][0].split("=", 1)[1], ISSUE_KINDS["anthropic"][1]
+    path = "/home/alicel/.claude/projects/-home-alicel-deploy/s.jsonl"
+    rep = DriftReport("turns", "claude_code", "2026-02-10", passed=False, failures=[{
+        "what": f"column service_tier has values outside its set: {token}, {ant} (2 rows)",
+        "examples": [token, ant], "files": [{"file": path, "version": "2.1.38", "rows": 2}]}])
+    text = rep.summary + json.dumps(rep.as_dict())
+    assert core not in text and ant_core not in text and "alicel" not in text
+    assert rep.summary.startswith("turns[claude_code] 2026-02-10: drift: column service_tier has values outside")
+    assert "[github_token]" in rep.summary and "[anthropic_key]" in rep.summary
