@@ -17,7 +17,7 @@ import duckdb
 
 from ccp_assets.checks import gx_runner
 from ccp_assets.checks.suites import load_suite
-from ccp_assets.privacy.redact import masked
+from ccp_assets.privacy.redact import mask_text, masked
 from ccp_assets.settings import Settings
 from ccp_assets.sources.landing import day_files
 
@@ -302,5 +302,5 @@ def blocked_days(conn: duckdb.DuckDBPyConnection, days: list[str]) -> dict[str, 
         WHERE rn = 1 AND NOT passed ORDER BY 1""", [days]).fetchall()
     out: dict[str, list[str]] = {}
     for d, s in rows:
-        out.setdefault(d, []).append(s)
+        out.setdefault(d, []).append(mask_text(s))  # rows recorded before summaries were masked, too
     return out

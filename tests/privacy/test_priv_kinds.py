@@ -53,3 +53,22 @@ def test_drift_report_messages_are_masked() -> None:
     assert core not in text and ant_core not in text and "alicel" not in text
     assert rep.summary.startswith("turns[claude_code] 2026-02-10: drift: column service_tier has values outside")
     assert "[github_token]" in rep.summary and "[anthropic_key]" in rep.summary
+
+
+def test_blocked_days_mask_summaries_recorded_raw() -> None:
+    """Check results stored before masking existed still reach `ccp upload` and the upload assets masked."""
+    from datetime import UTC, datetime
+
+    import duckdb
+
+    from ccp_assets.checks.drift import blocked_days
+
+    token, core = ISSUE_KINDS["github"][0].split("=", 1)[1], ISSUE_KINDS["github"][1]
+    conn = duckdb.connect()
+    conn.execute("CREATE TABLE check_results (check_name VARCHAR, asset VARCHAR, suite VARCHAR, source VARCHAR, "
+                 "day DATE, passed BOOLEAN, summary VARCHAR, report JSON, run_id VARCHAR, evaluated_at TIMESTAMPTZ)")
+    conn.execute("INSERT INTO check_results VALUES ('turns_suite', 'a', 'turns', 'claude_code', '2026-02-10', false, ?, "
+                 "'{}', 'r', ?)", [f"turns[claude_code] 2026-02-10: drift: values outside its set: {token}",
+                                   datetime.now(UTC)])
+    (summary,) = blocked_days(conn, ["2026-02-10"])["2026-02-10"]
+    assert core not in summary and summary.endswith("values outside its set: [github_token]")
