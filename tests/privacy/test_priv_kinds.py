@@ -72,3 +72,10 @@ def test_blocked_days_mask_summaries_recorded_raw() -> None:
                                    datetime.now(UTC)])
     (summary,) = blocked_days(conn, ["2026-02-10"])["2026-02-10"]
     assert core not in summary and summary.endswith("values outside its set: [github_token]")
+
+
+@pytest.mark.parametrize("text", ["redis://:pw@cache:6379/0", "mysql -u root -pPASS shop", "password=hunter2",
+                                  "my password is hunter2", "PASSWORD: letmein", "mysqldump -pS3cret db"])
+def test_issue_literal_forms_are_dropped(redactor: Redactor, text: str) -> None:
+    """The short forms issue 14 quotes: weak passwords have no entropy to find, only their context."""
+    assert redactor.redact(f"ran {text} then stopped").dropped
