@@ -27,6 +27,11 @@ REPO = Path(__file__).resolve().parents[3]
 RULES = REPO / "ccp_assets" / "privacy" / "rules_v2.json"
 EXAMPLES = REPO / "tests" / "privacy" / "data" / "gitleaks_examples.json"
 SKIP_RULES = {"pkcs12-file"}
+LICENSE = "(gitleaks/gitleaks), MIT License, Copyright (c) 2019 Zachary Rice"
+NOTICE = ("Rules whose source starts with 'gitleaks' (ids, regexes translated from RE2, keywords, entropy thresholds, "
+          f"allowlists) are derived from gitleaks' config/gitleaks.toml {LICENSE}; regenerate with "
+          "`python -m tests.privacy.gitleaks_port <checkout>`.")
+EXAMPLES_NOTICE = f"Examples derived from gitleaks' cmd/generate/config/rules/*.go {LICENSE}."
 
 
 def _allowlist(a: dict[str, Any]) -> dict[str, Any]:
@@ -101,6 +106,7 @@ def main(checkout: Path) -> None:
     except (subprocess.CalledProcessError, FileNotFoundError):
         commit = (checkout / "COMMIT").read_text().strip()
     doc = json.loads(RULES.read_text())
+    doc["notice"] = NOTICE
     own = [r for r in doc["rules"] if not r.get("source", "").startswith("gitleaks")]
     glob = cfg.get("allowlist", {})
     doc["global_allowlist"] = {"description": f"gitleaks {commit[:12]}: global allowlist", **_allowlist(
@@ -109,7 +115,7 @@ def main(checkout: Path) -> None:
     RULES.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
     examples = port_examples(checkout / "cmd" / "generate" / "config" / "rules", cfg)
     EXAMPLES.parent.mkdir(parents=True, exist_ok=True)
-    EXAMPLES.write_text(json.dumps({"source": f"gitleaks {commit} cmd/generate/config/rules/*.go",
+    EXAMPLES.write_text(json.dumps({"notice": EXAMPLES_NOTICE, "source": f"gitleaks {commit} cmd/generate/config/rules/*.go",
                                     "rules": examples}, indent=1, ensure_ascii=False) + "\n")
     n_tp = sum(len(e["tps"]) for e in examples.values())
     n_fp = sum(len(e["fps"]) for e in examples.values())
