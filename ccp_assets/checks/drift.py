@@ -17,6 +17,7 @@ import duckdb
 
 from ccp_assets.checks import gx_runner
 from ccp_assets.checks.suites import load_suite
+from ccp_assets.privacy.redact import mask_text, masked
 from ccp_assets.settings import Settings
 from ccp_assets.sources.landing import day_files
 
@@ -49,6 +50,7 @@ class DriftReport:
     last_passing_day: str | None = None
 
     @property
+    @masked  # examples and file paths are raw values: secrets, home paths and names never reach a message
     def summary(self) -> str:
         if self.passed:
             return f"{self.suite}[{self.source}] {self.day}: {self.stats.get('rows', 0)} rows pass"
@@ -59,6 +61,7 @@ class DriftReport:
         since = f"; last passing day {self.last_passing_day}" if self.last_passing_day else ""
         return f"{self.suite}[{self.source}] {self.day}: drift: " + "; ".join(parts) + since
 
+    @masked
     def as_dict(self) -> dict[str, Any]:
         return jsonable({"suite": self.suite, "source": self.source, "day": self.day, "passed": self.passed,
                 "summary": self.summary, "failures": self.failures, "stats": self.stats,
@@ -299,5 +302,5 @@ def blocked_days(conn: duckdb.DuckDBPyConnection, days: list[str]) -> dict[str, 
         WHERE rn = 1 AND NOT passed ORDER BY 1""", [days]).fetchall()
     out: dict[str, list[str]] = {}
     for d, s in rows:
-        out.setdefault(d, []).append(s)
+        out.setdefault(d, []).append(mask_text(s))  # rows recorded before summaries were masked, too
     return out

@@ -22,12 +22,13 @@ def upload(
     dry_run: bool = typer.Option(False, "--dry-run", help="show what would be queued and sent; send nothing"),
 ) -> None:
     """Drain the upload outbox now: queue new rollup days, send what the tier and license allow."""
+    from ccp_assets.privacy.redact import mask_text
     from ccp_assets.uploads.service import run_upload
 
     try:
         settings = load_settings()
     except ValueError as e:
-        typer.echo(f"configuration error: {e}", err=True)
+        typer.echo(mask_text(f"configuration error: {e}"), err=True)
         raise typer.Exit(2) from None
     report = run_upload(settings, dry_run=dry_run)
     for line in render(report):
@@ -36,7 +37,14 @@ def upload(
 
 
 def render(report) -> list[str]:  # noqa: ANN001
-    """The report as lines: tier, queued, sent, withheld (why), rejected, failed, then one summary line."""
+    """The report as lines: tier, queued, sent, withheld (why), rejected, failed, then one summary line;
+    every line masked (reasons quote check summaries, aggregator answers and errors: raw values)."""
+    from ccp_assets.privacy.redact import mask_text
+
+    return [mask_text(line) for line in _lines(report)]
+
+
+def _lines(report) -> list[str]:  # noqa: ANN001
     g = report.gate
     lines = [f"effective tier: {g.tier} ({g.tier_reason})"]
     if g.sends_anything:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ccp_assets.privacy import MinimizationError, assert_minimized
+from ccp_assets.privacy.redact import mask_text
 from ccp_assets.settings import Settings
 from ccp_assets.uploads.gate import Gate, WarehouseUnavailable, blocked_days_read_only, license_header
 from ccp_assets.uploads.outbox import Outbox, Payload
@@ -69,7 +70,9 @@ class SendResult:
     @classmethod
     def of(cls, p: Payload, outcome: str, status: int | None = None, detail: str = "",
            replayed: bool = False) -> SendResult:
-        return cls(p.idem_key, p.day, p.kind, p.tier, p.items, outcome, status, detail, replayed)
+        """Every result is built here: its detail (an aggregator's answer, an exception, a check summary)
+        is masked once, so `ccp upload`, the sender job's log and its metadata never show a raw secret."""
+        return cls(p.idem_key, p.day, p.kind, p.tier, p.items, outcome, status, mask_text(detail), replayed)
 
     def label(self) -> str:
         what = "summary" if self.kind == "metrics" else f"{self.items} events"

@@ -94,7 +94,7 @@ def test_redact_value_walks_and_keeps_keys(redactor: Redactor) -> None:
     out = redactor.redact_value(value)
     assert out == {"/home/bob/x": ["mail [email]", 3, None, {"k": ("[home_path]", True)}], "n": 1.5}
     assert redactor.redact_value(value, redact_keys=True)["[home_path]"][0] == "mail [email]"
-    assert redactor.redact_value({"t": SECRETS["github"]}) == {"t": "[dropped: contained github_token]"}
+    assert redactor.redact_value({"t": SECRETS["github"]}) == {"t": "[dropped: contained github_token, github-pat]"}
 
 
 def test_module_level_redact_value_uses_default() -> None:

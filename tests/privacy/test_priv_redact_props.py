@@ -138,9 +138,10 @@ def home_paths(draw: st.DrawFn) -> tuple[str, str]:
 
 SECRET_KINDS: dict[str, st.SearchStrategy[Planted]] = {
     "anthropic": anthropic, "openai": openai, "github": github, "aws_key": aws_key, "aws_secret": aws_secret,
-    "slack": slack, "jwt": _planted(jwts(), "jwt"), "pem": _planted(pems(), "pem_private_key"),
+    "slack": slack, "jwt": _planted(jwts(), "jwt", "jwt_loose"), "pem": _planted(pems(), "pem_private_key"),
     "assignment": _planted(assignments(), "secret_assignment"), "email": _planted(emails(), "email"),
-    "home_path": _planted(home_paths(), "home_path", "claude_project_dir"),
+    # a path of random-looking names can be a 32+ character high-entropy run: dropped, which is stricter
+    "home_path": _planted(home_paths(), "home_path", "claude_project_dir", "high_entropy_token"),
 }
 HIGH = {"anthropic", "openai", "github", "aws_key", "aws_secret", "slack", "jwt", "pem", "assignment"}
 SURROUNDING = st.text(max_size=60)
