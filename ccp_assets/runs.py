@@ -94,19 +94,21 @@ ProgressFn = Callable[[int, int, str], None]
 
 def _run_totals(acc: dict[str, Any] | None, meta: dict[str, Any], partition: str | None) -> dict[str, Any]:
     """The run's view of per-partition metadata (each materialization holds its own day's numbers):
-    numbers summed, lists joined, `withheld` keyed by day; anything else as the last partition says."""
-    if acc is None:
-        acc = {}
+    numbers summed, lists joined, dicts merged the same way unless equal (a fact shared by every day),
+    `withheld` keyed by day; anything else as the last partition says."""
+    acc = dict(acc or {})
     for k, v in meta.items():
         if k == "withheld" and partition is not None:
             prev = acc.get(k) if isinstance(acc.get(k), dict) else {}
             acc[k] = {**prev, **({partition: v} if v and not isinstance(v, dict) else v or {})}
-        elif k not in acc:
+        elif k not in acc or (isinstance(v, dict) and acc[k] == v):
             acc[k] = v
         elif isinstance(v, int | float) and not isinstance(v, bool) and isinstance(acc[k], int | float):
             acc[k] = acc[k] + v
         elif isinstance(v, list) and isinstance(acc[k], list):
             acc[k] = acc[k] + [x for x in v if x not in acc[k]]
+        elif isinstance(v, dict) and isinstance(acc[k], dict):
+            acc[k] = _run_totals(acc[k], v, None)
         else:
             acc[k] = v
     return acc
