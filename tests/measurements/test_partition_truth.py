@@ -72,6 +72,7 @@ def test_each_partition_of_one_range_run_carries_its_own_days_figures(three_day_
         assert c["cost_usd_claude_code"] == pytest.approx(want, rel=1e-6), day
         assert s["cost_usd_total"] == pytest.approx(want, rel=1e-6), day
         assert s["days_with_data"] == 1 and s["files_changed"] >= 1, day
+        assert "Cost by source (USD, each call once): claude_code" in s["preview"], day
         on_disk = json.loads((ccp_env.ccp_home / "rollups" / day / "metrics_summary.json").read_text())
         assert s["turns"] == on_disk["turns"] and s["sessions"] == on_disk["sessions"], day
     assert cost["2026-02-11"][0]["counted_calls"] == 3

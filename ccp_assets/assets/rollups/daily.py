@@ -28,10 +28,10 @@ def _markdown_table(summary: dict) -> str:
         rows.append(f"| {model} | {t['total']:,} | {summary['cost_usd_by_model'].get(model) or 0:.4f} | "
                     f"{'' if share is None else f'{share:.0%}'} |")
     by_source = summary.get("cost_usd_by_source") or {}
-    if by_source:
-        rows += ["", "| cost from source | cost (USD) |", "|---|---:|"]
-        rows += [f"| {src} | {usd:.4f} |" for src, usd in sorted(by_source.items())]
-        rows.append(f"| total (each call once) | {summary.get('cost_usd_total') or 0:.4f} |")
+    if by_source:  # one table only: the UI shows the preview's table as the day's model breakdown
+        rows += ["", "Cost by source (USD, each call once): " + ", ".join(
+            f"{src} {usd:.4f}" for src, usd in sorted(by_source.items()))
+            + f"; total {summary.get('cost_usd_total') or 0:.4f}."]
     return "\n".join(rows)
 
 
