@@ -92,6 +92,28 @@ def clamp_range(days: list[str], start: date | None, end: date | None, settings:
 ProgressFn = Callable[[int, int, str], None]
 
 
+def _run_totals(acc: dict[str, Any] | None, meta: dict[str, Any], partition: str | None) -> dict[str, Any]:
+    """The run's view of per-partition metadata (each materialization holds its own day's numbers):
+    numbers summed, lists joined, dicts merged the same way unless equal (a fact shared by every day),
+    `withheld` keyed by day; anything else as the last partition says."""
+    acc = dict(acc or {})
+    for k, v in meta.items():
+        if k == "withheld" and partition is not None:
+            prev = acc.get(k) if isinstance(acc.get(k), dict) else {}
+            acc[k] = {**prev, **({partition: v} if v and not isinstance(v, dict) else v or {})}
+        elif k not in acc or (isinstance(v, dict) and acc[k] == v):
+            acc[k] = v
+        elif isinstance(v, int | float) and not isinstance(v, bool) and isinstance(acc[k], int | float):
+            acc[k] = acc[k] + v
+        elif isinstance(v, list) and isinstance(acc[k], list):
+            acc[k] = acc[k] + [x for x in v if x not in acc[k]]
+        elif isinstance(v, dict) and isinstance(acc[k], dict):
+            acc[k] = _run_totals(acc[k], v, None)
+        else:
+            acc[k] = v
+    return acc
+
+
 def _watch(instance: Any, run_id: str, total: int, progress: ProgressFn, stop: threading.Event) -> None:
     """Report finished steps of the run as they land in the event log (a terminal progress bar)."""
     from dagster import DagsterEventType
@@ -153,9 +175,12 @@ def materialize(start: str, end: str, selection: str | None = None, progress: Pr
                 outcome.failures.append(f"{ev.step_key} [{start}..{end}]: {msg.splitlines()[-1][:300]}")
             elif ev.event_type == DagsterEventType.ASSET_MATERIALIZATION:
                 mat = ev.step_materialization_data.materialization
-                entry = outcome.materialized.setdefault(mat.asset_key.to_user_string(), {"partitions": 0})
+                entry = outcome.materialized.setdefault(mat.asset_key.to_user_string(),
+                                                        {"partitions": 0, "by_partition": {}})
                 entry["partitions"] += 1
-                entry["metadata"] = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
+                meta = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
+                entry["by_partition"][mat.partition] = meta
+                entry["metadata"] = _run_totals(entry.get("metadata"), meta, mat.partition)
             elif ev.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
                 data = ev.event_specific_data
                 outcome.checks.append({"asset": data.asset_key.to_user_string(), "check": data.check_name,

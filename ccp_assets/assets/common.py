@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, BetaWarning, PreviewWarning, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    BetaWarning,
+    MaterializeResult,
+    MetadataValue,
+    PreviewWarning,
+    asset,
+)
 
 from ccp_assets.partitions import DAILY, SINGLE_RUN
 from ccp_assets.warehouse.resource import WAREHOUSE_POOL
@@ -49,3 +57,30 @@ def usable_days(context: AssetExecutionContext, conn) -> tuple[list[str], dict[s
     for day, why in blocked.items():
         context.log.warning(f"withheld {day}: {'; '.join(why)}")
     return [d for d in days if d not in blocked], blocked
+
+
+def per_partition(context: AssetExecutionContext, per_day: Mapping[str, Mapping[str, Any]], *,
+                  shared: Mapping[str, Any] | None = None,
+                  blocked: Mapping[str, list[str]] | None = None) -> MaterializeResult:
+    """Give each partition of the step its own numbers; the result itself carries no metadata.
+
+    Every asset runs a backfill range as one step (SINGLE_RUN) and Dagster records one materialization per
+    partition key, copying a returned `MaterializeResult`'s metadata onto each of them: a run total returned
+    there shows as every day's figure (issue 13: `estimated_usd` 40.70 on a day whose cost is 0.125). Metadata
+    added per partition key is what each materialization carries instead. `shared` holds facts that are the
+    same for every day (a price-table version, the tier), never a number summed over days; with `blocked`
+    given, each day also says whether (and why) it was withheld.
+    """
+    for day in partition_days(context):
+        meta = {**(shared or {}), **(per_day.get(day) or {})}
+        if blocked is not None:
+            meta["withheld"] = MetadataValue.json(list(blocked.get(day, [])))
+        if meta:
+            context.add_asset_metadata(meta, partition_key=day)
+    return MaterializeResult()
+
+
+def table_rows_metadata(result: Any, **extra: Any) -> dict[str, Any]:
+    """A normalizer's day result as metadata: lines read, rows written (total and per table), quarantined."""
+    return {"lines": result.lines, "rows": sum(result.rows.values()), "quarantined": result.quarantined,
+            "rows_by_table": MetadataValue.json(result.rows), **extra}

@@ -4,6 +4,7 @@ A check step that covers one partition fails with ERROR severity and Dagster sto
 downstream of it. A step covering a range records one evaluation per day (visible per partition in
 the UI); it fails with ERROR when every day drifted, else WARN, and downstream steps skip the drifted
 days themselves by reading the latest results (`checks.drift.blocked_days`), in this run or a later one.
+A day with only a few odd rows passes and lists them in `odd_lines` (checks/drift.py: noise vs drift).
 """
 
 from collections.abc import Sequence
@@ -34,6 +35,8 @@ def _metadata(reports: list[DriftReport]) -> dict:
         "failed_days": MetadataValue.json([r.day for r in failed]),
         "drift_report": MetadataValue.json([r.as_dict() for r in failed] if failed else []),
         "stats": MetadataValue.json(jsonable({r.day: r.stats for r in reports})),
+        # noise, not drift: the few odd rows a passing day held, each with its file, byte offset and line
+        "odd_lines": MetadataValue.json([{"day": r.day, **n} for r in reports for n in r.noise]),
         "report_table": MetadataValue.md("\n".join(rows)),
     }
     return meta

@@ -12,14 +12,17 @@ import heapq
 import json
 import random
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ccp_assets.demo.claude_model import ApiCall
 from ccp_assets.demo.ids import day_start_ms, rng_for, unique_hex
 from ccp_assets.demo.sink import Sink
 
 ANTH_MODELS = ["claude-sonnet-4-5-20250929"] * 5 + ["claude-opus-4-6"] * 3 + ["claude-haiku-4-5-20251001"] * 2
+BACKGROUND_MODEL = "claude-haiku-4-5-20251001"
+"""Claude Code's own side calls (session titles, topic checks) and quota probes use the small model."""
 GLM_FOR = {"claude-haiku-4-5-20251001": "glm-4.5-air"}
 ERR_STATUS = {"429": 429, "5xx": 529, "net": 0, "timeout": 0}
 ROLLING_CAP, WEEKLY_CAP = 12_000_000, 120_000_000
@@ -112,7 +115,11 @@ class _Day:
         self.stats.errors[(lane, err)] += 1
         return ts + (wasted + backoff) / 1000
 
-    def _complete(self, ts: float, rid: str, lane: str, model: str, attempt: int) -> None:
+    def _complete(self, ts: float, rid: str, lane: str, model: str, attempt: int, call: ApiCall | None,
+                  light: bool = False) -> None:
+        """The answered attempt. For a Claude Code call it ends when the transcript's last block was written,
+        with the transcript's tokens, and carries the upstream's request id the transcript records; a light
+        (background) call is a few hundred tokens."""
         rng = self.rng
         anth = lane == "anthropic"
         stream = rng.random() < 0.7
@@ -122,11 +129,20 @@ class _Day:
         stream_ms = out * 1000 // rng.randint(40, 120) if stream else 0
         latency = ttft + stream_ms if stream else ttft + out * 1000 // rng.randint(60, 150)
         counted = not (stream and rng.random() < 0.15)
+        request_id = ""
+        if light:
+            inp, out = rng.randint(300, 4000), rng.randint(5, 300)
+        if call is not None:
+            inp, out = call.input_tokens, call.output_tokens
+            latency = max(int(call.end_ms - ts * 1000), 50)
+            ttft = min(ttft, latency)
+            stream_ms = latency - ttft if stream else 0
+            request_id = f',"request_id":"{call.request_id}"'
         end = ts + latency / 1000
         timing = f',"ttft_ms":{ttft},"stream_ms":{stream_ms}' if stream else ""
         retry = f',"preferred_attempt":{attempt}' if attempt else ""
         ci, co = (inp, out) if counted else (0, 0)
-        line = (f'{{"ts":{end:.6f},"rid":"{rid}","lane":"{lane}","model":"{model}","input_tokens":{ci},'
+        line = (f'{{"ts":{end:.6f},"rid":"{rid}"{request_id},"lane":"{lane}","model":"{model}","input_tokens":{ci},'
                 f'"output_tokens":{co},"status":200,"reason":"{"ok" if counted else "streaming"}",'
                 f'"op":"{"stream" if stream else "nonstream"}","latency_ms":{latency}{timing},"err_type":null,'
                 f'"retry":{_B[attempt > 0]},"backoff_ms":0,"upstream":"{"anth" if anth else "zai"}","h2":true,'
@@ -147,55 +163,66 @@ class _Day:
         tok[2] += 1
         st.latencies.setdefault(lane, []).append(latency)
 
-    def request(self, n: int, ts: float) -> None:
+    def request(self, n: int, ts: float, call: ApiCall | None = None, light: bool = False) -> None:
+        """One request arriving at `ts`: a Claude Code API call (`call`, its model as the client asked), a
+        light background call (`light`: titles, quota probes) or, on a day known only from its METRICS
+        summary, any call; routed, retried or rerouted to GLM like any other."""
         rng = self.rng
         if n % 40 == 39:
             self._new_policy()
         rid = unique_hex(self.day_idx << 20 | n, 32)
         kind = FORCED_KINDS[n] if n < len(FORCED_KINDS) else rng.choices(FORCED_KINDS, _WEIGHTS)[0]
         model = rng.choice(ANTH_MODELS)
+        if call is not None:
+            model = call.model
+        elif light:
+            model = BACKGROUND_MODEL
         glm = GLM_FOR.get(model, "glm-4.6")
         self.stats.requests += 1
         if kind == "pass":
             self._decision(ts, rid, "anthropic", model, "pass_through", None, "hybrid", "stay", False)
-            self._complete(ts + 0.002, rid, "anthropic", model, 0)
+            self._complete(ts + 0.002, rid, "anthropic", model, 0, call, light)
         elif kind in ("quota", "manual"):
             reason = "quota_block" if kind == "quota" else "manual_override"
             self._decision(ts, rid, "zai", glm, "forced_model", reason, rng.choice(["run2cap", "preemptive"]),
                            "reroute_zai", False)
-            self._complete(ts + 0.002, rid, "zai", glm, 0)
+            self._complete(ts + 0.002, rid, "zai", glm, 0, call, light)
         elif kind == "fallback":
             t = self._error(ts, rid, "anthropic", model, rng.choice(["5xx", "429"]), 0)
             self._decision(t, rid, "zai", glm, "failover_paused", "fallback", "hybrid", "failover", True)
-            self._complete(t + 0.002, rid, "zai", glm, 1)
+            self._complete(t + 0.002, rid, "zai", glm, 1, call, light)
         else:
             self._decision(ts, rid, "anthropic", model, "pass_through", None, "hybrid", "stay", False)
             t = self._error(ts + 0.5, rid, "anthropic", model, kind, 0)
-            self._complete(t, rid, "anthropic", model, 1)
+            self._complete(t, rid, "anthropic", model, 1, call, light)
 
 
 def proxy_lines(seed: int, day: dt.date, day_idx: int, spans: list[tuple[int, int]], n: int,
-                weekly_used: int = 0, scale: int = 1) -> tuple[Iterator[str], ProxyDay]:
+                weekly_used: int = 0, scale: int = 1, calls: Sequence[ApiCall] = (),
+                background: bool = False) -> tuple[Iterator[str], ProxyDay]:
     """Lines of one day in time order (a lazy stream) and its stats, complete once the stream is consumed.
 
-    Requests arrive in time order and their events never precede their arrival, so a small heap of
-    in-flight events is enough to emit a sorted log without holding the day in memory.
-    `spans` are the day's Claude session spans: the proxy is busy when the developers are.
+    Every Claude Code API call in `calls` is one request, arriving when the client sent it; `n` more
+    (light ones with `background`) come at random times in `spans` (the day's Claude session spans: the
+    proxy is busy when the developers are). Requests arrive in time order and their events never precede
+    their arrival, so a small heap of in-flight events is enough to emit a sorted log without holding the
+    day in memory.
     """
     rng = rng_for(seed, "proxy", day.isoformat())
     gen = _Day(rng, day, day_idx, weekly_used, scale)
     base = day_start_ms(day)
     if not spans:
         spans = [(base + 9 * 3_600_000, base + 18 * 3_600_000)]
-    times = sorted(rng.uniform(*rng.choice(spans)) / 1000 for _ in range(n))
+    background: list[tuple[float, ApiCall | None]] = [(rng.uniform(*rng.choice(spans)) / 1000, None) for _ in range(n)]
+    arrivals = sorted([(c.start_ms / 1000, c) for c in calls] + background, key=lambda a: a[0])
 
     def stream() -> Iterator[str]:
         heap: list[tuple[float, int, str]] = []
         seq = 0
-        for i, ts in enumerate(times):
+        for i, (ts, call) in enumerate(arrivals):
             while heap and heap[0][0] <= ts:
                 yield heapq.heappop(heap)[2]
-            gen.request(i, ts)
+            gen.request(i, ts, call, background and call is None)
             for ev_ts, line in gen.events:
                 heapq.heappush(heap, (ev_ts, seq, line))
                 seq += 1
@@ -233,20 +260,27 @@ def _warts(rng: random.Random, lines: Iterator[str], n_requests: int, old_style:
         yield held
 
 
+def background_requests(seed: int, day: dt.date, scale: int) -> int:
+    """Calls of other clients (titles, quota probes, scripts) that no transcript records."""
+    return rng_for(seed, "proxy-n", day.isoformat()).randint(10, 30) * scale
+
+
 def requests_per_day(seed: int, day: dt.date, scale: int, api_calls: int | None = None) -> int:
     """Every Claude Code API call of the day goes through the proxy, plus background calls (titles, quota)."""
-    extra = rng_for(seed, "proxy-n", day.isoformat()).randint(10, 30) * scale
-    return (api_calls if api_calls is not None else 80 * scale) + extra
+    return (api_calls if api_calls is not None else 80 * scale) + background_requests(seed, day, scale)
 
 
 def write_usage_log(sink: Sink, root: Path, seed: int, day: dt.date, day_idx: int, is_last: bool, first: bool,
-                    spans: list[tuple[int, int]], scale: int, weekly_used: int, api_calls: int) -> ProxyDay:
-    """Past days go to rotated usage-YYYYMMDD.jsonl files, the last (current) day to usage.jsonl."""
-    n = requests_per_day(seed, day, scale, api_calls)
-    lines, stats = proxy_lines(seed, day, day_idx, spans, n, weekly_used, scale)
+                    spans: list[tuple[int, int]], scale: int, weekly_used: int, calls: Sequence[ApiCall]) -> ProxyDay:
+    """Past days go to rotated usage-YYYYMMDD.jsonl files, the last (current) day to usage.jsonl.
+
+    `calls` are the API calls of the day's Claude Code sessions: each becomes one request whose completion
+    carries the transcript's `requestId` as `request_id` (unified_turns joins on it, SOURCES.md)."""
+    n = background_requests(seed, day, scale)
+    lines, stats = proxy_lines(seed, day, day_idx, spans, n, weekly_used, scale, calls, background=True)
     name = "usage.jsonl" if is_last else f"usage-{day.strftime('%Y%m%d')}.jsonl"
-    sink.write_stream("ccp", root / name, _warts(rng_for(seed, "warts", day.isoformat()), lines, n, first, day,
-                                                 stats.sample))
+    sink.write_stream("ccp", root / name, _warts(rng_for(seed, "warts", day.isoformat()), lines, n + len(calls),
+                                                 first, day, stats.sample))
     return stats
 
 

@@ -8,12 +8,26 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ccp_assets.demo.claude_lines import Chain, js, message_json, synthetic_message, usage_json
+from ccp_assets.demo.claude_model import (
+    HAIKU,
+    IDLE_CAP_MS,
+    OLD_LAYOUT_VERSION,
+    OPUS,
+    PROJECTS,
+    SONNET,
+    VERSIONS,
+    ApiCall,
+    Ctx,
+    Flags,
+    Mirror,
+    SessionSummary,
+    TurnRecord,
+    add_usage,
+)
 from ccp_assets.demo.claude_tools import (
     MAIN_TOOLS,
     PRE_HOOK_TOOLS,
@@ -42,100 +56,9 @@ from ccp_assets.demo.text import (
     fill,
 )
 
-OPUS, SONNET, HAIKU = "claude-opus-4-6", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"
-VERSIONS = ["2.1.39"] * 6 + ["2.1.41"] * 3 + ["2.0.76"]
-OLD_LAYOUT_VERSION = "2.0.76"
-"""Older Claude Code wrote subagent files next to the session file instead of <session>/subagents/."""
-IDLE_CAP_MS = 300_000
-
-
-@dataclass(frozen=True)
-class Project:
-    name: str
-    cwd: str
-    repo_backed: bool
-
-    @property
-    def dirname(self) -> str:
-        return re.sub(r"[^A-Za-z0-9]", "-", self.cwd)
-
-
-PROJECTS = [Project("ledger", "/home/demo/projects/ledger", True)] * 9 + [
-    Project("ledger-export", "/home/demo/projects/ledger-worktrees/ledger-export", True)] * 3 + [
-    Project("spotter-lite", "/home/demo/projects/spotter-lite", False)] * 4 + [
-    Project("ccp-router", "/home/demo/projects/ccp-router", False)] * 4
-
-
-@dataclass
-class TurnRecord:
-    """One human turn (or one subagent run) as the CCC turn entity sees it."""
-
-    turn_id: str
-    ts_ms: int
-    model: str
-    subagent: str
-    tokens_in: int
-    tokens_out: int
-    input_kind: str
-    latency_ms: int
-
-
-@dataclass
-class SessionSummary:
-    """What other sources derive from a session: totals per model, spans, features, turns."""
-
-    session_id: str
-    project: Project
-    branch: str
-    version: str
-    model: str
-    start_ms: int
-    end_ms: int = 0
-    tokens: dict[str, list[int]] = field(default_factory=dict)
-    """model -> [input, output, cache_creation, cache_read, requests], one count per API response."""
-    prompts: int = 0
-    interaction_ms: int = 0
-    feature_shipped: bool = False
-    subagents: int = 0
-    turns: list[TurnRecord] = field(default_factory=list)
-    usage: dict[tuple[str, str], list[int]] = field(default_factory=dict)
-    """(UTC date of the response's last line, model) -> [input, output, cache_creation, cache_read, responses],
-    counting only what the written files still show: the expected answer of a ccusage-style dedup."""
-
-
-@dataclass
-class _Ctx:
-    """Prompt-cache state of one chain: what is cached and what is new since the last call."""
-
-    cached: int = 0
-    pending: int = 0
-    last_call: int = 0
-    mode: str = "5m"
-    calls: int = 0
-
-
-@dataclass(frozen=True)
-class _Mirror:
-    """Where a subagent's lines are echoed in the parent as agent_progress lines."""
-
-    agent_id: str
-    prompt_js: str
-    task_tool_id: str
-    parent_msg_id: str
-
-
-@dataclass
-class _Flags:
-    """Rare events forced into chosen sessions so that every corpus, however small, contains them."""
-
-    synthetic: bool = False
-    api_error: bool = False
-    image: bool = False
-    task: bool = False
-
 
 class _Session:
-    def __init__(self, rng: random.Random, summary: SessionSummary, hunks: list[Hunk], flags: _Flags) -> None:
+    def __init__(self, rng: random.Random, summary: SessionSummary, hunks: list[Hunk], flags: Flags) -> None:
         self.rng = rng
         self.s = summary
         self.hunks = hunks if summary.project.repo_backed else None
@@ -146,11 +69,11 @@ class _Session:
         self.main = Chain(',"isSidechain":false' + self.env_common, rng)
         self.slug = "-".join(rng.sample(SLUG_WORDS, 3))
         self.subfiles: list[tuple[str, list[str]]] = []
-        self.ctx = _Ctx(mode=rng.choice(["5m", "5m", "5m", "1h", "mix"]))
+        self.ctx = Ctx(mode=rng.choice(["5m", "5m", "5m", "1h", "mix"]))
         self.last_out = self.t
 
     # ---- API responses -------------------------------------------------------------------------
-    def _usage(self, ctx: _Ctx, first_of_turn: bool) -> tuple[int, int, int, int]:
+    def _usage(self, ctx: Ctx, first_of_turn: bool) -> tuple[int, int, int, int]:
         rng = self.rng
         if ctx.calls == 0:
             system = rng.randint(13_000, 26_000)
@@ -170,8 +93,8 @@ class _Session:
             c5, c1 = cc, 0
         return rng.randint(1, 3), c5, c1, cr
 
-    def respond(self, ch: Chain, ctx: _Ctx, model: str, blocks: list[dict], first_of_turn: bool,
-                mirror: _Mirror | None = None, usage: dict[tuple[str, str], list[int]] | None = None,
+    def respond(self, ch: Chain, ctx: Ctx, model: str, blocks: list[dict], first_of_turn: bool,
+                mirror: Mirror | None = None, usage: dict[tuple[str, str], list[int]] | None = None,
                 ) -> tuple[str, list[str], int, int]:
         """Write one API response as one line per content block (streaming).
 
@@ -183,6 +106,7 @@ class _Session:
         out_full = sum(est)
         inp, c5, c1, cr = self._usage(ctx, first_of_turn)
         geo = "global" if model == OPUS else "not_available"
+        sent = self.t
         self.t += rng.randint(600, 2500) if model == HAIKU else rng.randint(1500, 7000)
         n = len(blocks)
         base = rng.randint(1, 9)
@@ -199,6 +123,7 @@ class _Session:
                 self._agent_progress(f'{{"type":"assistant","timestamp":"{iso_ms(self.t)}","message":{msg},'
                                      f'"requestId":"{rid}","uuid":"{u}"}}', mirror)
             self.t += max(40, est[k] * 1000 // rng.randint(45, 110))
+        self.s.calls.append(ApiCall(rid, model, sent, last_ts, inp + c5 + c1 + cr, out_full))
         ctx.cached, ctx.pending, ctx.last_call = cr + c5 + c1, out_full, self.t
         ctx.calls += 1
         tot = self.s.tokens.setdefault(model, [0, 0, 0, 0, 0])
@@ -207,17 +132,17 @@ class _Session:
         tot[2] += c5 + c1
         tot[3] += cr
         tot[4] += 1
-        _add(self.s.usage if usage is None else usage, (iso_ms(last_ts)[:10], model), [inp, out_full, c5 + c1, cr, 1])
+        add_usage(self.s.usage if usage is None else usage, (iso_ms(last_ts)[:10], model), [inp, out_full, c5 + c1, cr, 1])
         return mid, uuids, inp + c5 + c1 + cr, out_full
 
-    def _agent_progress(self, inner: str, m: _Mirror) -> None:
+    def _agent_progress(self, inner: str, m: Mirror) -> None:
         data = (f'{{"message":{inner},"normalizedMessages":[],"type":"agent_progress","prompt":{m.prompt_js},'
                 f'"agentId":"{m.agent_id}"}}')
         self.main.progress(self.t + self.rng.randint(1, 30), data, f"agent_{m.parent_msg_id}", m.task_tool_id)
 
     # ---- tools ---------------------------------------------------------------------------------
-    def run_tool(self, ch: Chain, ctx: _Ctx, call: ToolCall, asst_uuid: str, in_sub: bool,
-                 mirror: _Mirror | None = None, rejected: bool = False) -> None:
+    def run_tool(self, ch: Chain, ctx: Ctx, call: ToolCall, asst_uuid: str, in_sub: bool,
+                 mirror: Mirror | None = None, rejected: bool = False) -> None:
         rng, tid, name = self.rng, call.block["id"], call.name
         if name in PRE_HOOK_TOOLS and not in_sub:
             for cmd in HOOKS_PRE if name == "Bash" else HOOKS_PRE[:2]:
@@ -254,8 +179,8 @@ class _Session:
         model = HAIKU if rng.random() < 0.6 else SONNET
         prompt = block["input"]["prompt"]
         sub = Chain(',"isSidechain":true' + self.env_common + f',"agentId":"{aid}"', rng, slug=self.main.slug)
-        ctx = _Ctx(mode="5m")
-        mirror = _Mirror(aid, js(prompt), block["id"], parent_mid)
+        ctx = Ctx(mode="5m")
+        mirror = Mirror(aid, js(prompt), block["id"], parent_mid)
         start, in_tok, out_tok, tools = self.t, 0, 0, 0
         u = sub.user_text(self.t, prompt)
         self._agent_progress(js({"type": "user", "message": {"role": "user", "content": [{"type": "text", "text": prompt}]},
@@ -279,7 +204,7 @@ class _Session:
         drop = rng.random() < 0.04
         # a deleted subagent file leaves only the agent_progress copies: tool-use responses, not the final report
         for key, vals in [*steps_usage.items(), *([] if drop else report_usage.items())]:
-            _add(self.s.usage, key, vals)
+            add_usage(self.s.usage, key, vals)
         if not drop:
             self.subfiles.append((aid, sub.lines))
         self.s.subagents += 1
@@ -415,15 +340,6 @@ class _Session:
         s.end_ms = max(self.t, self.last_out)
 
 
-def _add(acc: dict[tuple[str, str], list[int]], key: tuple[str, str], vals: list[int]) -> None:
-    cur = acc.get(key)
-    if cur is None:
-        acc[key] = list(vals)
-    else:
-        for i, v in enumerate(vals):
-            cur[i] += v
-
-
 def sessions_per_day(seed: int, day: dt.date) -> int:
     """Weekdays 3-5 sessions, weekends 1-2 (before scale)."""
     rng = rng_for(seed, "day-sessions", day.isoformat())
@@ -444,7 +360,7 @@ def generate_day(sink: Sink, projects_root: Path, seed: int, day: dt.date, day_i
         summary = SessionSummary(uuid4(rng), project, branch, version, model, start)
         summary.feature_shipped = rng.random() < 0.45
         first, last_day = day_idx == 0 and i == 0, day_idx == days - 1 and i == 0
-        flags = _Flags(synthetic=first, image=first, task=first or last_day, api_error=last_day)
+        flags = Flags(synthetic=first, image=first, task=first or last_day, api_error=last_day)
         gen = _Session(rng, summary, hunks, flags)
         # the session length is drawn per base slot, so scale K repeats the day's length mix K times:
         # sizes grow linearly even with few sessions, while content and ids stay independent

@@ -26,6 +26,7 @@ from ccp_assets.demo import ccc
 from ccp_assets.demo.agentos import ClaudeDay, write_agentos
 from ccp_assets.demo.ccp_proxy import ProxyDay, write_results, write_usage_log
 from ccp_assets.demo.claude_code import OPUS, SessionSummary, generate_day
+from ccp_assets.demo.claude_model import ApiCall
 from ccp_assets.demo.repo import build_repo
 from ccp_assets.demo.sink import Sink, SourceStats
 
@@ -142,12 +143,14 @@ def write_demo_data(out: Path, days: int = 7, scale: int = 1, seed: int = 7, end
 
     t = time.perf_counter()
     claude_days: dict[dt.date, ClaudeDay] = {}
+    calls: dict[dt.date, list[ApiCall]] = {}
     usage: dict[str, dict[str, dict[str, int]]] = {}
     ccc_path = roots["agentos"] / "ccc_events.jsonl"
     for i, day in enumerate(day_list):
         cd = claude_days[day] = ClaudeDay()
         for s in generate_day(sink, roots["claude"] / "projects", seed, day, i, days, scale, list(repo.hunks_by_day[day])):
             _absorb(cd, usage, s)
+            calls.setdefault(day, []).extend(s.calls)
             ccc.write_session(sink, ccc_path, s, repo)
     secs["claude"] = time.perf_counter() - t
 
@@ -158,7 +161,8 @@ def write_demo_data(out: Path, days: int = 7, scale: int = 1, seed: int = 7, end
         if i % 7 == 0:
             weekly = 0
         cd = claude_days[day]
-        pd = write_usage_log(sink, roots["ccp"], seed, day, i, i == days - 1, i == 0, cd.spans, scale, weekly, cd.messages)
+        pd = write_usage_log(sink, roots["ccp"], seed, day, i, i == days - 1, i == 0, cd.spans, scale, weekly,
+                             calls.get(day, []))
         weekly = pd.weekly_used_end
         proxy_days[day] = pd
     write_results(sink, roots["ccp"], seed, [start - dt.timedelta(days=k) for k in range(RESULT_DAYS, 0, -1)], scale)

@@ -49,7 +49,7 @@ METRICS_FIELDS = (
     "date", "tier", "sessions", "turns", "features_shipped", "capacity_used", "features_per_capacity",
     "quality_adjusted_efficiency", "efficiency_by_provider", "avg_cls", "avg_impf", "avg_churn_score",
     "tokens_by_model", "cost_usd_by_model", "model_share", "routing", "policy_findings", "errors", "inputs",
-    "schema_version",
+    "schema_version", "cost_usd_total", "cost_usd_by_source",
 )
 """The rollup fields of METRICS.md: every daily metrics_summary.json has each one (null with a reason when unknown)."""
 

@@ -108,7 +108,7 @@ def test_legacy_status_wrong_types_unknown_fields_and_a_truncated_line(usage_dir
         (None, ["headroom_pct_rolling:VARCHAR"], '{"future_knob":3}')]
     q = dict(query("SELECT kind, state FROM quarantine"))
     assert q == {"truncated": "held", "unknown_type": "skipped"}
-    assert outcome.materialized["raw_ccp_proxy"]["metadata"]["held_lines"] == 0  # landed before the run
+    assert outcome.materialized["raw_ccp_proxy"]["metadata"]["landing_pass"]["held_lines"] == 0  # landed before the run
 
 
 def test_metrics_summaries_backfill_days_without_a_log(usage_dir):

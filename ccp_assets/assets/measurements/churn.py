@@ -2,10 +2,10 @@
 
 from datetime import UTC, datetime
 
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
+from dagster import AssetExecutionContext, MaterializeResult
 
-from ccp_assets.assets.common import daily_asset
-from ccp_assets.assets.measurements.runner import run_days, withheld
+from ccp_assets.assets.common import daily_asset, per_partition
+from ccp_assets.assets.measurements.runner import run_days
 from ccp_assets.measurements.churn import churn_day
 from ccp_assets.measurements.gitrepo import GitRepo
 from ccp_assets.settings import load_settings
@@ -32,10 +32,8 @@ def churn_daily(context: AssetExecutionContext, warehouse: WarehouseResource) ->
     finally:
         if repo is not None:
             repo.close()
-    return MaterializeResult(metadata={
-        "git": repo is not None,
-        "lines_added": sum(r["lines_added"] or 0 for r in out.values()),
-        "churn_14d": MetadataValue.json({d: r["churn_14d"] for d, r in sorted(out.items())}),
-        "churn_source": MetadataValue.json({d: r["churn_source"] for d, r in sorted(out.items())}),
-        **withheld(blocked),
-    })
+    return per_partition(context, {d: {
+        "lines_added": r["lines_added"] or 0,
+        "churn_14d": r["churn_14d"],
+        "churn_source": r["churn_source"],
+    } for d, r in out.items()}, shared={"git": repo is not None}, blocked=blocked)

@@ -2,8 +2,8 @@
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 
-from ccp_assets.assets.common import daily_asset
-from ccp_assets.assets.measurements.runner import run_days, withheld
+from ccp_assets.assets.common import daily_asset, per_partition
+from ccp_assets.assets.measurements.runner import run_days
 from ccp_assets.measurements.cls import REVIEW_THRESHOLD, ImportGraph, cls_day
 from ccp_assets.measurements.gitrepo import GitRepo
 from ccp_assets.settings import load_settings
@@ -33,10 +33,6 @@ def cls_features(context: AssetExecutionContext, warehouse: WarehouseResource) -
     finally:
         if repo is not None:
             repo.close()
-    return MaterializeResult(metadata={
-        "git": repo is not None,
-        "scopes": sum(len(r) for r in out.values()),
-        "scopes_by_day": MetadataValue.json({d: [s["scope"] for s in r] for d, r in sorted(out.items()) if r}),
-        **({} if repo is not None else {"no_repository": why}),
-        **withheld(blocked),
-    })
+    shared = {"git": repo is not None, **({} if repo is not None else {"no_repository": why})}
+    return per_partition(context, {d: {"scopes": len(r), "scope_names": MetadataValue.json([s["scope"] for s in r])}
+                                   for d, r in out.items()}, shared=shared, blocked=blocked)

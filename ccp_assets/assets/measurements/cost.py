@@ -3,9 +3,11 @@ deduplicated, really-answered calls priced per model and token kind (`priced_tur
 see measurements/usage.py)."""
 
 
+import duckdb
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 
-from ccp_assets.assets.common import daily_asset, usable_days
+from ccp_assets.assets.common import daily_asset, per_partition, usable_days
+from ccp_assets.assets.measurements.by_source import cost_by_source
 from ccp_assets.measurements.usage import plan_table, price_day
 from ccp_assets.pricing.table import price_table
 from ccp_assets.warehouse.resource import WarehouseResource
@@ -33,28 +35,39 @@ FROM turn_costs WHERE day = ? GROUP BY day, source, provider, model
         "call counted once across sources, attributed to the model that really answered (proxy reroutes) "
         "and priced per token kind, GLM subscription calls per prompt at plan price / prompt cap "
         "(`priced_turns`, `usage_model_daily`). Unknown models cost 0 and are named in the metadata and "
-        "the rollup's errors."
+        "the rollup's errors. Metadata per day, all in USD: `cost_usd_total` (calls counted once; also "
+        "`counted_usd`), `cost_usd_<source>` per source it came from, `estimated_usd` (every source's rows "
+        "priced, before counting a call once)."
     ),
 )
 def usage_cost(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-    counted = {}
+    per_day: dict[str, dict] = {}
     with warehouse.connect() as conn:
         days, blocked = usable_days(context, conn)
         for day in days:
             with transaction(conn):
                 conn.execute("DELETE FROM cost_daily WHERE day = ?", [day])
                 conn.execute(COST_BY_DAY_SQL, [day])
-                counted[day] = price_day(conn, day)
-        total, unpriced = conn.execute(
-            "SELECT coalesce(sum(estimated_usd), 0), list(DISTINCT model) FILTER (WHERE NOT priced) "
-            "FROM cost_daily WHERE CAST(day AS VARCHAR) IN (SELECT unnest(?))", [days]).fetchone()
-    return MaterializeResult(metadata={
-        "estimated_usd": round(float(total), 6),
+                counted = price_day(conn, day)
+            per_day[day] = _day_metadata(conn, day, counted)
+    return per_partition(context, per_day, blocked=blocked, shared={
+        "price_table_version": price_table()["version"], "plan_table_version": plan_table()["version"]})
+
+
+def _day_metadata(conn: duckdb.DuckDBPyConnection, day: str, counted: dict) -> dict:
+    """The day's own figures: every source's turns priced (`estimated_usd`, as `ccp report daily` prices them)
+    and the calls counted once (`counted_usd` = `cost_usd_total`, split by source), all in USD."""
+    total, unpriced = conn.execute(
+        "SELECT coalesce(sum(estimated_usd), 0), list(DISTINCT model) FILTER (WHERE NOT priced) "
+        "FROM cost_daily WHERE day = ?", [day]).fetchone()
+    by_source = cost_by_source(conn, day)
+    return {
+        "estimated_usd": MetadataValue.float(round(float(total), 6)),
         "unpriced_models": MetadataValue.json(sorted(unpriced or [])),
-        "price_table_version": price_table()["version"],
-        "plan_table_version": plan_table()["version"],
-        "counted_calls": sum(c["turns"] for c in counted.values()),
-        "counted_usd": round(sum(c["estimated_usd"] for c in counted.values()), 6),
-        "unpriced_counted_models": MetadataValue.json(sorted({m for c in counted.values() for m in c["unpriced"]})),
-        "withheld": MetadataValue.json(blocked),
-    })
+        "counted_calls": counted["turns"],
+        "counted_usd": MetadataValue.float(round(counted["estimated_usd"], 6)),
+        "cost_usd_total": MetadataValue.float(round(counted["estimated_usd"], 6)),
+        **{f"cost_usd_{src}": MetadataValue.float(usd) for src, usd in by_source.items()},
+        "cost_usd_by_source": MetadataValue.json(by_source),
+        "unpriced_counted_models": MetadataValue.json(counted["unpriced"]),
+    }

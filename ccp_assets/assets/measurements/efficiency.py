@@ -2,8 +2,8 @@
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 
-from ccp_assets.assets.common import daily_asset
-from ccp_assets.assets.measurements.runner import run_days, withheld
+from ccp_assets.assets.common import daily_asset, per_partition
+from ccp_assets.assets.measurements.runner import run_days
 from ccp_assets.measurements.efficiency import efficiency_day
 from ccp_assets.warehouse.resource import WarehouseResource
 
@@ -22,8 +22,8 @@ from ccp_assets.warehouse.resource import WarehouseResource
 )
 def efficiency_daily(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     out, blocked = run_days(context, warehouse, efficiency_day)
-    return MaterializeResult(metadata={
-        "provider_days": sum(len(r) for r in out.values()),
-        "e": MetadataValue.json({d: {p["provider"]: p["e"] for p in r} for d, r in sorted(out.items()) if r}),
-        **withheld(blocked),
-    })
+    return per_partition(context, {d: {
+        "provider_days": len(r),
+        "e": MetadataValue.json({p["provider"]: p["e"] for p in r}),
+        **{f"e_{p['provider']}": MetadataValue.float(float(p["e"])) for p in r if p["e"] is not None},
+    } for d, r in out.items()}, blocked=blocked)

@@ -2,8 +2,8 @@
 
 from dagster import AssetExecutionContext, MaterializeResult
 
-from ccp_assets.assets.common import daily_asset
-from ccp_assets.assets.measurements.runner import run_days, withheld
+from ccp_assets.assets.common import daily_asset, per_partition
+from ccp_assets.assets.measurements.runner import run_days
 from ccp_assets.measurements.entity import entity_day
 from ccp_assets.warehouse.resource import WarehouseResource
 
@@ -20,4 +20,4 @@ from ccp_assets.warehouse.resource import WarehouseResource
 )
 def measurements(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     out, blocked = run_days(context, warehouse, entity_day)
-    return MaterializeResult(metadata={"rows": sum(out.values()), **withheld(blocked)})
+    return per_partition(context, {d: {"rows": n} for d, n in out.items()}, blocked=blocked)

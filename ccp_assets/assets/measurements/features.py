@@ -1,9 +1,9 @@
 """features_daily: features shipped per day (BDD results first, else AgentOS windows, else CCC sessions)."""
 
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
+from dagster import AssetExecutionContext, MaterializeResult
 
-from ccp_assets.assets.common import daily_asset
-from ccp_assets.assets.measurements.runner import run_days, withheld
+from ccp_assets.assets.common import daily_asset, per_partition
+from ccp_assets.assets.measurements.runner import run_days
 from ccp_assets.measurements.features import features_day
 from ccp_assets.warehouse.resource import WarehouseResource
 
@@ -21,9 +21,8 @@ from ccp_assets.warehouse.resource import WarehouseResource
 )
 def features_daily(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     out, blocked = run_days(context, warehouse, features_day)
-    return MaterializeResult(metadata={
-        "features_shipped": sum(r["features_shipped"] or 0 for r in out.values()),
-        "days_without_feature_source": sum(1 for r in out.values() if r["basis"] is None),
-        "basis": MetadataValue.json({d: r["basis"] for d, r in sorted(out.items())}),
-        **withheld(blocked),
-    })
+    return per_partition(context, {d: {
+        "features_shipped": r["features_shipped"] or 0,
+        "days_without_feature_source": int(r["basis"] is None),
+        "basis": r["basis"],
+    } for d, r in out.items()}, blocked=blocked)

@@ -2,8 +2,8 @@
 
 from dagster import AssetExecutionContext, MaterializeResult
 
-from ccp_assets.assets.common import daily_asset
-from ccp_assets.assets.measurements.runner import run_days, withheld
+from ccp_assets.assets.common import daily_asset, per_partition
+from ccp_assets.assets.measurements.runner import run_days
 from ccp_assets.measurements.interaction import interaction_day
 from ccp_assets.settings import load_settings
 from ccp_assets.warehouse.resource import WarehouseResource
@@ -23,8 +23,7 @@ from ccp_assets.warehouse.resource import WarehouseResource
 def interaction_daily(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     settings = load_settings()
     out, blocked = run_days(context, warehouse, lambda conn, day: interaction_day(conn, settings, day))
-    return MaterializeResult(metadata={
-        "sessions": sum(r["sessions"] for r in out.values()),
-        "interaction_minutes": round(sum(r["minutes"] or 0 for r in out.values()), 3),
-        **withheld(blocked),
-    })
+    return per_partition(context, {d: {
+        "sessions": r["sessions"],
+        "interaction_minutes": round(r["minutes"] or 0, 3),
+    } for d, r in out.items()}, blocked=blocked)

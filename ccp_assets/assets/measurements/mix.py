@@ -2,8 +2,8 @@
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 
-from ccp_assets.assets.common import daily_asset
-from ccp_assets.assets.measurements.runner import run_days, withheld
+from ccp_assets.assets.common import daily_asset, per_partition
+from ccp_assets.assets.measurements.runner import run_days
 from ccp_assets.measurements.mix import mix_day, routing_day
 from ccp_assets.measurements.policy import license_view, policy_day
 from ccp_assets.settings import load_settings
@@ -21,7 +21,7 @@ from ccp_assets.warehouse.resource import WarehouseResource
 )
 def model_mix_daily(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     out, blocked = run_days(context, warehouse, mix_day)
-    return MaterializeResult(metadata={"rows": sum(out.values()), **withheld(blocked)})
+    return per_partition(context, {d: {"rows": n} for d, n in out.items()}, blocked=blocked)
 
 
 @daily_asset(
@@ -35,7 +35,7 @@ def model_mix_daily(context: AssetExecutionContext, warehouse: WarehouseResource
 )
 def routing_daily(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     out, blocked = run_days(context, warehouse, routing_day)
-    return MaterializeResult(metadata={"lane_days": sum(out.values()), **withheld(blocked)})
+    return per_partition(context, {d: {"lane_days": n} for d, n in out.items()}, blocked=blocked)
 
 
 @daily_asset(
@@ -51,9 +51,6 @@ def routing_daily(context: AssetExecutionContext, warehouse: WarehouseResource) 
 def policy_findings(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     view = license_view(load_settings())
     out, blocked = run_days(context, warehouse, lambda conn, day: policy_day(conn, view, day))
-    return MaterializeResult(metadata={
-        "plan": view.plan, "models_mixed": view.mixed,
-        "findings": sum(len(r) for r in out.values()),
-        "by_day": MetadataValue.json({d: [f["finding"] for f in r] for d, r in sorted(out.items()) if r}),
-        **withheld(blocked),
-    })
+    return per_partition(context, {d: {"findings": len(r), "finding_texts": MetadataValue.json([f["finding"] for f in r])}
+                                   for d, r in out.items()},
+                         shared={"plan": view.plan, "models_mixed": view.mixed}, blocked=blocked)

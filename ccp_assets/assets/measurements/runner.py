@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import duckdb
-from dagster import AssetExecutionContext, MetadataValue
+from dagster import AssetExecutionContext
 
 from ccp_assets.assets.common import usable_days
 from ccp_assets.warehouse.resource import WarehouseResource
@@ -25,6 +25,3 @@ def run_days(context: AssetExecutionContext, warehouse: WarehouseResource, fn: D
                 out[day] = fn(conn, day)
     return out, blocked
 
-
-def withheld(blocked: dict) -> dict[str, Any]:
-    return {"withheld": MetadataValue.json(blocked)}

@@ -2,7 +2,7 @@
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 
-from ccp_assets.assets.common import daily_asset, partition_days
+from ccp_assets.assets.common import daily_asset, partition_days, per_partition, table_rows_metadata
 from ccp_assets.settings import load_settings
 from ccp_assets.sources.agentos_normalize import normalize_day
 from ccp_assets.warehouse.resource import WarehouseResource
@@ -26,18 +26,5 @@ def normalized_agentos(context: AssetExecutionContext, warehouse: WarehouseResou
     settings = load_settings()
     with warehouse.connect() as conn:
         results = [normalize_day(conn, settings, day) for day in partition_days(context)]
-    rows: dict[str, int] = {}
-    ledgers: dict[str, int] = {}
-    for r in results:
-        for k, n in r.rows.items():
-            rows[k] = rows.get(k, 0) + n
-        for k, n in r.ledgers.items():
-            ledgers[k] = ledgers.get(k, 0) + n
-    return MaterializeResult(metadata={
-        "lines": sum(r.lines for r in results),
-        "rows": sum(rows.values()),
-        "quarantined": sum(r.quarantined for r in results),
-        "current_windows": sum(r.windows_current for r in results),
-        "rows_by_table": MetadataValue.json(rows),
-        "lines_by_ledger": MetadataValue.json(ledgers),
-    })
+    return per_partition(context, {r.day: table_rows_metadata(
+        r, current_windows=r.windows_current, lines_by_ledger=MetadataValue.json(r.ledgers)) for r in results})

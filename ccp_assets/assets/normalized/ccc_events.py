@@ -2,7 +2,7 @@
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 
-from ccp_assets.assets.common import daily_asset, partition_days
+from ccp_assets.assets.common import daily_asset, partition_days, per_partition, table_rows_metadata
 from ccp_assets.settings import load_settings
 from ccp_assets.sources.ccc_normalize import normalize_day
 from ccp_assets.warehouse.resource import WarehouseResource
@@ -24,18 +24,5 @@ def normalized_ccc_events(context: AssetExecutionContext, warehouse: WarehouseRe
     settings = load_settings()
     with warehouse.connect() as conn:
         results = [normalize_day(conn, settings, day) for day in partition_days(context)]
-    rows: dict[str, int] = {}
-    unknown: dict[str, int] = {}
-    for r in results:
-        for k, n in r.rows.items():
-            rows[k] = rows.get(k, 0) + n
-        for k, n in r.unknown_types.items():
-            unknown[k] = unknown.get(k, 0) + n
-    return MaterializeResult(metadata={
-        "lines": sum(r.lines for r in results),
-        "rows": sum(rows.values()),
-        "quarantined": sum(r.quarantined for r in results),
-        "drifted_turns": sum(r.drifted for r in results),
-        "rows_by_table": MetadataValue.json(rows),
-        "unknown_line_types": MetadataValue.json(unknown),
-    })
+    return per_partition(context, {r.day: table_rows_metadata(
+        r, drifted_turns=r.drifted, unknown_line_types=MetadataValue.json(r.unknown_types)) for r in results})

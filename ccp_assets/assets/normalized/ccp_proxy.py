@@ -2,7 +2,7 @@
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 
-from ccp_assets.assets.common import daily_asset, partition_days
+from ccp_assets.assets.common import daily_asset, partition_days, per_partition
 from ccp_assets.settings import load_settings
 from ccp_assets.sources.ccp_proxy_normalize import normalize_days
 from ccp_assets.warehouse.resource import WarehouseResource
@@ -24,20 +24,16 @@ def normalized_ccp_proxy(context: AssetExecutionContext, warehouse: WarehouseRes
     settings = load_settings()
     with warehouse.connect() as conn:
         results = normalize_days(conn, settings, partition_days(context))
-    skipped: dict[str, int] = {}
-    for r in results:
-        for k, n in r.skipped.items():
-            skipped[k] = skipped.get(k, 0) + n
-    return MaterializeResult(metadata={
-        "lines": sum(r.lines for r in results),
-        "rows": sum(r.turns + r.decisions + r.summaries for r in results),
-        "turns": sum(r.turns for r in results),
-        "completions": sum(r.completions for r in results),
-        "errors": sum(r.errors for r in results),
-        "decisions": sum(r.decisions for r in results),
-        "summaries": sum(r.summaries for r in results),
-        "backfill_days": sum(r.backfill_days for r in results),
-        "drifted_rows": sum(r.drifted for r in results),
-        "quarantined": sum(r.quarantined for r in results),
-        "skipped_lines": MetadataValue.json(skipped),
-    })
+    return per_partition(context, {r.day: {
+        "lines": r.lines,
+        "rows": r.turns + r.decisions + r.summaries,
+        "turns": r.turns,
+        "completions": r.completions,
+        "errors": r.errors,
+        "decisions": r.decisions,
+        "summaries": r.summaries,
+        "backfill_days": r.backfill_days,
+        "drifted_rows": r.drifted,
+        "quarantined": r.quarantined,
+        "skipped_lines": MetadataValue.json(r.skipped),
+    } for r in results})

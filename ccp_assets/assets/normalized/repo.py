@@ -2,7 +2,7 @@
 
 from dagster import AssetExecutionContext, MaterializeResult
 
-from ccp_assets.assets.common import daily_asset, partition_days
+from ccp_assets.assets.common import daily_asset, partition_days, per_partition
 from ccp_assets.settings import load_settings
 from ccp_assets.sources.repo_normalize import normalize_day
 from ccp_assets.warehouse.resource import WarehouseResource
@@ -23,15 +23,15 @@ def normalized_repo(context: AssetExecutionContext, warehouse: WarehouseResource
     settings = load_settings()
     with warehouse.connect() as conn:
         results = [normalize_day(conn, settings, day) for day in partition_days(context)]
-    return MaterializeResult(metadata={
-        "lines": sum(r.lines for r in results),
-        "rows": sum(r.commits + r.features for r in results),
-        "commits": sum(r.commits for r in results),
-        "feature_rows": sum(r.features for r in results),
-        "implemented_or_shipped": sum(r.implemented for r in results),
-        "shipped": sum(r.shipped for r in results),
-        "tests_passed": sum(r.tests_passed for r in results),
-        "tests_failed": sum(r.tests_failed for r in results),
-        "unmapped_tests": sum(r.unmapped_tests for r in results),
-        "quarantined": sum(r.quarantined for r in results),
-    })
+    return per_partition(context, {r.day: {
+        "lines": r.lines,
+        "rows": r.commits + r.features,
+        "commits": r.commits,
+        "feature_rows": r.features,
+        "implemented_or_shipped": r.implemented,
+        "shipped": r.shipped,
+        "tests_passed": r.tests_passed,
+        "tests_failed": r.tests_failed,
+        "unmapped_tests": r.unmapped_tests,
+        "quarantined": r.quarantined,
+    } for r in results})

@@ -3,7 +3,8 @@
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 
-from ccp_assets.assets.common import daily_asset, partition_days
+from ccp_assets.assets.common import daily_asset, partition_days, per_partition
+from ccp_assets.assets.raw.landing_asset import landing_pass
 from ccp_assets.checks.gx_runner import prewarm
 from ccp_assets.settings import load_settings
 from ccp_assets.sources.claude_code import ClaudeCodeSource
@@ -35,15 +36,12 @@ def raw_claude_code(context: AssetExecutionContext, warehouse: WarehouseResource
     landed_in_range = sum(n for d, n in result.days.items() if d in days)
     context.log.info(f"landed {result.lines_landed} new lines from {result.files_read} files "
                      f"({result.bytes_read} bytes); {landed_in_range} fall in {days[0]}..{days[-1]}")
-    return MaterializeResult(metadata={
+    return per_partition(context, {d: {
+        "new_lines": result.days.get(d, 0),
+        "new_lines_in_partition": result.days.get(d, 0),
+        "quarantined_lines": counts.get(d, 0),
+    } for d in days}, shared={
         "source_enabled": SOURCE.enabled(settings),
-        "files_seen": result.files_seen,
-        "files_read": result.files_read,
-        "new_bytes": result.bytes_read,
-        "new_lines": result.lines_landed,
-        "new_lines_in_partition": landed_in_range,
-        "quarantined_lines": sum(counts.values()),
-        "held_lines": result.held,
-        "days_touched": MetadataValue.json(result.days),
+        "landing_pass": landing_pass(result),
         "landing_dir": MetadataValue.path(str(settings.landing_dir / SOURCE.name)),
     })

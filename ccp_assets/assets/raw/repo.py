@@ -14,24 +14,23 @@ SOURCE = RepoSource()
 SHOWN = 50
 
 
-def _commit_metadata(settings: Settings, result: LandingResult, days: list[str]) -> dict[str, Any]:
-    """Commit SHAs this landing brought in, and those whose day is in the partition range."""
-    new: list[str] = []
-    in_range: list[str] = []
+def _commit_metadata(settings: Settings, result: LandingResult, days: list[str]) -> dict[str, dict[str, Any]]:
+    """Per day: the commit SHAs this landing brought in for it, and all the SHAs landed for it."""
+    new: dict[str, list[str]] = {}
+    in_range: dict[str, list[str]] = {}
+    sql = ("SELECT CAST(day AS VARCHAR), list(DISTINCT line::JSON->>'$.sha') FROM read_parquet(?, hive_partitioning = "
+           "true) WHERE (line::JSON->>'$.ccp_export') = 'commit' GROUP BY 1")
     with warehouse_for(settings.warehouse_path).connect() as conn:
         if result.batch_id is not None:
             batch = sorted(str(p) for p in source_dir(settings, SOURCE.name).glob(f"day=*/b{result.batch_id:08d}_*.parquet"))
             if batch:
-                new = [r[0] for r in conn.execute(
-                    "SELECT line::JSON->>'$.sha' FROM read_parquet(?, hive_partitioning = false) "
-                    "WHERE (line::JSON->>'$.ccp_export') = 'commit' ORDER BY ts", [batch]).fetchall()]
+                new = dict(conn.execute(sql, [batch]).fetchall())
         files = day_files(settings, SOURCE.name, days)
         if files:
-            in_range = [r[0] for r in conn.execute(
-                "SELECT DISTINCT line::JSON->>'$.sha' FROM read_parquet(?, hive_partitioning = false) "
-                "WHERE (line::JSON->>'$.ccp_export') = 'commit'", [files]).fetchall()]
-    return {"new_commits": len(new), "new_commit_shas": MetadataValue.json(new[:SHOWN]),
-            "commits_in_partition": len(in_range), "commit_shas_in_partition": MetadataValue.json(sorted(in_range)[:SHOWN])}
+            in_range = dict(conn.execute(sql, [files]).fetchall())
+    return {d: {"new_commits": len(new.get(d, [])), "new_commit_shas": MetadataValue.json(sorted(new.get(d, []))[:SHOWN]),
+                "commits_in_partition": len(in_range.get(d, [])),
+                "commit_shas_in_partition": MetadataValue.json(sorted(in_range.get(d, []))[:SHOWN])} for d in days}
 
 
 raw_repo = raw_landing_asset(

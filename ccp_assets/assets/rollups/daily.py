@@ -3,7 +3,7 @@
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 
-from ccp_assets.assets.common import daily_asset, usable_days
+from ccp_assets.assets.common import daily_asset, per_partition, usable_days
 from ccp_assets.assets.rollups.files import (
     daily_summary_path,
     upsert_progress_sections,
@@ -27,6 +27,11 @@ def _markdown_table(summary: dict) -> str:
         share = ((shares.get("models") or shares).get(model) or {}).get("turns")
         rows.append(f"| {model} | {t['total']:,} | {summary['cost_usd_by_model'].get(model) or 0:.4f} | "
                     f"{'' if share is None else f'{share:.0%}'} |")
+    by_source = summary.get("cost_usd_by_source") or {}
+    if by_source:  # one table only: the UI shows the preview's table as the day's model breakdown
+        rows += ["", "Cost by source (USD, each call once): " + ", ".join(
+            f"{src} {usd:.4f}" for src, usd in sorted(by_source.items()))
+            + f"; total {summary.get('cost_usd_total') or 0:.4f}."]
     return "\n".join(rows)
 
 
@@ -41,6 +46,9 @@ def _day_metadata(summary: dict) -> dict:
     for unit, v in (per_unit.items() if isinstance(per_unit, dict) else []):
         if isinstance(v, int | float):
             meta[f"e_q_{unit}"] = MetadataValue.float(float(v))
+    for source, usd in sorted((summary.get("cost_usd_by_source") or {}).items()):
+        meta[f"cost_usd_{source}"] = MetadataValue.float(float(usd))
+    meta["cost_usd_by_source"] = MetadataValue.json(summary.get("cost_usd_by_source") or {})
     meta["preview"] = MetadataValue.md(_markdown_table(summary))
     meta["errors"] = MetadataValue.json(summary.get("errors", []))
     return meta
@@ -56,36 +64,36 @@ def _day_metadata(summary: dict) -> dict:
     description=(
         "$CCP_HOME/rollups/YYYY-MM-DD/metrics_summary.json (fields: docs/METRICS.md in the repository), the ISO week's "
         "$CCP_HOME/rollups/weekly/YYYY-Www/metrics_summary.json (complete when the week closes) and the day's "
-        "section of $CCP_HOME/rollups/progress.log.md, rewritten only when their content changes."
+        "section of $CCP_HOME/rollups/progress.log.md, rewritten only when their content changes. Each day's "
+        "metadata is that day's own numbers (costs in USD: `cost_usd_total`, `cost_usd_<source>` per source "
+        "it came from), plotted across partitions."
     ),
 )
 def daily_summary(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     settings = load_settings()
     tier, why = effective_tier(settings)
     context.log.info(f"effective tier: {tier} ({why})")
-    written, sections, weeks = [], {}, {}
+    written: dict[str, list[str]] = {}
+    sections, weeks, per_day = {}, {}, {}
     with warehouse.connect() as conn:
         days, blocked = usable_days(context, conn)
         for day in days:
             summary = build_daily_summary(conn, day, tier)
             if summary is None:
-                context.add_asset_metadata({"no_data": True}, partition_key=day)
+                per_day[day] = {"no_data": True, "days_with_data": 0, "files_changed": 0}
                 continue
-            if write_json(daily_summary_path(settings.rollups_dir, day), summary):
-                written.append(day)
+            written[day] = [day] if write_json(daily_summary_path(settings.rollups_dir, day), summary) else []
             sections[day] = progress_section(summary)
-            context.add_asset_metadata(_day_metadata(summary), partition_key=day)
+            per_day[day] = _day_metadata(summary)
             weeks[weekly_summary_path(settings.rollups_dir, day)] = day
-    for day, why_blocked in blocked.items():
-        context.add_asset_metadata({"withheld": MetadataValue.json(why_blocked)}, partition_key=day)
-    for path, day in weeks.items():
+    for path, day in weeks.items():  # a week's file is rewritten once, by (and counted on) its last day here
         weekly = build_weekly_summary(settings.rollups_dir, day)
         if weekly is not None and write_json(path, weekly):
-            written.append(weekly["week"])
+            written[day].append(weekly["week"])
     if sections:
         upsert_progress_sections(settings.rollups_dir / "progress.log.md", sections)
-    return MaterializeResult(metadata={
-        "days_with_data": len(sections), "files_changed": len(written), "tier": tier,
-        "withheld": MetadataValue.json(sorted(blocked)),
-        "rollups_dir": MetadataValue.path(str(settings.rollups_dir)),
-    })
+    for day, files in written.items():
+        per_day[day].update({"days_with_data": 1, "files_changed": len(files),
+                             "files_written": MetadataValue.json(files)})
+    return per_partition(context, per_day, blocked=blocked, shared={
+        "tier": tier, "rollups_dir": MetadataValue.path(str(settings.rollups_dir))})

@@ -14,6 +14,7 @@ from typing import Any
 
 import duckdb
 
+from ccp_assets.assets.measurements.by_source import cost_by_source
 from ccp_assets.measurements.entity import day_values
 from ccp_assets.model.v1 import SCHEMA_VERSION
 from ccp_assets.settings import load_settings
@@ -245,6 +246,7 @@ def build_daily_summary(conn: duckdb.DuckDBPyConnection, day: str, tier: str) ->
         "tokens_by_model": tokens_by_model,
         "cost_usd_by_model": cost_by_model,
         "cost_usd_total": _round(total_cost),
+        "cost_usd_by_source": cost_by_source(conn, d) if usage else None,
         "model_share": share,
         "routing": routing,
         "policy_findings": findings,

@@ -135,7 +135,10 @@ def build_weekly_summary(rollups_dir: Path, day: str) -> dict[str, Any] | None:
     out["avg_impf"], impf_error = _week_impf(out)
     tokens: dict[str, dict[str, int]] = {}
     cost: dict[str, float] = {}
+    by_source: dict[str, float] = {}
     for s in dailies:
+        for src, usd in (s.get("cost_usd_by_source") or {}).items():
+            by_source[src] = round(by_source.get(src, 0.0) + (usd or 0.0), 6)
         for model, t in (s.get("tokens_by_model") or {}).items():
             acc = tokens.setdefault(model, {})
             for k, v in t.items():
@@ -147,6 +150,7 @@ def build_weekly_summary(rollups_dir: Path, day: str) -> dict[str, Any] | None:
         dailies, providers, out["features_shipped"])
     for acc in providers.values():
         acc.pop("_qf", None)
+    out["cost_usd_by_source"] = by_source if any(s.get("cost_usd_by_source") is not None for s in dailies) else None
     out.update({"tokens_by_model": tokens, "cost_usd_by_model": cost, "efficiency_by_provider": providers,
                 "model_share": _model_share(dailies, tokens, cost), "routing": _routing(dailies),
                 "policy_findings": sorted({f for s in dailies for f in s.get("policy_findings") or []}),

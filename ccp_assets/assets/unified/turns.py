@@ -2,7 +2,7 @@
 
 from dagster import AssetExecutionContext, MaterializeResult
 
-from ccp_assets.assets.common import daily_asset, partition_days
+from ccp_assets.assets.common import daily_asset, partition_days, per_partition
 from ccp_assets.sources.unified import MATCH_WINDOW_S, build_day
 from ccp_assets.warehouse.resource import WarehouseResource
 
@@ -22,12 +22,12 @@ from ccp_assets.warehouse.resource import WarehouseResource
 def unified_turns(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     with warehouse.connect() as conn:
         results = [build_day(conn, day) for day in partition_days(context)]
-    return MaterializeResult(metadata={
-        "rows": sum(r.rows for r in results),
-        "claude_code_turns": sum(r.claude_code for r in results),
-        "proxy_only_calls": sum(r.proxy_only for r in results),
-        "matched_by_request_id": sum(r.matched_by_request_id for r in results),
-        "matched_by_time_window": sum(r.matched_by_time for r in results),
-        "rerouted_turns": sum(r.rerouted for r in results),
+    return per_partition(context, {r.day: {
+        "rows": r.rows,
+        "claude_code_turns": r.claude_code,
+        "proxy_only_calls": r.proxy_only,
+        "matched_by_request_id": r.matched_by_request_id,
+        "matched_by_time_window": r.matched_by_time,
+        "rerouted_turns": r.rerouted,
         "quarantined": 0,
-    })
+    } for r in results})

@@ -9,13 +9,29 @@ day queues nothing new.
 
 from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, MetadataValue
 
-from ccp_assets.assets.common import daily_asset, partition_days, usable_days
+from ccp_assets.assets.common import daily_asset, partition_days, per_partition, usable_days
 from ccp_assets.licensing import clock
 from ccp_assets.settings import load_settings
 from ccp_assets.uploads.enqueue import Enqueuer
 from ccp_assets.uploads.gate import Gate
 from ccp_assets.uploads.outbox import outbox_path
 from ccp_assets.warehouse.resource import WarehouseResource
+
+
+def _day_metadata(day: str, outcomes: list) -> dict:
+    """One day's own outcome (the list-valued keys keep their shape: this day or nothing)."""
+    def having(status: str) -> list[str]:
+        return [day] if any(o.status == status for o in outcomes) else []
+
+    return {
+        "queued_payloads": sum(o.added for o in outcomes),
+        "queued_days": MetadataValue.json(having("queued")),
+        "unchanged_days": MetadataValue.json(having("unchanged")),
+        "superseded_payloads": sum(o.superseded for o in outcomes),
+        "items": sum(o.items for o in outcomes),
+        "withheld": MetadataValue.json({o.day: o.reason for o in outcomes if o.status == "withheld"}),
+        "no_data_days": MetadataValue.json(having("no data")),
+    }
 
 
 def _upload_asset(name: str, tier: str, description: str, kinds: set[str]) -> AssetsDefinition:
@@ -29,8 +45,8 @@ def _upload_asset(name: str, tier: str, description: str, kinds: set[str]) -> As
         why = gate.withheld_reason(tier)
         if why:  # nothing to build, nothing to queue: not even the outbox file is created
             context.log.info(f"{tier} uploads withheld for {len(days)} day(s): {why}")
-            meta.update({"queued_payloads": 0, "withheld": MetadataValue.json(dict.fromkeys(days, why))})
-            return MaterializeResult(metadata=meta)
+            return per_partition(context, {d: {"queued_payloads": 0, "withheld": MetadataValue.json({d: why})}
+                                           for d in days}, shared=meta)
         enq = Enqueuer(settings, gate)
         try:
             with warehouse.connect() as conn:
@@ -46,19 +62,11 @@ def _upload_asset(name: str, tier: str, description: str, kinds: set[str]) -> As
         for o in rep.outcomes:
             context.log.info(f"{o.day} {o.tier}: {o.status}{f' ({o.reason})' if o.reason else ''}"
                              f"{f', {o.added} new payload(s)' if o.added else ''}")
-        meta.update({
-            "queued_payloads": rep.added,
-            "queued_days": MetadataValue.json([o.day for o in rep.by_status("queued")]),
-            "unchanged_days": MetadataValue.json([o.day for o in rep.by_status("unchanged")]),
-            "superseded_payloads": sum(o.superseded for o in rep.outcomes),
-            "items": sum(o.items for o in rep.outcomes),
-            "withheld": MetadataValue.json({o.day: o.reason for o in rep.by_status("withheld")}),
-            "no_data_days": MetadataValue.json([o.day for o in rep.by_status("no data")]),
-            "outbox": MetadataValue.path(str(outbox_path(settings))),
-        })
+        meta["outbox"] = MetadataValue.path(str(outbox_path(settings)))
         if counts is not None:
             meta["outbox_pending"] = counts["pending"]
-        return MaterializeResult(metadata=meta)
+        return per_partition(context, {d: _day_metadata(d, [o for o in rep.outcomes if o.day == d]) for d in days},
+                             shared=meta)
 
     return _upload
 

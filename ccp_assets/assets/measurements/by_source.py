@@ -1,0 +1,30 @@
+"""Where a day's counted cost comes from: `cost_usd_by_source` (METRICS.md), summing to `cost_usd_total`.
+
+A call is counted once across sources (measurements/usage.py): a Claude Code turn the proxy answered is
+the transcript's (`claude_code`), a proxy completion no transcript matched is `ccp_proxy_only`, then
+`agentos_proxy` (the tracker's proxy samples, days without a proxy log) and `ccc` (client sessions without
+a transcript). GLM prompts known only from the AgentOS windows' prompt counts (no GLM call in any log) are
+`agentos_windows`. Every counted dollar is in exactly one source, so the values add up to the day's
+`cost_usd_total` (INTERFACES.md names the keys).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+
+BY_SOURCE_SQL = """
+SELECT source, sum(usd) FROM (
+    SELECT CASE source WHEN 'ccp_proxy' THEN 'ccp_proxy_only' ELSE source END AS source, estimated_usd AS usd
+    FROM priced_turns WHERE day = $day
+    UNION ALL
+    SELECT 'agentos_windows' AS source, estimated_usd AS usd FROM usage_model_daily WHERE day = $day AND turns = 0
+) GROUP BY source ORDER BY source
+"""
+
+
+def cost_by_source(conn: duckdb.DuckDBPyConnection, day: str | date) -> dict[str, float]:
+    """{source: USD} of the day's counted calls (empty when nothing was counted)."""
+    d = day if isinstance(day, date) else date.fromisoformat(day)
+    return {src: round(float(usd or 0.0), 6) for src, usd in conn.execute(BY_SOURCE_SQL, {"day": d}).fetchall()}
