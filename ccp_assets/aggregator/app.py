@@ -5,6 +5,8 @@
     GET  /v1/policy           the newest signed policy pack held (404 when none)
     PUT  /v1/policy           operator (Authorization: Bearer <operator token>): store a newer signed pack
     GET  /v1/aggregate/daily  community-wide daily totals; any valid license (or the operator token)
+    GET  /v1/team/{daily,weekly,monthly}, GET /team   the team view and dashboard; operator token
+                              (team_routes.py)
     GET  /healthz             200 {"status": "ok"}, or 503 {"status": "unavailable", "reason"} when the
                               store cannot write or the disk is nearly full
     + the issuer routes of issuer.py when `config.issuer` is set
@@ -51,6 +53,7 @@ from ccp_assets.aggregator.ops_routes import install_policy_file, ops_router, wi
 from ccp_assets.aggregator.quota import StoragePolicy
 from ccp_assets.aggregator.ratelimit import FailureLimiter, TokenBuckets, client_address, parse_networks
 from ccp_assets.aggregator.storage import Answer, Receipt, Storage, open_storage
+from ccp_assets.aggregator.team_routes import team_router
 from ccp_assets.licensing import License, clock
 from ccp_assets.privacy.minimize import MinimizationError, assert_minimized
 
@@ -77,7 +80,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def refused(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, Denied | BodyError)
         wait = getattr(exc, "retry_after", None)
-        return _error(exc.status, exc.detail, {"Retry-After": str(wait)} if wait else None)
+        headers = {"Retry-After": str(wait)} if wait else {}
+        if getattr(exc, "www_authenticate", None):
+            headers["WWW-Authenticate"] = exc.www_authenticate  # type: ignore[union-attr]
+        return _error(exc.status, exc.detail, headers or None)
 
     async def invalid(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
@@ -94,6 +100,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(BodyError, refused)
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(sqlite3.OperationalError, busy)
+    for error in getattr(app.state.store, "transient_errors", ()):  # PostgreSQL: connection lost, ...
+        app.add_exception_handler(error, busy)
 
 
 def _reply(answer: Answer) -> JSONResponse:
@@ -140,8 +148,9 @@ def _events(doc: Any, max_events: int) -> list[dict[str, Any]]:
 def _receipt(lic: License, scope: str, key: str, now: float, fingerprint: str) -> Receipt:
     license_id = safe_text(lic.license_id) if lic.license_id else None
     upload_id = "upl_" + secrets.token_hex(12)
+    team = lic.org or scope  # a license without an org is its own team
     return Receipt(
-        scope, key, safe_text(lic.kid), license_id, safe_text(lic.plan), now, upload_id, fingerprint
+        scope, key, safe_text(lic.kid), license_id, safe_text(lic.plan), now, upload_id, fingerprint, team
     )
 
 
@@ -150,7 +159,7 @@ def create_app(config: AggregatorConfig, *, storage: Storage | None = None) -> F
     trust = Trust.load(
         config.trusted_keys, config.revocations_file, builtin=config.include_builtin_keys, now=clock.now()
     )
-    store = storage if storage is not None else open_storage(config.db_path)
+    store = storage if storage is not None else open_storage(config.database)
     if config.policy_file is not None:
         install_policy_file(store, trust, config.policy_file, clock.now())
     buckets = TokenBuckets(config.rate_per_s, config.rate_burst)
@@ -244,6 +253,7 @@ def create_app(config: AggregatorConfig, *, storage: Storage | None = None) -> F
         )
 
     app.include_router(ops_router(store, trust, config, buckets, operator, client))
+    app.include_router(team_router(store, config, operator, client))
     if config.issuer is not None:
         timeouts = (
             min(config.body_idle_timeout_s, BODY_IDLE_TIMEOUT_S),

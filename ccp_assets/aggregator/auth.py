@@ -38,9 +38,12 @@ IDEM_KEY_MAX = 200
 class Denied(Exception):
     """A refused request: status (400/401/403/429) and a one-line reason that never contains the pack."""
 
-    def __init__(self, status: int, detail: str, retry_after: int | None = None) -> None:
+    def __init__(
+        self, status: int, detail: str, retry_after: int | None = None, *, www_authenticate: str | None = None
+    ) -> None:
         super().__init__(detail)
         self.status, self.detail, self.retry_after = status, detail, retry_after
+        self.www_authenticate = www_authenticate  # a 401 a browser should answer with its login prompt
 
 
 @dataclass(frozen=True)
@@ -128,8 +131,9 @@ def idempotency_key(value: str | None) -> str:
 
 
 def safe_text(value: str) -> str:
-    """A license string made storable as UTF-8 whatever code points a signer put in it."""
-    return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    """A license string made storable as UTF-8 whatever code points a signer put in it (NUL too, which
+    PostgreSQL's TEXT cannot hold)."""
+    return value.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
 
 
 def scope_of(lic: License) -> str:

@@ -1,7 +1,8 @@
 """What an aggregator instance needs to know: built in code (tests) or from the environment (the CLI).
 
 Environment variables read by `AggregatorConfig.from_env` (all optional):
-    CCP_AGGREGATOR_DB                  SQLite file                    default $CCP_HOME/aggregator.sqlite
+    CCP_AGGREGATOR_DB                  SQLite file, or a postgresql://user:pass@host:port/db URL (the
+                                       PostgreSQL store)              default $CCP_HOME/aggregator.sqlite
     CCP_AGGREGATOR_TRUSTED_KEYS        keyring file {"keys": {kid: b64}} of license/policy signers;
                                        default CCP_TRUSTED_KEYS; the package's built-in keys are always added
     CCP_AGGREGATOR_REVOCATIONS         signed revocation list applied to every license     default none
@@ -37,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ccp_assets.aggregator.issuer import IssuerState
 from ccp_assets.aggregator.ratelimit import parse_networks
+from ccp_assets.aggregator.storage import is_postgres_url
 
 MIB = 1024 * 1024
 
@@ -47,6 +49,7 @@ class AggregatorConfig(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     db_path: Path
+    db_url: str | None = None  # postgresql://...: the PostgreSQL store instead of the SQLite file
     trusted_keys: Path | None = None  # None: only the keys built into the package
     include_builtin_keys: bool = True
     revocations_file: Path | None = None
@@ -76,6 +79,18 @@ class AggregatorConfig(BaseModel):
         parse_networks(items)
         return tuple(v.strip() for v in items)
 
+    @field_validator("db_url")
+    @classmethod
+    def _db_url(cls, value: str | None) -> str | None:
+        if value is not None and not is_postgres_url(value):
+            raise ValueError("db_url must be a postgresql:// URL (a SQLite database is a file path)")
+        return value
+
+    @property
+    def database(self) -> Path | str:
+        """What `open_storage` opens: the PostgreSQL URL when set, else the SQLite file."""
+        return self.db_url or self.db_path
+
     @field_validator("issuer")
     @classmethod
     def _issuer(cls, value: Any) -> Any:
@@ -93,8 +108,11 @@ class AggregatorConfig(BaseModel):
             return Path(value).expanduser().resolve() if value else None
 
         home = path("CCP_HOME") or (Path.cwd() / "var").resolve()
+        db = e.get("CCP_AGGREGATOR_DB") or ""
+        url = db if is_postgres_url(db) else None
         values: dict[str, Any] = {
-            "db_path": path("CCP_AGGREGATOR_DB") or home / "aggregator.sqlite",
+            "db_path": (None if url else path("CCP_AGGREGATOR_DB")) or home / "aggregator.sqlite",
+            "db_url": url,
             "trusted_keys": path("CCP_AGGREGATOR_TRUSTED_KEYS") or path("CCP_TRUSTED_KEYS"),
             "revocations_file": path("CCP_AGGREGATOR_REVOCATIONS"),
             "policy_file": path("CCP_AGGREGATOR_POLICY"),

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
-from ccp_assets.aggregator.storage import MetricsRow
+from ccp_assets.aggregator.storage import MetricsRow, ProviderSums
 
 MAX_COUNT = 10**12
 DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
@@ -25,6 +25,8 @@ Amount = Annotated[float, Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)]
 Score = Annotated[float, Field(allow_inf_nan=False, ge=-1e9, le=1e9)]
 ModelKey = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 TokenKinds = dict[Annotated[str, StringConstraints(max_length=64)], Amount | None]
+DeviceId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+KINDS = ("input", "output", "cache_creation", "cache_read")
 
 
 class MetricsSummary(BaseModel):
@@ -48,6 +50,7 @@ class MetricsSummary(BaseModel):
     tokens_by_model: dict[ModelKey, Amount | TokenKinds | None] | None = None
     cost_usd_by_model: dict[ModelKey, Amount | None] | None = None
     model_share: Any = None
+    device_id: DeviceId | None = None  # the install's keyed device id (privacy/minimize.py: device_id)
 
     @field_validator("date")
     @classmethod
@@ -84,10 +87,36 @@ def _tokens(value: float | dict[str, float | None] | None) -> float | None:
     return sum(kinds) if kinds else None
 
 
+def _amount(value: Any) -> float | None:
+    """A finite number within the summable bounds, else None (efficiency fields are loosely typed)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return None
+    return float(value) if -MAX_AMOUNT <= value <= MAX_AMOUNT else None
+
+
+def _providers(by_provider: dict[str, Any] | None) -> dict[str, ProviderSums]:
+    """Per provider, what E and E_q are recomputed from when summed over devices and days: features,
+    capacity, and features × quality (e_q × capacity), never the ratios themselves."""
+    out: dict[str, ProviderSums] = {}
+    for provider, v in (by_provider or {}).items():
+        if not isinstance(v, dict) or len(provider) > 64:
+            continue
+        unit = v.get("capacity_unit") if isinstance(v.get("capacity_unit"), str) else None
+        features, capacity, e_q = _amount(v.get("features")), _amount(v.get("capacity")), _amount(v.get("e_q"))
+        quality = e_q * capacity if e_q is not None and capacity is not None else None
+        out[provider] = ProviderSums(unit[:16] if unit else None, features, capacity, quality)
+    return out
+
+
 def metrics_row(summary: MetricsSummary) -> MetricsRow:
-    """What gets stored: the normalized summary and the numbers the daily aggregate sums."""
+    """What gets stored: the normalized summary and the numbers the daily and team aggregates sum."""
     tokens = {m: t for m, v in (summary.tokens_by_model or {}).items() if (t := _tokens(v)) is not None}
     costs = {m: c for m, c in (summary.cost_usd_by_model or {}).items() if c is not None}
+    kinds = {
+        m: {k: float(v[k]) for k in KINDS if v.get(k) is not None}
+        for m, v in (summary.tokens_by_model or {}).items()
+        if isinstance(v, dict)
+    }
     return MetricsRow(
         period=summary.date,
         payload=summary.model_dump(mode="json", exclude_unset=True),
@@ -97,6 +126,9 @@ def metrics_row(summary: MetricsSummary) -> MetricsRow:
         cost_usd=sum(costs.values()) if costs else None,
         tokens_by_model=tokens,
         cost_by_model=costs,
+        device=summary.device_id,
+        kinds_by_model=kinds,
+        providers=_providers(summary.efficiency_by_provider),
     )
 
 

@@ -24,7 +24,9 @@ CREATE TABLE IF NOT EXISTS metrics (
     period TEXT NOT NULL,
     is_day INTEGER NOT NULL,
     sessions REAL, turns REAL, features_shipped REAL, cost_usd REAL,
-    payload TEXT NOT NULL
+    payload TEXT NOT NULL,
+    team TEXT,
+    device TEXT
 );
 CREATE INDEX IF NOT EXISTS metrics_by_day ON metrics (is_day, period, scope);
 CREATE TABLE IF NOT EXISTS metrics_models (
@@ -32,7 +34,15 @@ CREATE TABLE IF NOT EXISTS metrics_models (
     model TEXT NOT NULL,
     tokens REAL,
     cost_usd REAL,
+    input REAL, output REAL, cache_creation REAL, cache_read REAL,
     PRIMARY KEY (metric_id, model)
+);
+CREATE TABLE IF NOT EXISTS metrics_providers (
+    metric_id INTEGER NOT NULL REFERENCES metrics(id),
+    provider TEXT NOT NULL,
+    unit TEXT,
+    features REAL, capacity REAL, quality_features REAL,
+    PRIMARY KEY (metric_id, provider)
 );
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -57,23 +67,20 @@ CREATE TABLE IF NOT EXISTS policies (
 );
 """
 
-# Sums run over the newest summary per (license, day): re-uploading a re-materialized day replaces the
-# earlier numbers instead of adding to them. `uploads` still counts every summary received.
-LATEST = """
-WITH ranked AS (
-    SELECT id, scope, period, sessions, turns, features_shipped, cost_usd,
-           ROW_NUMBER() OVER (PARTITION BY scope, period ORDER BY id DESC) AS rn
-    FROM metrics WHERE is_day = 1 AND period >= ? AND period <= ?
-), latest AS (SELECT * FROM ranked WHERE rn = 1)
-"""
-# Databases made before fingerprints and quotas get the columns added; then the indexes they need.
+# Databases made before fingerprints, quotas and the team view get the columns added (table, column, DDL);
+# then the indexes they need. (The PostgreSQL store's schema is versioned by Alembic: migrations/.)
 MIGRATIONS = (
-    ("fingerprint", "ALTER TABLE uploads ADD COLUMN fingerprint TEXT"),
-    ("bytes", "ALTER TABLE uploads ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0"),
+    ("uploads", "fingerprint", "ALTER TABLE uploads ADD COLUMN fingerprint TEXT"),
+    ("uploads", "bytes", "ALTER TABLE uploads ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0"),
+    ("metrics", "team", "ALTER TABLE metrics ADD COLUMN team TEXT"),
+    ("metrics", "device", "ALTER TABLE metrics ADD COLUMN device TEXT"),
+    *(("metrics_models", k, f"ALTER TABLE metrics_models ADD COLUMN {k} REAL")
+      for k in ("input", "output", "cache_creation", "cache_read")),
 )
 INDEXES = """
 CREATE INDEX IF NOT EXISTS uploads_by_scope ON uploads (scope, bytes);
 CREATE INDEX IF NOT EXISTS uploads_by_time ON uploads (received_at);
 CREATE INDEX IF NOT EXISTS metrics_by_upload ON metrics (upload_id);
 CREATE INDEX IF NOT EXISTS events_by_upload ON events (upload_id);
+CREATE INDEX IF NOT EXISTS metrics_by_team ON metrics (is_day, period, team, device);
 """

@@ -18,12 +18,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ccp_assets.aggregator.sqlite_schema import INDEXES, LATEST, MIGRATIONS, SCHEMA
+from ccp_assets.aggregator import team_sql
+from ccp_assets.aggregator.sqlite_schema import INDEXES, MIGRATIONS, SCHEMA
 from ccp_assets.aggregator.storage import (
     Answer,
     MetricsRow,
     Receipt,
     StoredPolicy,
+    TeamUsage,
     accepted_answer,
     over_quota,
 )
@@ -32,13 +34,6 @@ from ccp_assets.aggregator.storage import (
 def _dumps(value: Any) -> str:
     """ASCII JSON: lone surrogates and odd code points cannot break the UTF-8 encoding of a TEXT column."""
     return json.dumps(value, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
-
-
-def _num(x: float | None) -> int | float:
-    """Sums come back as floats (SQLite total()); show whole numbers as integers."""
-    if x is None:
-        return 0
-    return int(x) if float(x).is_integer() and abs(x) < 2**63 else round(x, 6)
 
 
 class SQLiteStorage:
@@ -54,9 +49,8 @@ class SQLiteStorage:
         self._db.execute("PRAGMA foreign_keys=ON")
         with self._lock:
             self._db.executescript(SCHEMA)
-            have = {row[1] for row in self._db.execute("PRAGMA table_info(uploads)")}
-            for column, ddl in MIGRATIONS:
-                if column not in have:
+            for table, column, ddl in MIGRATIONS:
+                if column not in {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}:
                     self._db.execute(ddl)
             self._db.executescript(INDEXES)
 
@@ -107,22 +101,8 @@ class SQLiteStorage:
                     cur.execute("ROLLBACK")
                     return refusal
                 cur.execute(
-                    "INSERT INTO uploads (id, scope, idem_key, kind, kid, license_id, plan, received_at, "
-                    "status, answer, fingerprint, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        receipt.upload_id,
-                        receipt.scope,
-                        receipt.idem_key,
-                        kind,
-                        receipt.kid,
-                        receipt.license_id,
-                        receipt.plan,
-                        receipt.received_at,
-                        answer.status,
-                        _dumps(answer.body),
-                        receipt.fingerprint or None,
-                        size,
-                    ),
+                    team_sql.INSERT_UPLOAD,
+                    team_sql.upload_params(receipt, kind, answer, _dumps(answer.body), size),
                 )
                 write(cur)
         except sqlite3.IntegrityError:  # another process won the race on the unique key
@@ -136,27 +116,10 @@ class SQLiteStorage:
         payload = _dumps(row.payload)
 
         def write(cur: sqlite3.Cursor) -> None:
-            cur.execute(
-                "INSERT INTO metrics (upload_id, scope, period, is_day, sessions, turns, features_shipped, "
-                "cost_usd, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    receipt.upload_id,
-                    receipt.scope,
-                    row.period,
-                    int(len(row.period) == 10),
-                    row.sessions,
-                    row.turns,
-                    row.features_shipped,
-                    row.cost_usd,
-                    payload,
-                ),
-            )
-            metric_id = cur.lastrowid
-            models = sorted(set(row.tokens_by_model) | set(row.cost_by_model))
-            cur.executemany(
-                "INSERT INTO metrics_models (metric_id, model, tokens, cost_usd) VALUES (?, ?, ?, ?)",
-                [(metric_id, m, row.tokens_by_model.get(m), row.cost_by_model.get(m)) for m in models],
-            )
+            cur.execute(team_sql.INSERT_METRIC, team_sql.metric_params(receipt, row, payload))
+            metric_id = int(cur.fetchone()[0])
+            cur.executemany(team_sql.INSERT_MODEL, team_sql.model_params(metric_id, row))
+            cur.executemany(team_sql.INSERT_PROVIDER, team_sql.provider_params(metric_id, row))
 
         return self._claim_and_store(receipt, "metrics", 1, len(payload), quota_bytes, write)
 
@@ -189,10 +152,11 @@ class SQLiteStorage:
         """Delete the payloads of uploads received before the cutoff; their keys and answers stay."""
         old = "SELECT id FROM uploads WHERE received_at < ? AND bytes > 0"
         with self._immediate() as cur:
-            cur.execute(
-                f"DELETE FROM metrics_models WHERE metric_id IN (SELECT id FROM metrics WHERE upload_id IN ({old}))",
-                (received_before,),
-            )
+            for child in ("metrics_models", "metrics_providers"):
+                cur.execute(
+                    f"DELETE FROM {child} WHERE metric_id IN (SELECT id FROM metrics WHERE upload_id IN ({old}))",
+                    (received_before,),
+                )
             cur.execute(f"DELETE FROM metrics WHERE upload_id IN ({old})", (received_before,))
             cur.execute(f"DELETE FROM events WHERE upload_id IN ({old})", (received_before,))
             n = cur.execute(
@@ -221,43 +185,27 @@ class SQLiteStorage:
 
     # --- reads --------------------------------------------------------------------------------------
     def aggregate_daily(self, since: str | None = None, until: str | None = None) -> list[dict[str, Any]]:
-        bounds = (since or "0000-00-00", until or "9999-99-99")
+        params = team_sql.bounds(since, until)
         with self._lock:
-            uploads = dict(
-                self._db.execute(
-                    "SELECT period, count(*) FROM metrics WHERE is_day = 1 AND period >= ? AND period <= ? "
-                    "GROUP BY period",
-                    bounds,
-                ).fetchall()
+            rows = [
+                self._db.execute(sql, params).fetchall()
+                for sql in (team_sql.AGG_UPLOADS, team_sql.AGG_SUMS, team_sql.AGG_MODELS)
+            ]
+        return team_sql.aggregate_days(*rows)
+
+    def team_usage(self, team: str | None, since: str | None = None, until: str | None = None) -> TeamUsage:
+        params = team_sql.bounds(since, until, team)
+        with self._lock:
+            return TeamUsage(
+                *(
+                    [tuple(r) for r in self._db.execute(sql, params).fetchall()]
+                    for sql in (team_sql.DAYS, team_sql.MODELS, team_sql.PROVIDERS)
+                )
             )
-            sums = self._db.execute(
-                LATEST + "SELECT period, count(*), total(sessions), total(turns), total(features_shipped), "
-                "total(cost_usd) FROM latest GROUP BY period ORDER BY period",
-                bounds,
-            ).fetchall()
-            models = self._db.execute(
-                LATEST + "SELECT l.period, mm.model, total(mm.tokens), total(mm.cost_usd) FROM latest l "
-                "JOIN metrics_models mm ON mm.metric_id = l.id GROUP BY l.period, mm.model "
-                "ORDER BY l.period, mm.model",
-                bounds,
-            ).fetchall()
-        by_day: dict[str, dict[str, Any]] = {}
-        for day, licenses, sessions, turns, features, cost in sums:
-            by_day[day] = {
-                "date": day,
-                "uploads": uploads.get(day, 0),
-                "licenses": licenses,
-                "sessions": _num(sessions),
-                "turns": _num(turns),
-                "features_shipped": _num(features),
-                "cost_usd": _num(cost),
-                "tokens_by_model": {},
-                "cost_usd_by_model": {},
-            }
-        for day, model, tokens, cost in models:
-            by_day[day]["tokens_by_model"][model] = _num(tokens)
-            by_day[day]["cost_usd_by_model"][model] = _num(cost)
-        return list(by_day.values())
+
+    def teams(self) -> list[str]:
+        with self._lock:
+            return [r[0] for r in self._db.execute(team_sql.TEAMS).fetchall()]
 
     def latest_policy(self) -> StoredPolicy | None:
         with self._lock:

@@ -17,7 +17,10 @@ Contract every implementation keeps:
 - `purge_before(t)` drops the payloads of uploads received before `t` (retention) and keeps their keys
   and answers, so a late retry is still answered, not stored again.
 - Invite uses (`InviteLedger`) and `health()` (None when the store can write, else the reason) live here
-  too, so a second implementation (PostgreSQL) provides the whole state of the service.
+  too, so a second implementation (PostgreSQL, postgres_store.py) provides the whole state of the service.
+- `team_usage(team, since, until)`: the newest day summary per (team, device, day) only: a re-upload of a
+  day replaces that device's day, it never adds twice. Both stores run the same SQL (team_sql.py); the
+  team views (team.py) are built from its sums.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ class Receipt:
     received_at: float
     upload_id: str
     fingerprint: str = ""  # "sha256:<hex>" of the decompressed body
+    team: str = ""  # the license's `org`, else the scope: a pack without an org is its own team
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,30 @@ class MetricsRow:
     cost_usd: float | None = None
     tokens_by_model: dict[str, float] = field(default_factory=dict)
     cost_by_model: dict[str, float] = field(default_factory=dict)
+    device: str | None = None  # the install's keyed device id (None: a client from before device ids)
+    kinds_by_model: dict[str, dict[str, float]] = field(default_factory=dict)  # {model: {input: n, ...}}
+    providers: dict[str, ProviderSums] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProviderSums:
+    """What efficiency is recomputed from: features, capacity and Σ(features × quality) (= e_q × capacity)."""
+
+    unit: str | None
+    features: float | None
+    capacity: float | None
+    quality_features: float | None
+
+
+@dataclass(frozen=True)
+class TeamUsage:
+    """Sums over the newest summary of each (device, day): per day and device, per model, per provider."""
+
+    days: list[tuple[str, str, float, float, float]]  # (day, device, sessions, turns, features_shipped)
+    models: list[tuple[str, str, str, float, float, float, float, float, float]]
+    # (day, device, model, input, output, cache_creation, cache_read, total tokens, cost_usd)
+    providers: list[tuple[str, str, str, float, float, float]]
+    # (day, provider, unit, features, capacity, quality_features)
 
 
 @dataclass(frozen=True)
@@ -97,6 +125,10 @@ class Storage(Protocol):
 
     def aggregate_daily(self, since: str | None = None, until: str | None = None) -> list[dict[str, Any]]: ...
 
+    def team_usage(self, team: str | None, since: str | None = None, until: str | None = None) -> TeamUsage: ...
+
+    def teams(self) -> list[str]: ...
+
     def latest_policy(self) -> StoredPolicy | None: ...
 
     def put_policy(self, policy: StoredPolicy) -> bool: ...
@@ -124,8 +156,18 @@ def over_quota(scope_bytes: int, new_bytes: int, quota_bytes: int | None) -> Ans
     return Answer(403, {"detail": detail})
 
 
-def open_storage(db_path: Path) -> Storage:
-    """The default implementation (SQLite); a Postgres one would be chosen here by URL scheme."""
+def is_postgres_url(value: str) -> bool:
+    """`postgresql://...` (or `postgres://`, `postgresql+psycopg://`) selects the PostgreSQL store."""
+    return value.split("://", 1)[0].split("+", 1)[0] in ("postgresql", "postgres") and "://" in value
+
+
+def open_storage(db: Path | str) -> Storage:
+    """SQLite for a path (the embedded default), PostgreSQL for a `postgresql://` URL (schema migrated to
+    the newest Alembic revision on open)."""
+    if isinstance(db, str) and is_postgres_url(db):
+        from ccp_assets.aggregator.postgres_store import PostgresStorage
+
+        return PostgresStorage(db)
     from ccp_assets.aggregator.sqlite_store import SQLiteStorage
 
-    return SQLiteStorage(db_path)
+    return SQLiteStorage(Path(db))

@@ -42,8 +42,9 @@ def _group() -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8787, min=0, max=65535, help="TCP port."),
-    db: Path | None = typer.Option(
-        None, help="SQLite file (default: CCP_AGGREGATOR_DB or $CCP_HOME/aggregator.sqlite)."
+    db: str | None = typer.Option(
+        None,
+        help="SQLite file or postgresql:// URL (default: CCP_AGGREGATOR_DB or $CCP_HOME/aggregator.sqlite).",
     ),
     policy: Path | None = typer.Option(
         None, help="Signed policy pack to serve (default: CCP_AGGREGATOR_POLICY)."
@@ -57,14 +58,17 @@ def serve(
     from ccp_assets.aggregator.app import create_app
     from ccp_assets.aggregator.config import AggregatorConfig
     from ccp_assets.aggregator.server import server_config
+    from ccp_assets.aggregator.storage import is_postgres_url
     from ccp_assets.licensing import LicenseError
 
     try:
         logging.basicConfig(
             stream=sys.stderr, level=log_level.upper(), format="%(asctime)s %(name)s %(message)s"
         )
+        url = db if db and is_postgres_url(db) else None
         config = AggregatorConfig.from_env(
-            db_path=db.expanduser().resolve() if db else None,
+            db_path=Path(db).expanduser().resolve() if db and not url else None,
+            db_url=url,
             policy_file=policy.expanduser().resolve() if policy else None,
         )
         app = create_app(config)

@@ -158,13 +158,24 @@ def mint(
         None, "--device", help="bind to one machine (its `ccp license status` Device)"
     ),
     license_id: str | None = typer.Option(None, "--license-id", help="default: a random id"),
+    org: str | None = typer.Option(
+        None, "--org", help="the team (organisation) whose aggregator view sums this license's devices"
+    ),
     out: Path | None = typer.Option(None, "--out", help="write the pack here instead of stdout"),
 ) -> None:
     """Operator: sign a license pack; prints the pack JSON on stdout unless --out is given."""
     feats = [f.strip() for f in features.split(",") if f.strip()]
     try:
         pack = mint_pack(
-            key, kid or key.name.removesuffix(".key"), plan, feats, days, device, license_id, clock.now()
+            key,
+            kid or key.name.removesuffix(".key"),
+            plan,
+            feats,
+            days,
+            device,
+            license_id,
+            clock.now(),
+            org=org,
         )
     except (ValueError, OSError, TypeError) as e:
         _fail(f"[red]mint failed:[/red] {escape(str(e))}")

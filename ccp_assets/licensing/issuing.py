@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ccp_assets.licensing import clock
 from ccp_assets.licensing.device import is_device_hash
 from ccp_assets.licensing.jsonstrict import canonical_bytes
-from ccp_assets.licensing.pack import LICENSE_SCHEMA, PLANS
+from ccp_assets.licensing.pack import LICENSE_SCHEMA, PLANS, is_org
 from ccp_assets.licensing.policy import POLICY_SCHEMA
 from ccp_assets.licensing.revocation import REVOCATIONS_SCHEMA
 
@@ -82,8 +82,10 @@ def build_license(
     device: str | None = None,
     license_id: str | None = None,
     now: float | None = None,
+    org: str | None = None,
 ) -> dict[str, Any]:
-    """The unsigned license body, validated so an operator typo fails here rather than on a client."""
+    """The unsigned license body, validated so an operator typo fails here rather than on a client.
+    `org` names the team the aggregator's team view sums this license's devices into (optional)."""
     _check_kid(kid)
     if plan not in PLANS:
         raise ValueError(f"plan must be one of {', '.join(PLANS)}, not {plan!r}")
@@ -91,6 +93,8 @@ def build_license(
         raise ValueError("days must be positive")
     if device is not None and not is_device_hash(device):
         raise ValueError("device must be a device hash (64 lowercase hex digits, see `ccp license status`)")
+    if org is not None and not is_org(org):
+        raise ValueError(f"org must be 1-64 letters, digits, '.', '_' or '-' (got {org!r})")
     at = int(clock.now() if now is None else now)
     body: dict[str, Any] = {
         "schema": LICENSE_SCHEMA,
@@ -103,6 +107,8 @@ def build_license(
     }
     if device is not None:
         body["device"] = device
+    if org is not None:
+        body["org"] = org
     return body
 
 
@@ -122,10 +128,13 @@ def mint(
     device: str | None = None,
     license_id: str | None = None,
     now: float | None = None,
+    org: str | None = None,
 ) -> dict[str, Any]:
     """A signed license pack (dict); `json.dumps` it to get the file a client installs."""
     key = load_private_key(private_key_file)
-    return mint_with_key(key, kid, plan, features, days, device=device, license_id=license_id, now=now)
+    return mint_with_key(
+        key, kid, plan, features, days, device=device, license_id=license_id, now=now, org=org
+    )
 
 
 def mint_policy(

@@ -7,6 +7,7 @@ licensed value does not. Every check reads the same `now`, passed in by the call
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,12 @@ LICENSE_SCHEMA = "ccp.license.v1"
 REQUIRED_FIELDS = ("schema", "kid", "plan", "features", "exp")
 CLOCK_SKEW_S = 300  # a license minted on a server a few minutes ahead of this machine is still fine
 PLANS = ("community", "trial", "pro", "enterprise")
+ORG_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
+
+
+def is_org(value: str) -> bool:
+    """A license's optional `org`: the team its devices are summed into (1-64 of [A-Za-z0-9._-])."""
+    return ORG_RE.fullmatch(value) is not None
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,7 @@ class License:
     device: str | None = None
     license_id: str | None = None
     data: dict[str, Any] = field(default_factory=dict, hash=False)
+    org: str | None = None  # the team (organisation); None: the license is its own team
 
     def has(self, feature: str) -> bool:
         return feature in self.features
@@ -63,8 +71,11 @@ def _parse_license(body: dict[str, Any]) -> License:
     iat = want_int(body, "iat", optional=True)
     device = want_str(body, "device", optional=True)
     license_id = want_str(body, "license_id", optional=True)
+    org = want_str(body, "org", optional=True)
+    if org is not None and not is_org(org):
+        raise LicenseError("license field 'org' must be 1-64 letters, digits, '.', '_' or '-'")
     assert kid is not None and plan is not None and exp is not None
-    return License(kid, plan, features, exp, iat, device, license_id, dict(body))
+    return License(kid, plan, features, exp, iat, device, license_id, dict(body), org)
 
 
 def verify_pack(

@@ -24,6 +24,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from ccp_assets.licensing.device import install_device_id
 from ccp_assets.privacy import Redactor, assert_minimized, keyed_hash, minimize_summary
 from ccp_assets.privacy.redact import default_redactor
 from ccp_assets.uploads.outbox import body_hash, canonical_json
@@ -59,6 +60,7 @@ def minimized_payload(summary: Mapping[str, Any], secret: bytes) -> dict[str, An
     """The allow-listed summary; `tier` says what the payload is (minimized), whatever the rollup recorded."""
     payload = minimize_summary(summary, secret)
     payload["tier"] = "minimized"
+    payload["device_id"] = install_device_id(secret)  # which install: the team view's devices (issue 18)
     assert_minimized(payload)
     return payload
 

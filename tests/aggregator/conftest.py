@@ -1,5 +1,9 @@
 """Fixtures: a real operator key (made with `keygen`), licenses minted with it, and aggregators served over
-real HTTP on 127.0.0.1 by uvicorn in a thread (a pre-bound socket on a free port, so no port race)."""
+real HTTP on 127.0.0.1 by uvicorn in a thread (a pre-bound socket on a free port, so no port race).
+
+Every test that serves an aggregator (`serve`, `agg`) or opens a store (`open_store`) runs twice: on the
+SQLite store and on the PostgreSQL store (`store_kind`), the latter in a fresh database of ONE real
+PostgreSQL server started for the session (tests/pg_server.py)."""
 
 from __future__ import annotations
 
@@ -24,7 +28,9 @@ from fastapi import FastAPI
 from ccp_assets.aggregator.app import create_app
 from ccp_assets.aggregator.config import AggregatorConfig
 from ccp_assets.aggregator.server import bound_socket, server_config
+from ccp_assets.aggregator.storage import Storage, open_storage
 from ccp_assets.licensing.issuing import build_license, keygen, load_private_key, sign_envelope
+from tests.pg_server import PgServer
 
 KID = "agg-test-1"
 ALL = ["telemetry_minimized", "telemetry_full"]
@@ -48,9 +54,10 @@ class Operator:
         license_id: str = "lic-agg-1",
         now: float | None = None,
         key: Any = None,
+        org: str | None = None,
     ) -> dict[str, Any]:
         body = build_license(
-            self.kid, plan, ALL if features is None else features, days, license_id=license_id, now=now
+            self.kid, plan, ALL if features is None else features, days, license_id=license_id, now=now, org=org
         )
         return sign_envelope("license", body, key or self.key)
 
@@ -145,9 +152,86 @@ def serve_app(app: FastAPI) -> Served:
     return Served(f"http://127.0.0.1:{port}", app, server, thread)
 
 
-def base_config(tmp_path: Path, operator: Operator, **over: Any) -> AggregatorConfig:
+# --- the two stores -------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """One real PostgreSQL server for the whole session (a fresh database per test)."""
+    server = PgServer.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_kind(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def db_url(store_kind: str, request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None on SQLite; on PostgreSQL the URL of a fresh database, dropped after the test."""
+    if store_kind == "sqlite":
+        yield None
+        return
+    pg: PgServer = request.getfixturevalue("pg_server")
+    url = pg.create_database()
+    yield url
+    pg.drop_database(url)
+
+
+@pytest.fixture
+def open_store(tmp_path: Path, db_url: str | None) -> Iterator[Callable[..., Storage]]:
+    """`open_store(name)`: a new connection to database `name` (the same name: the same database) on the
+    store under test; all are closed at the end."""
+    opened: list[Storage] = []
+    urls: dict[str, str] = {}
+
+    def open_(name: str = "a") -> Storage:
+        if db_url is None:
+            store = open_storage(tmp_path / f"{name}.sqlite")
+        else:
+            if name not in urls:
+                urls[name] = db_url if not urls else db_url.rsplit("/", 1)[0] + "/" + _extra_db(db_url, name)
+            store = open_storage(urls[name])
+        opened.append(store)
+        return store
+
+    yield open_
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def db_rows(tmp_path: Path, db_url: str | None) -> Callable[[str], list[tuple]]:
+    """`db_rows(sql)`: rows of a query on the served aggregator's database, whichever store it is."""
+
+    def run(sql: str) -> list[tuple]:
+        if db_url is None:
+            import sqlite3
+
+            with sqlite3.connect(tmp_path / "aggregator.sqlite") as db:
+                return db.execute(sql).fetchall()
+        import psycopg
+
+        with psycopg.connect(db_url) as conn:
+            return [tuple(r) for r in conn.execute(sql).fetchall()]
+
+    return run
+
+
+def _extra_db(db_url: str, name: str) -> str:
+    """A second database on the same server for a test that opens two different ones (rare)."""
+    import psycopg
+
+    dbname = f"{db_url.rsplit('/', 1)[1]}_{name}"
+    with psycopg.connect(db_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {dbname}")
+    return dbname
+
+
+def base_config(tmp_path: Path, operator: Operator, db_url: str | None = None, **over: Any) -> AggregatorConfig:
     values: dict[str, Any] = {
         "db_path": tmp_path / "aggregator.sqlite",
+        "db_url": db_url,
         "trusted_keys": operator.keys_file,
         "include_builtin_keys": False,
         "rate_per_s": 1000.0,
@@ -158,12 +242,13 @@ def base_config(tmp_path: Path, operator: Operator, **over: Any) -> AggregatorCo
 
 
 @pytest.fixture
-def serve(tmp_path: Path, operator: Operator) -> Iterator[Callable[..., Served]]:
-    """`serve(**config overrides)` starts an aggregator on a fresh port; all are stopped at the end."""
+def serve(tmp_path: Path, operator: Operator, db_url: str | None) -> Iterator[Callable[..., Served]]:
+    """`serve(**config overrides)` starts an aggregator on a fresh port, on the store under test; all are
+    stopped at the end."""
     running: list[Served] = []
 
     def start(**over: Any) -> Served:
-        served = serve_app(create_app(base_config(tmp_path, operator, **over)))
+        served = serve_app(create_app(base_config(tmp_path, operator, db_url, **over)))
         running.append(served)
         return served
 

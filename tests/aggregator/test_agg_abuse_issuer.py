@@ -5,7 +5,6 @@ it comes from a configured proxy, and the operator token cannot be guessed at fu
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -122,7 +121,7 @@ def test_expired_codes_free_their_invite_slots(with_issuer, monkeypatch: pytest.
         )
 
 
-def test_single_use_invite_survives_a_restart_and_a_race(with_issuer, tmp_path: Path) -> None:
+def test_single_use_invite_survives_a_restart_and_a_race(with_issuer, db_rows) -> None:
     first = with_issuer()
     with first.client() as c:
         answers: list[int] = []
@@ -145,8 +144,7 @@ def test_single_use_invite_survives_a_restart_and_a_race(with_issuer, tmp_path: 
         assert again.status_code == 403 and "used up" in again.json()["detail"]
         assert c.post("/v1/device/begin", json={"invite_code": "ONCE"}).status_code == 403
         assert c.post("/v1/license/issue", json={"invite_code": "TEAM-B"}).status_code == 200
-    with sqlite3.connect(tmp_path / "aggregator.sqlite") as db:
-        rows = db.execute("SELECT invite_id, uses FROM invite_uses ORDER BY uses").fetchall()
+    rows = db_rows("SELECT invite_id, uses FROM invite_uses ORDER BY uses")
     assert sorted(u for _, u in rows) == [1, 1]
     assert all(r[0].startswith("sha256:") and "ONCE" not in r[0] for r in rows)  # no usable code stored
 

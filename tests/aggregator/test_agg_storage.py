@@ -1,21 +1,20 @@
-"""The SQLite store on its own: one claim per key across threads and across connections (as two processes
-would have), policy versions only going up, and the daily sums."""
+"""Each store on its own (SQLite and PostgreSQL, `open_store`): one claim per key across threads and across
+connections (as two processes would have), policy versions only going up, and the daily sums."""
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
 
-from ccp_assets.aggregator.sqlite_store import SQLiteStorage
-from ccp_assets.aggregator.storage import MetricsRow, Receipt, StoredPolicy, open_storage
+from ccp_assets.aggregator.storage import MetricsRow, Receipt, StoredPolicy
 
 
 def receipt(key: str, upload_id: str, scope: str = "kid/lic-1") -> Receipt:
     return Receipt(scope, key, "kid", "lic-1", "pro", 1.0, upload_id)
 
 
-def test_one_claim_per_key_across_connections(tmp_path: Path) -> None:
-    stores = [SQLiteStorage(tmp_path / "a.sqlite"), SQLiteStorage(tmp_path / "a.sqlite")]
+def test_one_claim_per_key_across_connections(open_store) -> None:
+    stores = [open_store("a"), open_store("a")]
     answers, gate = [], threading.Barrier(16)
 
     def go(i: int) -> None:
@@ -31,23 +30,20 @@ def test_one_claim_per_key_across_connections(tmp_path: Path) -> None:
     assert len({a.body["id"] for a in answers}) == 1
     assert sum(not a.replayed for a in answers) == 1
     assert stores[0].counts() == {"uploads": 1, "metrics": 0, "events": 100, "policies": 0}
-    for s in stores:
-        s.close()
 
 
-def test_policy_versions_only_go_up(tmp_path: Path) -> None:
-    store = open_storage(tmp_path / "p.sqlite")
+def test_policy_versions_only_go_up(open_store) -> None:
+    store = open_store("p")
     assert store.latest_policy() is None
     assert store.put_policy(StoredPolicy(3, "k", 10, "{}"))
     assert not store.put_policy(StoredPolicy(3, "k", 10, "{}"))
     assert not store.put_policy(StoredPolicy(2, "k", 10, "{}"))
     assert store.put_policy(StoredPolicy(4, "k", 10, '{"v": 4}'))
     assert store.latest_policy() == StoredPolicy(4, "k", 10, '{"v": 4}')
-    store.close()
 
 
-def test_aggregate_sums_newest_summary_per_license(tmp_path: Path) -> None:
-    store = SQLiteStorage(tmp_path / "m.sqlite")
+def test_aggregate_sums_newest_summary_per_license(open_store) -> None:
+    store = open_store("m")
 
     def row(day: str, sessions: float) -> MetricsRow:
         return MetricsRow(
@@ -67,7 +63,6 @@ def test_aggregate_sums_newest_summary_per_license(tmp_path: Path) -> None:
     assert day["uploads"] == 22 and day["licenses"] == 21 and day["sessions"] == 5 + 20 * 10**12
     assert day["turns"] == 0 and day["tokens_by_model"] == {"m": 21 * 10**15}
     assert store.aggregate_daily("2026-01-02") == []
-    store.close()
 
 
 def test_config_from_env(tmp_path: Path) -> None:

@@ -1,6 +1,8 @@
 """The store's part of issue 14, on its own: invite uses and the quota are decided inside one transaction
 (also across two connections, as two processes would), retention keeps keys, and a database made before
-fingerprints and quotas opens, gains the columns and still replays its keys."""
+fingerprints and quotas opens, gains the columns and still replays its keys. The first three run on SQLite
+and on PostgreSQL (`open_store`); the old-database one is SQLite's own migration path (PostgreSQL's schema
+is versioned by Alembic from its first revision)."""
 
 from __future__ import annotations
 
@@ -41,19 +43,17 @@ def race(n: int, fn) -> list:
     return out
 
 
-def test_invite_uses_are_counted_once_each_across_connections(tmp_path: Path) -> None:
-    stores = [SQLiteStorage(tmp_path / "a.sqlite"), SQLiteStorage(tmp_path / "a.sqlite")]
+def test_invite_uses_are_counted_once_each_across_connections(open_store) -> None:
+    stores = [open_store("a"), open_store("a")]
     code = invite_id("THREE")
     granted = race(12, lambda i: stores[i % 2].use_invite(code, 3))
     assert granted.count(True) == 3 and stores[0].invite_uses(code) == 3
     assert stores[1].use_invite(invite_id("OPEN"), None) and stores[0].invite_uses(invite_id("OPEN")) == 1
     assert not stores[0].use_invite(invite_id("NEVER"), 0) and stores[0].invite_uses(invite_id("NEVER")) == 0
-    for s in stores:
-        s.close()
 
 
-def test_the_quota_holds_under_concurrent_uploads(tmp_path: Path) -> None:
-    stores = [SQLiteStorage(tmp_path / "q.sqlite"), SQLiteStorage(tmp_path / "q.sqlite")]
+def test_the_quota_holds_under_concurrent_uploads(open_store) -> None:
+    stores = [open_store("q"), open_store("q")]
     event = {"t": "x" * 90}
     size = len(json.dumps(event, separators=(",", ":")))  # 100 bytes stored per event
     quota = 10 * size * 5 + size  # room for 5 batches of 10, not 6
@@ -62,19 +62,16 @@ def test_the_quota_holds_under_concurrent_uploads(tmp_path: Path) -> None:
     assert stores[0].usage("kid/lic-1") == 50 * size and stores[0].counts()["events"] == 50
     assert all("quota" in a.body["detail"] for a in answers if a.status == 403)
     assert stores[0].store_events(receipt("other", scope="kid/lic-2"), [event], quota).status == 202
-    for s in stores:
-        s.close()
 
 
-def test_purge_drops_old_payloads_and_keeps_their_keys(tmp_path: Path) -> None:
-    store = SQLiteStorage(tmp_path / "r.sqlite")
+def test_purge_drops_old_payloads_and_keeps_their_keys(open_store) -> None:
+    store = open_store("r")
     old = store.store_events(receipt("old", at=100.0), [{"a": 1}, {"a": 2}])
     store.store_events(receipt("new", at=300.0), [{"b": 1}])
     assert store.purge_before(200.0) == 1 and store.purge_before(200.0) == 0
     assert store.counts()["events"] == 1 and store.usage("kid/lic-1") == len('{"b":1}')
     again = store.find_answer("kid/lic-1", "old")
     assert again is not None and again.body == old.body and again.fingerprint == "sha256:old"
-    store.close()
 
 
 def test_a_database_from_before_fingerprints_opens_and_replays(tmp_path: Path) -> None:
