@@ -315,3 +315,23 @@ def env_for(operator: Operator, db: Path) -> dict[str, str]:
         }
     )
     return env
+
+
+# --- the team view: two installs with halves of the fixture transcripts (team_installs.py) --------------
+@pytest.fixture(scope="session")
+def half_homes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Two materialized CCP_HOMEs (one Dagster run each, once per session; copied per test)."""
+    from tests.aggregator.team_installs import materialize_half
+
+    return {name: materialize_half(tmp_path_factory.mktemp(f"half-{name}"), name) for name in ("a", "b")}
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Debian's Chromium (tests/browser installs it through `make system-deps` when missing)."""
+    from tests.browser.conftest import _ensure_chromium
+
+    reason = _ensure_chromium()
+    if reason:
+        pytest.skip(f"Debian's Chromium (/usr/bin/chromium) is not installed and cannot be installed here: {reason}")
+    return "/usr/bin/chromium"

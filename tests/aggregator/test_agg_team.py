@@ -17,16 +17,10 @@ import pytest
 from tests.conftest import load_oracle
 
 from .conftest import Operator, Served, encode, headers
-from .team_installs import OPERATOR_TOKEN, Install, installs, materialize_half
+from .team_installs import OPERATOR_TOKEN, Install, installs
 
 TOKEN_FIELDS = ("inputTokens", "outputTokens", "cacheCreationTokens", "cacheReadTokens")
 OP = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
-
-
-@pytest.fixture(scope="session")
-def half_homes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Two materialized CCP_HOMEs (one Dagster run each, once per session; copied per test)."""
-    return {name: materialize_half(tmp_path_factory.mktemp(f"half-{name}"), name) for name in ("a", "b")}
 
 
 @pytest.fixture
