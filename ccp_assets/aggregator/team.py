@@ -3,9 +3,9 @@
 Input: the store's `TeamUsage`, i.e. sums over the newest summary of each (device, day) only (a device
 re-uploading a day replaces its numbers). Output rows carry ccusage's fields (period, inputTokens,
 outputTokens, cacheCreationTokens, cacheReadTokens, totalTokens, totalCost, modelsUsed, modelBreakdowns
-with modelName and cost) plus what a team needs: `devices` (the device ids that reported in the period),
-`deviceBreakdowns` (cost and tokens per device), sessions/turns/features_shipped, `efficiency_by_provider`
-and `model_mix`.
+with modelName and cost) plus what a team needs: `devices` (INTERFACES.md: one entry per device that
+reported in the period: `device`, its salted id, with `totalTokens`, `totalCost` and the four token kinds),
+sessions/turns/features_shipped, `efficiency_by_provider` and `model_mix`.
 
 Ratios are recomputed from sums, never averaged: E = Σ features / Σ capacity and E_q = Σ (features ×
 quality) / Σ capacity per provider and capacity unit; a model's share = its tokens (cost) / all tokens
@@ -85,15 +85,7 @@ def _finish(acc: dict[str, Any]) -> dict[str, Any]:
         }
         for (p, unit), s in sorted(acc["providers"].items())
     }
-    devices = [
-        {
-            "device": d,
-            "cost": num(s["cost"]),
-            "totalTokens": num(s["tokens"]),
-            **{f: num(s.get(k, 0.0)) for k, f in KIND_FIELDS},
-        }
-        for d, s in sorted(acc["by_device"].items())
-    ]
+    devices = [_device(d, acc["by_device"].get(d, {})) for d in sorted(acc["devices"])]
     return {
         "period": acc["period"],
         **total,
@@ -101,8 +93,7 @@ def _finish(acc: dict[str, Any]) -> dict[str, Any]:
         "totalCost": num(cost),
         "modelsUsed": sorted(models),
         "modelBreakdowns": breakdowns,
-        "devices": sorted(acc["devices"]),
-        "deviceBreakdowns": devices,
+        "devices": devices,
         "sessions": num(acc["sessions"]),
         "turns": num(acc["turns"]),
         "features_shipped": num(acc["features_shipped"]),
@@ -111,8 +102,17 @@ def _finish(acc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _device(device: str, sums: dict[str, float]) -> dict[str, Any]:
+    return {
+        "device": device,
+        "totalTokens": num(sums.get("tokens", 0.0)),
+        "totalCost": num(sums.get("cost", 0.0)),
+        **{f: num(sums.get(k, 0.0)) for k, f in KIND_FIELDS},
+    }
+
+
 def team_report(usage: TeamUsage, grain: str = "daily") -> dict[str, Any]:
-    """`{grain: [rows...], "totals": {...}, "devices": [...]}` (see the module docstring)."""
+    """`{grain: [rows...], "totals": {...}, "devices": [...over the whole range]}` (module docstring)."""
     key = GRAINS[grain]
     periods: dict[str, dict[str, Any]] = {}
 
@@ -146,5 +146,9 @@ def team_report(usage: TeamUsage, grain: str = "daily") -> dict[str, Any]:
     totals = {f: num(sum(r[f] for r in rows)) for _, f in KIND_FIELDS}
     totals["totalTokens"] = num(sum(r["totalTokens"] for r in rows))
     totals["totalCost"] = num(sum(r["totalCost"] for r in rows))
-    devices = sorted({d for r in rows for d in r["devices"]})
-    return {grain: rows, "totals": totals, "devices": devices}
+    overall: dict[str, dict[str, float]] = {}
+    for r in rows:
+        for d in r["devices"]:
+            sums = {"tokens": d["totalTokens"], "cost": d["totalCost"], **{k: d[f] for k, f in KIND_FIELDS}}
+            _add_kinds(overall.setdefault(d["device"], {}), sums)
+    return {grain: rows, "totals": totals, "devices": [_device(d, overall[d]) for d in sorted(overall)]}

@@ -84,7 +84,9 @@ def _days_table(rows: list[dict[str, Any]], totals: dict[str, Any]) -> str:
         f'<tr data-day="{escape(r["period"])}"><td class="l">{escape(r["period"])}</td>'
         f'<td data-testid="day-cost">{_money(r["totalCost"])}</td><td>{r["totalTokens"]:,}</td>'
         f'<td class="l" data-testid="day-devices">'
-        + ", ".join(f'<span title="{escape(d)}">{escape(short(d))}</span>' for d in r["devices"])
+        + ", ".join(
+            f'<span title="{escape(d["device"])}">{escape(short(d["device"]))}</span>' for d in r["devices"]
+        )
         + f'</td><td class="l">{escape(", ".join(r["modelsUsed"]))}</td></tr>'
         for r in rows
     )
@@ -143,7 +145,7 @@ def render(report: dict[str, Any]) -> str:
     rows = report["daily"]
     periods = [r["period"] for r in rows]
     team = report.get("team") or ("all teams" if len(report.get("teams", [])) != 1 else report["teams"][0])
-    devices = report.get("devices", [])
+    devices = [d["device"] for d in report.get("devices", [])]
     span = f"{periods[0]} … {periods[-1]}" if periods else "no uploads in this range"
     kinds = {label: [r[k] for r in rows] for k, label in KINDS}
     sections = [
@@ -156,7 +158,7 @@ def render(report: dict[str, Any]) -> str:
         stacked_bars(
             "Cost per day by device",
             periods,
-            _series(rows, "deviceBreakdowns", "device", "cost"),
+            _series(rows, "devices", "device", "totalCost"),
             label=short,
         ),
         stacked_bars("Tokens per day by kind", periods, kinds, fmt=lambda x: f"{x:,.0f}"),

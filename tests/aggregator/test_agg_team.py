@@ -32,6 +32,10 @@ def team(serve: Callable[..., Served], operator: Operator, half_homes, tmp_path:
     return agg, both
 
 
+def ids(devices: list[dict[str, Any]]) -> list[str]:
+    return [d["device"] for d in devices]
+
+
 def breakdowns(rows: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
     return {(r["period"], m["modelName"]): m for r in rows for m in r["modelBreakdowns"]}
 
@@ -66,9 +70,13 @@ def test_two_installs_sum_to_ccusage_over_all_transcripts_with_both_devices(team
     assert_equals_ccusage(body["daily"], load_oracle("ccusage-daily-utc.json")["daily"])
     assert_equals_ccusage(weekly["weekly"], load_oracle("ccusage-weekly-utc.json")["weekly"])
     assert_equals_ccusage(monthly["monthly"], load_oracle("ccusage-monthly-utc.json")["monthly"])
-    devices = {r["period"]: r["devices"] for r in body["daily"]}
+    devices = {r["period"]: ids(r["devices"]) for r in body["daily"]}
     assert devices == {"2026-02-10": sorted([dev_a, dev_b]), "2026-02-12": [dev_a]}
-    assert body["devices"] == sorted([dev_a, dev_b]) and weekly["weekly"][0]["devices"] == sorted([dev_a, dev_b])
+    assert ids(body["devices"]) == ids(weekly["weekly"][0]["devices"]) == sorted([dev_a, dev_b])
+    # each device's share adds up to the day (b only had 2026-02-10)
+    for r in body["daily"]:
+        assert sum(d["totalTokens"] for d in r["devices"]) == r["totalTokens"]
+        assert sum(d["totalCost"] for d in r["devices"]) == pytest.approx(r["totalCost"], abs=1e-6)
     totals = load_oracle("ccusage-daily-utc.json")["totals"]
     assert {f: body["totals"][f] for f in TOKEN_FIELDS} == {f: totals[f] for f in TOKEN_FIELDS}
     # no machine id travels: the stored payloads hold the keyed device ids only
@@ -118,7 +126,9 @@ def test_a_re_upload_changes_nothing_and_a_late_day_replaces_the_devices_earlier
     assert [r for r in after["daily"] if r["period"] == "2026-02-12"] == [
         r for r in before["daily"] if r["period"] == "2026-02-12"
     ]
-    assert {r["period"]: r["devices"] for r in after["daily"]} == {r["period"]: r["devices"] for r in before["daily"]}
+    assert {r["period"]: ids(r["devices"]) for r in after["daily"]} == {
+        r["period"]: ids(r["devices"]) for r in before["daily"]
+    }
 
 
 def test_the_team_view_needs_the_operator_token(serve: Callable[..., Served]) -> None:
@@ -153,10 +163,13 @@ def test_a_license_without_org_is_its_own_team_and_efficiency_is_recomputed_from
         teams = c.get("/v1/team/daily", headers=OP).json()
         acme = c.get("/v1/team/daily", params={"team": "acme"}, headers=OP).json()
     assert teams["teams"] == ["acme", f"{operator.kid}/lic-1"]
-    assert acme["devices"] == [dev[0]] and acme["daily"][0]["totalCost"] == 1
+    assert ids(acme["devices"]) == [dev[0]] and acme["daily"][0]["totalCost"] == 1
     day = teams["daily"][0]
     # (1 + 9) / (1 + 90), never (1 + 0.1) / 2; E_q = (1*1 + 0.05*90) / 91
     assert day["efficiency_by_provider"]["claude"]["e"] == round(10 / 91, 6)
     assert day["efficiency_by_provider"]["claude"]["e_q"] == round(5.5 / 91, 6)
     assert day["model_mix"]["claude-opus-4-6"]["cost"] == 1.0 and day["totalCost"] == 4
-    assert day["devices"] == dev
+    assert day["devices"] == [
+        {"device": dev[0], "totalTokens": 0, "totalCost": 1, **dict.fromkeys(TOKEN_FIELDS, 0)},
+        {"device": dev[1], "totalTokens": 0, "totalCost": 3, **dict.fromkeys(TOKEN_FIELDS, 0)},
+    ]
