@@ -56,15 +56,21 @@ class PgServer:
             check=True,
             capture_output=True,
         )
-        opts = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
-        subprocess.run(
-            _as_postgres(
-                [str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(root / "log"), "-o", opts, "start"]
-            ),
-            check=True,
-            capture_output=True,
-        )
-        return cls(bindir, root, port)
+        server = cls(bindir, root, port)
+        server.resume()
+        return server
+
+    def resume(self) -> None:
+        """Start (or start again, after `pause`) the server on its port."""
+        opts = f"-p {self.port} -k {self.root / 'sock'} -c listen_addresses=127.0.0.1 -c fsync=off"
+        pg_ctl = [str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-w", "-l", str(self.root / "log")]
+        subprocess.run(_as_postgres([*pg_ctl, "-o", opts + " -c max_connections=200", "start"]), check=True,
+                       capture_output=True)
+
+    def pause(self) -> None:
+        """Stop the server, keeping its data (a database outage)."""
+        pg_ctl = [str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-w", "-m", "fast", "stop"]
+        subprocess.run(_as_postgres(pg_ctl), check=True, capture_output=True)
 
     def url(self, db: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{db}"

@@ -10,7 +10,11 @@ race. The contract of storage.py holds the same way it does on SQLite:
 - invite uses are one INSERT ... ON CONFLICT DO UPDATE ... WHERE statement (atomic across servers);
 - `health()` is a real write. The free-disk floor (`min_free_bytes`) is not checked: the disk belongs to
   the database server, which this process cannot see; monitor it there.
-Connection failures surface as sqlalchemy's OperationalError, which the app answers with 503.
+Connection failures surface as sqlalchemy's OperationalError, which the app answers with 503 and
+Retry-After (tests/aggregator/test_agg_team_cli.py stops the server under a running aggregator). No
+pre-ping per checkout: SQLAlchemy invalidates the whole pool on the first disconnect error, so an outage
+costs one 503 per request in flight, while a ping per checkout halved upload throughput (bench/README.md:
+68 -> 126 summaries/s).
 """
 
 from __future__ import annotations
@@ -84,7 +88,7 @@ class PostgresStorage:
         self.where = safe_url(url)
         try:
             self._engine = create_engine(
-                engine_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+                engine_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False
             )
             with self._engine.begin() as conn:
                 migrate(conn)

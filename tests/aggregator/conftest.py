@@ -258,6 +258,20 @@ def serve(tmp_path: Path, operator: Operator, db_url: str | None) -> Iterator[Ca
 
 
 @pytest.fixture
+def serve_app_on(tmp_path: Path, operator: Operator) -> Iterator[Callable[[str], Served]]:
+    """`serve_app_on(postgresql_url)`: an aggregator on a database of the test's own choosing."""
+    running: list[Served] = []
+
+    def start(url: str) -> Served:
+        running.append(serve_app(create_app(base_config(tmp_path, operator, url))))
+        return running[-1]
+
+    yield start
+    for served in running:
+        served.stop()
+
+
+@pytest.fixture
 def agg(serve: Callable[..., Served]) -> Served:
     return serve()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import signal
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -17,7 +18,7 @@ from ccp_assets.licensing import verify_pack
 from ccp_assets.licensing.keyring import keyring_from_file
 from tests.pg_server import PgServer
 
-from .conftest import Operator, env_for, free_port, headers, start, summary
+from .conftest import Operator, Served, env_for, free_port, headers, start, summary
 from .team_installs import OPERATOR_TOKEN
 
 runner = CliRunner()
@@ -74,3 +75,31 @@ def test_an_unreachable_database_is_one_configuration_line(operator: Operator) -
     assert "s3cret-pass" not in r.output and r.output.strip().count("\n") == 0
     r = CliRunner().invoke(cli(), ["aggregator", "serve", "--port", "0", "--db", dead], env={**env, "CCP_AGGREGATOR_DB": ""})
     assert r.exit_code == 2 and "cannot open the PostgreSQL" in r.output and "s3cret-pass" not in r.output
+
+
+def test_a_database_outage_is_503_with_retry_after_then_uploads_resume(
+    operator: Operator, serve_app_on: Callable[[str], Served]
+) -> None:
+    """PostgreSQL goes away under a running aggregator: uploads and /healthz answer 503 with Retry-After
+    (never 500); once it is back, the next upload is stored (the pool drops its dead connections)."""
+    pg = PgServer.start()  # its own server: the session's must not go down
+    try:
+        agg = serve_app_on(pg.create_database())
+        lic = operator.header(license_id="lic-outage")
+        with agg.client() as c:
+            assert c.post("/v1/metrics", json=summary("2026-02-10"), headers=headers(lic, key="o-1")).status_code == 202
+            pg.pause()
+            down = c.post("/v1/metrics", json=summary("2026-02-11"), headers=headers(lic, key="o-2"))
+            assert down.status_code == 503 and down.headers["Retry-After"], down.text
+            health = c.get("/healthz")
+            assert health.status_code == 503 and "database cannot write" in health.json()["reason"]
+            pg.resume()
+            answers = [
+                c.post("/v1/metrics", json=summary("2026-02-11"), headers=headers(lic, key="o-2")).status_code
+                for _ in range(2)
+            ]
+            assert answers[-1] == 202 and set(answers) <= {202, 503}, answers
+            assert c.get("/healthz").status_code == 200
+            assert agg.counts()["metrics"] == 2
+    finally:
+        pg.stop()
