@@ -195,6 +195,7 @@ def run_store(name: str, db: str, tmp: Path, keys_file: Path, key: Any, args: ar
         "team_daily_median_ms": round(statistics.median(query) * 1000, 1),
         "team_daily_max_ms": round(max(query) * 1000, 1),
         "answer_bytes": size,
+        "load_avg_1min": round(os.getloadavg()[0], 1),
     }
 
 

@@ -51,7 +51,7 @@ class Running:
 
 
 @pytest.fixture
-def server(operator: Operator, tmp_path: Path) -> Iterator[Running]:
+def server(operator: Operator, tmp_path: Path, db_url: str | None) -> Iterator[Running]:
     invites = tmp_path / "invites.json"
     invites.write_text(
         json.dumps(
@@ -64,6 +64,8 @@ def server(operator: Operator, tmp_path: Path) -> Iterator[Running]:
         )
     )
     env = env_for(operator, tmp_path / "agg.sqlite")
+    if db_url is not None:  # the PostgreSQL store (conftest: every store)
+        env["CCP_AGGREGATOR_DB"] = db_url
     env.update(
         {
             "CCP_ISSUER_KEY": str(operator.tmp / "operator" / f"{operator.kid}.key"),

@@ -29,9 +29,11 @@ def slow_body(sent: threading.Event, killed: threading.Event) -> Iterator[bytes]
     yield b"{}]}"
 
 
-def test_kill_9_and_restart_store_each_key_once(operator: Operator, tmp_path: Path) -> None:
-    db = tmp_path / "agg.sqlite"
+def test_kill_9_and_restart_store_each_key_once(operator: Operator, tmp_path: Path, db_url, db_rows) -> None:
+    db = tmp_path / "aggregator.sqlite"  # what db_rows reads on SQLite
     env = env_for(operator, db)
+    if db_url is not None:
+        env["CCP_AGGREGATOR_DB"] = db_url
     lic = operator.header()
     uploads = [("/v1/metrics", f"m-{i}", summary(f"2026-02-{10 + i}")) for i in range(5)]
     uploads += [
@@ -97,19 +99,20 @@ def test_kill_9_and_restart_store_each_key_once(operator: Operator, tmp_path: Pa
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
 
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        keys = [k for (k,) in conn.execute("SELECT idem_key FROM uploads WHERE idem_key NOT LIKE 'burst-%'")]
-        assert sorted(keys) == sorted([key for _, key, _ in uploads] + ["slow"])
-        assert conn.execute("SELECT count(*) FROM metrics").fetchone()[0] == 5
-        # every upload, including those cut off by the kill, is all there or not there at all
-        rows = conn.execute(
-            "SELECT u.idem_key, u.answer, (SELECT count(*) FROM events e WHERE e.upload_id = u.id) "
-            "+ (SELECT count(*) FROM metrics m WHERE m.upload_id = u.id) FROM uploads u"
-        ).fetchall()
-        assert all(json.loads(answer)["stored"] == n for _, answer, n in rows)
-        assert sum(1 for k, _, _ in rows if k.startswith("burst-")) > 0
-        assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == sum(n for _, _, n in rows) - 5
+    if db_url is None:
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    keys = [k for (k,) in db_rows("SELECT idem_key FROM uploads WHERE idem_key NOT LIKE 'burst-%'")]
+    assert sorted(keys) == sorted([key for _, key, _ in uploads] + ["slow"])
+    assert db_rows("SELECT count(*) FROM metrics")[0][0] == 5
+    # every upload, including those cut off by the kill, is all there or not there at all
+    rows = db_rows(
+        "SELECT u.idem_key, u.answer, (SELECT count(*) FROM events e WHERE e.upload_id = u.id) "
+        "+ (SELECT count(*) FROM metrics m WHERE m.upload_id = u.id) FROM uploads u"
+    )
+    assert all(json.loads(answer)["stored"] == n for _, answer, n in rows)
+    assert sum(1 for k, _, _ in rows if k.startswith("burst-")) > 0
+    assert db_rows("SELECT count(*) FROM events")[0][0] == sum(n for _, _, n in rows) - 5
 
 
 def cli() -> typer.Typer:
