@@ -1,7 +1,7 @@
 """Property test from the OpenAPI schema (schemathesis): no generated request gets a 5xx, with whatever
 headers it generates and again with a valid license and a fresh Idempotency-Key, and every answer's status
-and content type is one the OpenAPI document declares (issuer routes included). Bounded: a few dozen
-examples per operation, in-process over ASGI."""
+and content type is one the OpenAPI document declares (issuer and team routes included). Bounded: a few
+dozen examples per operation, in-process over ASGI; on the SQLite store and on the PostgreSQL store."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ import json
 import shutil
 import tempfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
@@ -29,9 +31,12 @@ WORK = Path(tempfile.mkdtemp(prefix="ccp-agg-fuzz-"))  # the schema is needed at
 atexit.register(shutil.rmtree, WORK, True)
 
 
-def _app_and_license() -> tuple[object, str, object]:
-    """An aggregator with every feature on (policy, operator token, issuer) in a scratch directory."""
-    key_path, pub_path = keygen("fuzz-1", WORK / "op")
+def _app_and_license(db_url: str | None = None) -> tuple[object, str, object]:
+    """An aggregator with every feature on (policy, operator token, issuer) in a scratch directory, on
+    SQLite, or on PostgreSQL at `db_url`."""
+    if not (WORK / "op" / "fuzz-1.key").exists():
+        keygen("fuzz-1", WORK / "op")
+    key_path, pub_path = WORK / "op" / "fuzz-1.key", WORK / "op" / "fuzz-1.pub.json"
     key = load_private_key(key_path)
     policy = WORK / "policy.json"
     policy.write_text(
@@ -52,6 +57,7 @@ def _app_and_license() -> tuple[object, str, object]:
     invites.write_text(json.dumps({"invites": {"FUZZ": {"plan": "pro", "features": ["telemetry_full"]}}}))
     config = AggregatorConfig(
         db_path=WORK / "agg.sqlite",
+        db_url=db_url,
         trusted_keys=pub_path,
         include_builtin_keys=False,
         policy_file=policy,
@@ -70,17 +76,31 @@ def _app_and_license() -> tuple[object, str, object]:
 
 
 APP, LICENSE, FUZZ_KEY = _app_and_license()
-schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def fuzz_app(request: pytest.FixtureRequest) -> Iterator[object]:
+    """The app on each store (PostgreSQL: a fresh database of the session's server)."""
+    if request.param == "sqlite":
+        yield APP
+        return
+    pg = request.getfixturevalue("pg_server")
+    app = _app_and_license(pg.create_database())[0]
+    yield app
+    app.state.store.close()  # type: ignore[attr-defined]
+
+
+schema = schemathesis.openapi.from_asgi("/openapi.json", APP)  # operations; calls go to `fuzz_app`
 
 
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
-def test_no_server_errors(case) -> None:
+def test_no_server_errors(fuzz_app: object, case) -> None:
     declared = [not_a_server_error, status_code_conformance, content_type_conformance]
-    first = case.call_and_validate(checks=declared)  # every answer's status and type is in the OpenAPI
+    first = case.call_and_validate(checks=declared, app=fuzz_app)  # every status and type is declared
     assert first.status_code != 422, "validation problems are answered 400"
     licensed = {"X-CCP-License": LICENSE, "Idempotency-Key": uuid.uuid4().hex}
-    response = case.call(headers=licensed)
+    response = case.call(headers=licensed, app=fuzz_app)
     assert response.status_code < 500, (case.method, case.path, response.status_code, response.text[:300])
     case.validate_response(response, checks=declared)
 
@@ -110,9 +130,9 @@ def _tokens(v: int | dict[str, int]) -> int:
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(batch=st.lists(st.tuples(st.integers(0, 3), summaries), min_size=1, max_size=6))
-def test_valid_summaries_are_accepted_and_summed(batch: list[tuple[int, dict]]) -> None:
+def test_valid_summaries_are_accepted_and_summed(fuzz_app: object, batch: list[tuple[int, dict]]) -> None:
     """Any valid minimized summary is accepted; the daily totals are the sums over each license's newest."""
-    client = TestClient(APP)
+    client = TestClient(fuzz_app)
     run = uuid.uuid4().hex[:8]  # a fresh set of licenses per example: the totals start from zero
     keys = {
         who: encode(
