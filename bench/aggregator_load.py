@@ -103,7 +103,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(work: Path, keys_file: Path) -> tuple[subprocess.Popen, str]:
+def start_server(
+    work: Path, keys_file: Path, extra_env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str]:
+    """The aggregator process on a free loopback port (extra_env: other settings, e.g. team_load.py's)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCP_")}
     env.update(
@@ -114,6 +117,7 @@ def start_server(work: Path, keys_file: Path) -> tuple[subprocess.Popen, str]:
             "CCP_AGGREGATOR_TRUSTED_KEYS": str(keys_file),
             "CCP_AGGREGATOR_RATE_PER_S": "100000",
             "CCP_AGGREGATOR_RATE_BURST": "100000",
+            **(extra_env or {}),
         }
     )
     cmd = [

@@ -23,7 +23,6 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -38,7 +37,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.aggregator_load import free_port  # noqa: E402
+from bench.aggregator_load import start_server  # noqa: E402
 from ccp_assets.licensing.issuing import build_license, keygen, load_private_key, sign_envelope  # noqa: E402
 
 KID = "bench-team-1"
@@ -80,36 +79,6 @@ def summaries(devices: int, days: int, rng: random.Random) -> tuple[list[tuple[i
             for m in MODELS:
                 w["tokens"][m] += tokens[m]["total"]
     return out, want
-
-
-def serve(db: str, work: Path, keys_file: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CCP_")}
-    env.update(
-        {
-            "PYTHONPATH": str(ROOT),
-            "CCP_HOME": str(work / "home"),
-            "CCP_AGGREGATOR_DB": db,
-            "CCP_AGGREGATOR_TRUSTED_KEYS": str(keys_file),
-            "CCP_AGGREGATOR_OPERATOR_TOKEN": TOKEN,
-            "CCP_AGGREGATOR_RATE_PER_S": "100000",
-            "CCP_AGGREGATOR_RATE_BURST": "100000",
-        }
-    )
-    cmd = [sys.executable, "-m", "ccp_assets.aggregator", "serve", "--port", str(port), "--log-level", "warning"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"aggregator exited: {proc.stderr.read().decode() if proc.stderr else ''}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.TransportError:
-            time.sleep(0.05)
-    proc.kill()
-    raise SystemExit("aggregator did not come up within 60 s")
 
 
 def ingest(url: str, work: list[tuple[int, dict]], licenses: list[str], threads: int, deadline: float) -> list[float]:
@@ -167,7 +136,8 @@ def run_store(name: str, db: str, tmp: Path, keys_file: Path, key: Any, args: ar
         ).decode()
         for d in range(args.devices)
     ]
-    proc, url = serve(db, tmp / name, keys_file)
+    extra = {"CCP_AGGREGATOR_DB": db, "CCP_AGGREGATOR_OPERATOR_TOKEN": TOKEN}
+    proc, url = start_server(tmp / name, keys_file, extra)
     try:
         t0 = time.perf_counter()
         lat = ingest(url, work, licenses, args.threads, time.monotonic() + args.max_seconds)

@@ -1,7 +1,9 @@
 """The reference metrics aggregator (the SaaS side): `create_app(AggregatorConfig(...))`, served by
 `ccp aggregator serve`. Modules: app (routes), config (settings and env vars), server (uvicorn limits),
 auth (license per request, operator token), body (capped, deadline-bound gzip/JSON reading), models
-(request bodies), storage (the Protocol), sqlite_store + sqlite_schema (the default database), quota
+(request bodies), storage (the Protocol), sqlite_store + sqlite_schema (the default database),
+postgres_store + migrations/ (PostgreSQL for a team, Alembic), team_sql (read SQL shared by both stores),
+team + team_routes + team_page (the team view: `/v1/team/*` and the `/team` dashboard), quota
 (per-license quota and retention from the policy pack), ops_routes (policy packs, daily aggregate, OpenAPI),
 ratelimit (token buckets, failure windows, client address), issuer + issuer_http + invites (license
 issuing)."""

@@ -1,7 +1,8 @@
 """Invite codes: the invite file, and the ledger that counts how often each code was used.
 
 Invite file (JSON): {"invites": {"<code>": {"plan": "pro", "features": ["telemetry_full"], "days": 30,
-"max_uses": null | N, "expires": null | "YYYY-MM-DD"}}}.
+"max_uses": null | N, "expires": null | "YYYY-MM-DD", "org": null | "<team>"}}}. `org` is signed into every
+license the code issues: the aggregator's team view sums them as one team (issue 18).
 
 Uses are counted in an `InviteLedger`. Mounted in the aggregator, the ledger is the aggregator's own
 `Storage` (a table beside the uploads), so a single-use code stays used after a restart (issue 14: the
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
-from ccp_assets.licensing.pack import PLANS
+from ccp_assets.licensing.pack import PLANS, is_org
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Invite:
     days: float
     max_uses: int | None = None
     expires: float | None = None
+    org: str | None = None
 
 
 class InviteLedger(Protocol):
@@ -84,5 +86,8 @@ def parse_invites(doc: Any) -> dict[str, Invite]:
         if expires is not None:
             d = date.fromisoformat(expires)
             exp_ts = datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp()
-        out[code] = Invite(spec["plan"], tuple(feats), float(spec.get("days", 30)), max_uses, exp_ts)
+        org = spec.get("org")
+        if org is not None and not (isinstance(org, str) and is_org(org)):
+            raise ValueError(f"invite {code!r}: org must be 1-64 letters, digits, '.', '_' or '-'")
+        out[code] = Invite(spec["plan"], tuple(feats), float(spec.get("days", 30)), max_uses, exp_ts, org)
     return out

@@ -151,7 +151,14 @@ class IssuerState:
             raise IssuerError(403, "invite code already used up")
         now = self.clock()
         pack = mint_with_key(
-            self.key, self.kid, invite.plan, list(invite.features), invite.days, device=device, now=now
+            self.key,
+            self.kid,
+            invite.plan,
+            list(invite.features),
+            invite.days,
+            device=device,
+            now=now,
+            org=invite.org,
         )
         lic = pack["license"]
         self.issued.append({"license_id": lic["license_id"], "plan": lic["plan"], "iat": lic["iat"]})

@@ -22,7 +22,7 @@ from .conftest import Operator, Served
 INVITES = {
     "invites": {
         "TEAM-A": {"plan": "pro", "features": ["telemetry_full"], "days": 30},
-        "TEAM-B": {"plan": "pro", "features": ["telemetry_minimized"], "days": 30},
+        "TEAM-B": {"plan": "pro", "features": ["telemetry_minimized"], "days": 30, "org": "acme"},
         "ONCE": {"plan": "trial", "features": ["telemetry_minimized"], "days": 7, "max_uses": 1},
     }
 }
@@ -143,7 +143,9 @@ def test_single_use_invite_survives_a_restart_and_a_race(with_issuer, db_rows) -
         again = c.post("/v1/license/issue", json={"invite_code": "ONCE"})
         assert again.status_code == 403 and "used up" in again.json()["detail"]
         assert c.post("/v1/device/begin", json={"invite_code": "ONCE"}).status_code == 403
-        assert c.post("/v1/license/issue", json={"invite_code": "TEAM-B"}).status_code == 200
+        team_b = c.post("/v1/license/issue", json={"invite_code": "TEAM-B"})
+        assert team_b.status_code == 200
+        assert json.loads(team_b.json()["license_pack"])["license"]["org"] == "acme"  # issue 18: the team
     rows = db_rows("SELECT invite_id, uses FROM invite_uses ORDER BY uses")
     assert sorted(u for _, u in rows) == [1, 1]
     assert all(r[0].startswith("sha256:") and "ONCE" not in r[0] for r in rows)  # no usable code stored
