@@ -28,7 +28,7 @@ from .vocab import is_vocab_key, is_vocab_value
 MINIMIZED_FIELDS: Final[tuple[str, ...]] = (
     "date", "tier", "sessions", "turns", "features_shipped", "capacity_used", "features_per_capacity",
     "quality_adjusted_efficiency", "efficiency_by_provider", "avg_cls", "avg_impf", "avg_churn_score",
-    "tokens_by_model", "cost_usd_by_model", "model_share", "schema_version",
+    "tokens_by_model", "cost_usd_by_model", "cost_usd_by_source", "model_share", "schema_version",
     "device_id",  # set by uploads.payloads (licensing.device.install_device_id), never taken from the summary
 )
 KEY_HASH_PURPOSE: Final = "minimize.key"

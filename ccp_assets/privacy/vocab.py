@@ -25,6 +25,8 @@ METRIC_KEYS = frozenset({
     "mean", "avg", "min", "max", "p50", "p95", "delta", "weekly", "five_hour",
     "quality_score", "churn_score", "cls", "impf", "interaction_minutes",
     "features_per_capacity", "quality_adjusted_efficiency", "capacity_used",
+    # cost_usd_by_source keys (INTERFACES.md): fixed source names, never free text
+    "claude_code", "ccp_proxy_only", "agentos_proxy", "ccc", "agentos_windows",
 })
 
 # Model ids: a family, then dash-separated segments that are version numbers, dates or known words.

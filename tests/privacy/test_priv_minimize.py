@@ -49,6 +49,7 @@ def summary() -> dict[str, Any]:
             "claude-opus-4-1": {"note": "please deploy with sk-ant-api03-Zq8xW2vB7nK4mP1rT6yH3jL9cF5dS0aG"},
         },
         "cost_usd_by_model": {"claude-sonnet-4-5-20250929": 1.25, "gpt-5-codex": 0.5, "o3-mini": 0.01},
+        "cost_usd_by_source": {"claude_code": 1.25, "ccp_proxy_only": 0.5, "ccc": 0.01, "my-llm at " + PATH: 2.0},
         "model_share": {"models": {"claude-sonnet-4-5-20250929": {"turns": 0.7, "tokens": 0.8}},
                         "subagents": {"code-reviewer-for-secret-merger": {"turns": 0.3, "cost": 0.2}}},
         "routing": {"lanes": {"zai": {"requests": 10, "p95": 1200}}},
@@ -75,6 +76,11 @@ def test_keeps_only_starred_fields_and_their_numbers() -> None:
     assert out["tokens_by_model"]["claude-sonnet-4-5-20250929"]["output"] == 2000
     assert out["tokens_by_model"]["<synthetic>"] == 0
     assert out["cost_usd_by_model"] == {"claude-sonnet-4-5-20250929": 1.25, "gpt-5-codex": 0.5, "o3-mini": 0.01}
+    # METRICS.md stars cost_usd_by_source: its fixed source names pass, any other key leaves only as a hash.
+    by_source = out["cost_usd_by_source"]
+    assert {k: by_source[k] for k in ("claude_code", "ccp_proxy_only", "ccc")} == {
+        "claude_code": 1.25, "ccp_proxy_only": 0.5, "ccc": 0.01}
+    assert len(by_source) == 4 and 2.0 in by_source.values()
 
 
 def test_unknown_keys_become_keyed_hashes_and_free_text_is_dropped() -> None:
