@@ -8,7 +8,7 @@ assets then find nothing new and only report.
 from __future__ import annotations
 
 import os
-import threading
+import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,14 +40,24 @@ def ensure_dagster_home(settings: Settings) -> Path:
 
 def land_all(settings: Settings) -> dict[str, Any]:
     """Land every enabled source now; returns {source: LandingResult} and the days that have data."""
+    import duckdb
+
     from ccp_assets.sources.landing import land, landed_days
     from ccp_assets.sources.registry import SOURCES
     from ccp_assets.warehouse.resource import warehouse_for
 
     results = {}
-    with warehouse_for(settings.warehouse_path).connect() as conn:
-        for adapter in SOURCES:
-            results[adapter.name] = land(conn, adapter, settings)
+    try:
+        with warehouse_for(settings.warehouse_path).connect() as conn:
+            for adapter in SOURCES:
+                results[adapter.name] = land(conn, adapter, settings)
+    except duckdb.IOException as e:
+        if "lock" not in str(e).lower():
+            raise
+        holder = re.search(r"PID (\d+)", str(e))
+        raise Busy(f"the warehouse {settings.warehouse_path} is open for writing by another process"
+                   f"{f' (pid {holder.group(1)})' if holder else ''}; wait for it to finish and run "
+                   "`ccp materialize` again") from None
     days = sorted({d for a in SOURCES for d in landed_days(settings, a.name)})
     touched = sorted({d for r in results.values() for d in r.days})
     return {"results": results, "days": days, "touched": touched}
@@ -90,6 +100,7 @@ def clamp_range(days: list[str], start: date | None, end: date | None, settings:
 
 
 ProgressFn = Callable[[int, int, str], None]
+NoticeFn = Callable[[str], None]
 
 
 def _run_totals(acc: dict[str, Any] | None, meta: dict[str, Any], partition: str | None) -> dict[str, Any]:
@@ -114,59 +125,101 @@ def _run_totals(acc: dict[str, Any] | None, meta: dict[str, Any], partition: str
     return acc
 
 
-def _watch(instance: Any, run_id: str, total: int, progress: ProgressFn, stop: threading.Event) -> None:
-    """Report finished steps of the run as they land in the event log (a terminal progress bar)."""
-    from dagster import DagsterEventType
-
-    kinds = {DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE, DagsterEventType.STEP_SKIPPED}
-    seen = 0
-    while not stop.wait(0.3):
-        try:
-            done = instance.all_logs(run_id, of_type=kinds)
-        except Exception:  # noqa: BLE001 - the bar is cosmetic; the run must not care
-            continue
-        if len(done) != seen:
-            seen = len(done)
-            progress(seen, total, done[-1].step_key or "")
+class UsageError(Exception):
+    """A mistake in arguments or configuration: one line naming the value and the fix (exit 2)."""
 
 
-def materialize(start: str, end: str, selection: str | None = None, progress: ProgressFn | None = None) -> RunOutcome:
-    """One in-process run of the daily job over [start, end], recorded in the instance."""
-    warnings.filterwarnings("ignore")
-    from dagster import AssetSelection, DagsterEventType, DagsterInstance
-    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
-    from dagster._core.utils import make_new_run_id
+class Busy(Exception):
+    """Another run of the asset graph is in progress (exit 75, EX_TEMPFAIL: try again when it ends)."""
+
+
+def resolve_selection(selection: str | None) -> list[Any] | None:
+    """The asset keys of a Dagster selection string, refusing one that selects nothing in the daily graph."""
+    if not selection:
+        return None
+    from dagster import AssetSelection
+    from dagster._core.errors import DagsterError
 
     from ccp_assets.definitions import DAILY_JOB_NAME, defs
 
+    fix = "e.g. --select 'key:daily_summary+' or --select 'key:raw_*' (Dagster's selection syntax)"
+    try:
+        keys = AssetSelection.from_string(selection).resolve(defs.resolve_asset_graph())
+    except (DagsterError, ValueError) as e:
+        raise UsageError(f"--select {selection!r} is not a valid asset selection ({str(e).splitlines()[0]}); "
+                         f"{fix}") from None
+    in_job = defs.get_job_def(DAILY_JOB_NAME).asset_layer.executable_asset_keys
+    picked = sorted(k for k in keys if k in in_job)
+    if not picked:
+        raise UsageError(f"--select {selection!r} matches no asset of the daily graph; {fix}")
+    return picked
+
+
+def preflight(job_name: str | None = None, notice: NoticeFn | None = None) -> None:
+    """Before landing: recover runs whose process is gone, then refuse if a graph run is really in progress."""
+    from dagster import DagsterInstance
+
+    from ccp_assets import run_guard
+    from ccp_assets.definitions import DAILY_JOB_NAME
+
+    with DagsterInstance.get() as instance:
+        for line in run_guard.recover(instance):
+            (notice or print)(line)
+        live = run_guard.in_progress(instance, job_name or DAILY_JOB_NAME)
+    if live:
+        raise Busy(f"another run is in progress: {live[0]}; wait for it to finish (it shows in the UI) "
+                   "and run `ccp materialize` again")
+
+
+def materialize(start: str, end: str, selection: str | None = None, progress: ProgressFn | None = None,
+                notice: NoticeFn | None = None) -> RunOutcome:
+    """One in-process run of the daily job over [start, end], recorded in the instance.
+
+    The run carries this process's host/pid (run_guard) so a later `ccp` can tell if it was killed; a
+    `RunWatch` beside it reports progress, says which run holds the warehouse slot while it waits, and
+    turns SIGINT/SIGTERM into `run_watch.Interrupted`.
+    """
+    warnings.filterwarnings("ignore")
+    from dagster import DagsterEventType, DagsterInstance
+    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+    from dagster._core.utils import make_new_run_id
+
+    from ccp_assets import run_guard
+    from ccp_assets.definitions import DAILY_JOB_NAME, defs
+    from ccp_assets.run_watch import Interrupted, RunWatch
+    from ccp_assets.warehouse.resource import WAREHOUSE_POOL
+
     job = defs.get_job_def(DAILY_JOB_NAME)
-    asset_keys = None
-    if selection:
-        graph = defs.resolve_asset_graph()
-        asset_keys = sorted(AssetSelection.from_string(selection).resolve(graph))
-    tags = {"ccp/launched_by": "ccp materialize"}
+    asset_keys = resolve_selection(selection)
+    tags = {run_guard.LAUNCHED_BY_TAG: "ccp materialize", **run_guard.process_tags()}
     if start != end:
         tags.update({ASSET_PARTITION_RANGE_START_TAG: start, ASSET_PARTITION_RANGE_END_TAG: end})
     run_id = make_new_run_id()
+    graph = defs.resolve_asset_graph()
+    keys = asset_keys or [k for k in graph.get_all_asset_keys() if k in job.asset_layer.executable_asset_keys]
+    total = len(keys) + sum(len(graph.get(k).check_keys) for k in keys)
     with DagsterInstance.get() as instance:
-        stop = threading.Event()
-        if progress is not None:
-            graph = defs.resolve_asset_graph()
-            keys = asset_keys or [k for k in graph.get_all_asset_keys() if k in job.asset_layer.executable_asset_keys]
-            total = len(keys) + sum(len(graph.get(k).check_keys) for k in keys)
-            threading.Thread(target=_watch, args=(instance, run_id, total, progress, stop), daemon=True).start()
-        try:
-            result = job.execute_in_process(
-                instance=instance,
-                run_id=run_id,
-                partition_key=start if start == end else None,
-                tags=tags,
-                raise_on_error=False,
-                asset_selection=asset_keys,
-                run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
-            )
-        finally:
-            stop.set()
+        for line in run_guard.recover(instance):
+            (notice or print)(line)
+        with RunWatch(instance, run_id, WAREHOUSE_POOL, total, progress, notice) as watch:
+            try:
+                result = job.execute_in_process(
+                    instance=instance,
+                    run_id=run_id,
+                    partition_key=start if start == end else None,
+                    tags=tags,
+                    raise_on_error=False,
+                    asset_selection=asset_keys,
+                    run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+                )
+            except BaseException:
+                if watch.signum is None:
+                    raise
+        if instance.event_log_storage.supports_global_concurrency_limits:
+            # The run is over and ran in this process: nothing of it can still hold a slot legitimately.
+            instance.event_log_storage.free_concurrency_slots_for_run(run_id)
+        if watch.signum is not None:
+            raise Interrupted(watch.signum, run_id, while_waiting=False)
         outcome = RunOutcome(result.run_id, result.success, start, end)
         for ev in result.all_events:
             if ev.event_type == DagsterEventType.STEP_FAILURE:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from datetime import date
 
 import typer
 from rich.console import Console
 from rich.table import Table
-
-from ccp_assets.settings import load_settings
 
 err = Console(stderr=True)
 out = Console()
@@ -22,9 +21,59 @@ def materialize(
 ) -> None:
     """Land new source bytes, then materialize every layer for the days in range (one run)."""
     from ccp_assets import runs
+    from ccp_assets.run_watch import Interrupted
 
-    settings = load_settings()
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        _materialize(start, end, select)
+    except runs.UsageError as e:
+        _fail(str(e), EXIT_USAGE)
+    except runs.Busy as e:
+        _fail(str(e), EXIT_BUSY)
+    except Interrupted as e:
+        _fail(e.line, e.exit_code)
+    except (KeyboardInterrupt, _Terminated) as e:
+        signum = signal.SIGTERM if isinstance(e, _Terminated) else signal.SIGINT
+        _fail(f"interrupted by {signum.name} before the run started (landing commits one source at a time: "
+              "nothing half-written was kept); run `ccp materialize` again", 128 + signum)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+EXIT_USAGE = 2  # INTERFACES.md: a mistake in configuration or arguments
+EXIT_BUSY = 75  # INTERFACES.md: another run in progress (EX_TEMPFAIL: try again later)
+
+
+class _Terminated(BaseException):
+    """SIGTERM outside the Dagster run (inside it, run_watch turns it into `Interrupted`)."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise _Terminated()
+
+
+def _fail(line: str, code: int) -> None:
+    err.print(line, markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _materialize(start: str | None, end: str | None, select: str | None) -> None:
+    from ccp_assets import runs
+
+    settings = _settings()
+    lo, hi = _day(start, "--start"), _day(end, "--end")
+    if lo and hi and lo > hi:
+        raise runs.UsageError(f"--start {lo} is after --end {hi}: swap them (the range includes both days)")
+    today = _today(settings.timezone)
+    if settings.start_date > today:
+        raise runs.UsageError(f"CCP_START_DATE={settings.start_date} is in the future (today is {today} in "
+                              f"{settings.timezone}); set it to a past day or unset it (default 2024-01-01)")
+    if hi and hi < settings.start_date:
+        raise runs.UsageError(f"--end {hi} is before CCP_START_DATE={settings.start_date}: no partition exists "
+                              "there; pick a later --end or lower CCP_START_DATE")
+    runs.resolve_selection(select)  # a bad selection fails here, before any work
     runs.ensure_dagster_home(settings)
+    runs.preflight(notice=_notice)
     with err.status("landing new source bytes…", spinner="dots") if err.is_terminal else _null():
         landed = runs.land_all(settings)
     for name, r in landed["results"].items():
@@ -37,23 +86,12 @@ def materialize(
                   "CCP_AGENTOS_DATA_DIR or CCP_REPO_DIR, or run `ccp demo-data`).")
         raise typer.Exit(0)
     days = landed["days"] if (start or end) else runs.days_to_run(landed)
-    rng = runs.clamp_range(days, _day(start), _day(end), settings)
+    rng = runs.clamp_range(days, lo, hi, settings)
     if rng is None:
+        _explain_empty(landed["days"], lo, settings)
         err.print("everything is up to date: no new source bytes since the last run.")
         raise typer.Exit(0)
-    if err.is_terminal:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        with Progress(TextColumn(f"materializing {rng[0]}..{rng[1]}"), BarColumn(), MofNCompleteColumn(),
-                      TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True) as bar:
-            task = bar.add_task("starting…", total=None)
-
-            def step(done: int, total: int, key: str) -> None:
-                bar.update(task, completed=done, total=total, description=key)
-
-            outcome = runs.materialize(*rng, selection=select, progress=step)
-    else:
-        outcome = runs.materialize(*rng, selection=select)
+    outcome = _run(rng, select)
     _summary(outcome)
     for line in outcome.failures:
         print(f"FAILED {line}", file=sys.stderr)
@@ -65,13 +103,80 @@ def materialize(
         raise typer.Exit(1)
 
 
-def _day(value: str | None) -> date | None:
+def _explain_empty(data_days: list[str], lo: date | None, settings) -> None:  # noqa: ANN001
+    """Nothing to run is only "up to date" when no flag or setting excluded the days that have data."""
+    from ccp_assets import runs
+
+    if not data_days:
+        return
+    first, last = data_days[0], data_days[-1]
+    if lo and lo.isoformat() > last:
+        raise runs.UsageError(f"--start {lo} is after the last day with data ({last}); pick an earlier "
+                              "--start or give --end too")
+    if settings.start_date.isoformat() > last:
+        raise runs.UsageError(f"CCP_START_DATE={settings.start_date} is after every day with data "
+                              f"({first}..{last}); lower CCP_START_DATE or unset it")
+
+
+_bar_console: list[Console] = []
+
+
+def _notice(line: str) -> None:
+    """A line above the progress bar (or plain on stderr): waiting for a slot, a recovered run."""
+    (_bar_console[-1] if _bar_console else err).print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def _run(rng: tuple[str, str], select: str | None):  # noqa: ANN202
+    from ccp_assets import runs
+
+    if not err.is_terminal:
+        return runs.materialize(*rng, selection=select, notice=_notice)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn(f"materializing {rng[0]}..{rng[1]}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True) as bar:
+        task = bar.add_task("starting…", total=None)
+
+        def step(done: int, total: int, key: str) -> None:
+            bar.update(task, completed=done, total=total, description=key)
+
+        _bar_console.append(bar.console)
+        try:
+            return runs.materialize(*rng, selection=select, progress=step, notice=_notice)
+        finally:
+            _bar_console.pop()
+
+
+def _settings():  # noqa: ANN202
+    from ccp_assets import runs
+    from ccp_assets.settings import load_settings
+
+    try:
+        return load_settings()
+    except ValueError as e:  # the settings module names the variable; keep its words, drop the traceback
+        raise runs.UsageError(f"{str(e).splitlines()[0]} (check the CCP_* variables; INTERFACES.md lists them)") \
+            from None
+
+
+def _today(tz: str) -> date:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    try:
+        return datetime.now(ZoneInfo(tz)).date()
+    except (KeyError, ValueError):  # a bad zone is reported where settings are validated
+        return datetime.now().date()
+
+
+def _day(value: str | None, flag: str) -> date | None:
+    from ccp_assets import runs
+
     if not value:
         return None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a day (YYYY-MM-DD)") from None
+        raise runs.UsageError(f"{flag} {value!r} is not a day: use YYYY-MM-DD, e.g. {flag} 2026-02-10") from None
 
 
 class _null:

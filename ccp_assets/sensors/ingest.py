@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SkipReason, sensor
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
+from ccp_assets import run_guard
 from ccp_assets.settings import Settings, load_settings
 from ccp_assets.sources.registry import SOURCES
 
@@ -78,6 +79,8 @@ def scan(settings: Settings, cursor: dict[str, int]) -> tuple[set[str], dict[str
     description="New source bytes → one run of every layer over the days they belong to (late lines included).",
 )
 def ingest_sensor(context: SensorEvaluationContext):
+    for line in run_guard.recover(context.instance):  # a killed run must not hold the warehouse pool
+        context.log.warning(line)
     settings = load_settings()
     cursor = json.loads(context.cursor) if context.cursor else {}
     touched, new_cursor = scan(settings, cursor)
@@ -86,7 +89,7 @@ def ingest_sensor(context: SensorEvaluationContext):
     if not touched:
         return SkipReason("no new source bytes")
     lo, hi = min(touched), max(touched)
-    tags = {"ccp/launched_by": "ingest_sensor"}
+    tags = {"ccp/launched_by": "ingest_sensor", **run_guard.host_tags()}
     if lo != hi:
         tags.update({ASSET_PARTITION_RANGE_START_TAG: lo, ASSET_PARTITION_RANGE_END_TAG: hi})
     digest = hashlib.sha1(json.dumps(new_cursor, sort_keys=True).encode()).hexdigest()[:16]

@@ -12,6 +12,7 @@ import json
 
 from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SkipReason, sensor
 
+from ccp_assets import run_guard
 from ccp_assets.assets.uploads.licensing import license_state_job
 from ccp_assets.licensing import clock
 from ccp_assets.settings import load_settings
@@ -36,7 +37,7 @@ def license_sensor(context: SensorEvaluationContext):  # noqa: ANN201
     what = changes(before, state)
     context.update_cursor(json.dumps(state, sort_keys=True))
     digest = hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:16]
-    tags = {"ccp/launched_by": "license_sensor", "ccp/license_change": "; ".join(what)[:250],
+    tags = {"ccp/launched_by": "license_sensor", **run_guard.host_tags(), "ccp/license_change": "; ".join(what)[:250],
             "ccp/effective_tier": state["tier"]}
     if state["license_expiring_in_days"] is not None:
         tags["ccp/license_expiring_in_days"] = str(state["license_expiring_in_days"])

@@ -20,6 +20,7 @@ from dagster import (
     sensor,
 )
 
+from ccp_assets import run_guard
 from ccp_assets.assets.uploads.sender_job import upload_sender
 from ccp_assets.licensing import clock
 from ccp_assets.settings import load_settings
@@ -70,10 +71,12 @@ def upload_sensor(context: SensorEvaluationContext):  # noqa: ANN201
     if cursor.get("digest") == digest and (not pending or now - float(cursor.get("at", 0)) < RETRY_S):
         return SkipReason(f"already launched for this outbox state ({len(pending)} pending); "
                           f"retry after {RETRY_S} s")
+    for line in run_guard.recover(context.instance):  # a killed sender must not block the next one
+        context.log.warning(line)
     active = context.instance.get_runs(filters=RunsFilter(job_name=upload_sender.name, statuses=ACTIVE), limit=1)
     if active:
         return SkipReason(f"an upload_sender run is already in progress ({active[0].run_id[:8]})")
     context.update_cursor(json.dumps({"digest": digest, "at": now}))
     return RunRequest(run_key=f"upload-{digest}-{int(now)}",
-                      tags={"ccp/launched_by": "upload_sensor", "ccp/pending": str(len(pending)),
+                      tags={"ccp/launched_by": "upload_sensor", **run_guard.host_tags(), "ccp/pending": str(len(pending)),
                             "ccp/new_rollup_days": str(len(missing))})
