@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -91,7 +95,7 @@ def _materialize(start: str | None, end: str | None, select: str | None) -> None
         _explain_empty(landed["days"], lo, settings)
         err.print("everything is up to date: no new source bytes since the last run.")
         raise typer.Exit(0)
-    outcome = _run(rng, select)
+    outcome = _run(rng, select, settings.ccp_home / "logs" / "materialize.log")
     _summary(outcome)
     for line in outcome.failures:
         print(f"FAILED {line}", file=sys.stderr)
@@ -118,33 +122,57 @@ def _explain_empty(data_days: list[str], lo: date | None, settings) -> None:  # 
                               f"({first}..{last}); lower CCP_START_DATE or unset it")
 
 
-_bar_console: list[Console] = []
+_say: list[Console] = []
 
 
 def _notice(line: str) -> None:
-    """A line above the progress bar (or plain on stderr): waiting for a slot, a recovered run."""
-    (_bar_console[-1] if _bar_console else err).print(line, markup=False, highlight=False, soft_wrap=True)
+    """A line for the user during the run (above the progress bar): waiting for a slot, a recovered run."""
+    (_say[-1] if _say else err).print(line, markup=False, highlight=False, soft_wrap=True)
 
 
-def _run(rng: tuple[str, str], select: str | None):  # noqa: ANN202
+@contextmanager
+def _run_output_to_log(log: Path) -> Iterator[Console]:
+    """Send the process's stderr (fd 2) to `log` for the run; yield a console on the real stderr.
+
+    Dagster mirrors a run's captured output to fd 2 through `tail` and a watcher child in our process
+    group; on Ctrl-C that watcher prints its own KeyboardInterrupt traceback. With fd 2 on a log file the
+    user sees only our lines (and the run's output stays in the UI's compute logs and in `log`).
+    """
+    log.parent.mkdir(parents=True, exist_ok=True)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    tty = os.fdopen(os.dup(saved), "w", buffering=1)
+    with open(log, "a") as f:
+        os.dup2(f.fileno(), 2)
+    try:
+        console = Console(file=tty, force_terminal=err.is_terminal or None, width=err.width)
+        _say.append(console)
+        yield console
+    finally:
+        _say.pop()
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        tty.close()
+
+
+def _run(rng: tuple[str, str], select: str | None, log: Path):  # noqa: ANN202
     from ccp_assets import runs
 
-    if not err.is_terminal:
-        return runs.materialize(*rng, selection=select, notice=_notice)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    with _run_output_to_log(log) as console:
+        if not err.is_terminal:
+            return runs.materialize(*rng, selection=select, notice=_notice)
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn(f"materializing {rng[0]}..{rng[1]}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True) as bar:
-        task = bar.add_task("starting…", total=None)
+        with Progress(TextColumn(f"materializing {rng[0]}..{rng[1]}"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
+                      transient=True) as bar:
+            task = bar.add_task("starting…", total=None)
 
-        def step(done: int, total: int, key: str) -> None:
-            bar.update(task, completed=done, total=total, description=key)
+            def step(done: int, total: int, key: str) -> None:
+                bar.update(task, completed=done, total=total, description=key)
 
-        _bar_console.append(bar.console)
-        try:
             return runs.materialize(*rng, selection=select, progress=step, notice=_notice)
-        finally:
-            _bar_console.pop()
 
 
 def _settings():  # noqa: ANN202
