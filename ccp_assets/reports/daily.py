@@ -44,6 +44,8 @@ def daily_report(conn: duckdb.DuckDBPyConnection | None, timezone: str, since: d
     if conn is None or not conn.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'turn_costs'").fetchone()[0]:
         return {"daily": daily, "totals": totals}
+    # Cost is summed as DECIMAL: a DOUBLE sum depends on row order, which differs after a killed run's
+    # rolled-back writes (last-digit drift, 11.042544850000002 vs ...849999999 on the fixture).
     # Literals, not bound parameters: binding a Python str makes duckdb import pandas (~0.25 s), more
     # than the whole query takes. Every literal is a date or a quote-stripped internal name.
     tz, src = timezone.replace("'", ""), source.replace("'", "")
@@ -51,7 +53,8 @@ def daily_report(conn: duckdb.DuckDBPyConnection | None, timezone: str, since: d
     rows = conn.execute(f"""
         WITH t AS (SELECT CAST(timezone('{tz}', ts) AS DATE) AS period, * FROM turn_costs WHERE source = '{src}')
         SELECT CAST(period AS VARCHAR), model, sum(coalesce(tokens_in, 0)), sum(coalesce(tokens_out, 0)),
-               sum(coalesce(cache_creation_tokens, 0)), sum(coalesce(cache_read_tokens, 0)), sum(estimated_usd)
+               sum(coalesce(cache_creation_tokens, 0)), sum(coalesce(cache_read_tokens, 0)),
+               CAST(sum(CAST(estimated_usd AS DECIMAL(38, 12))) AS DOUBLE)  -- exact: order-free
         FROM t WHERE true{bounds}
         GROUP BY ALL ORDER BY 1, 7 DESC, 2""").fetchall()
     by_day: dict[str, dict[str, Any]] = {}
