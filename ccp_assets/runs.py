@@ -201,6 +201,7 @@ def materialize(start: str, end: str, selection: str | None = None, progress: Pr
     with DagsterInstance.get() as instance:
         for line in run_guard.recover(instance):
             (notice or print)(line)
+        stopped: BaseException | None = None
         with RunWatch(instance, run_id, WAREHOUSE_POOL, total, progress, notice) as watch:
             try:
                 result = job.execute_in_process(
@@ -212,14 +213,15 @@ def materialize(start: str, end: str, selection: str | None = None, progress: Pr
                     asset_selection=asset_keys,
                     run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
                 )
-            except BaseException:
-                if watch.signum is None:
-                    raise
+            except BaseException as e:  # noqa: BLE001 - an interrupt is re-raised below as Interrupted
+                stopped = e
         if instance.event_log_storage.supports_global_concurrency_limits:
             # The run is over and ran in this process: nothing of it can still hold a slot legitimately.
             instance.event_log_storage.free_concurrency_slots_for_run(run_id)
-        if watch.signum is not None:
+        if watch.signum is not None:  # read by RunWatch's exit even if the signal beat its thread
             raise Interrupted(watch.signum, run_id, while_waiting=False)
+        if stopped is not None:
+            raise stopped
         outcome = RunOutcome(result.run_id, result.success, start, end)
         for ev in result.all_events:
             if ev.event_type == DagsterEventType.STEP_FAILURE:
