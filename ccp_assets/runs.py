@@ -148,7 +148,7 @@ def resolve_selection(selection: str | None) -> list[Any] | None:
     except (DagsterError, ValueError) as e:
         raise UsageError(f"--select {selection!r} is not a valid asset selection ({str(e).splitlines()[0]}); "
                          f"{fix}") from None
-    in_job = defs.get_job_def(DAILY_JOB_NAME).asset_layer.executable_asset_keys
+    in_job = defs.resolve_job_def(DAILY_JOB_NAME).asset_layer.executable_asset_keys
     picked = sorted(k for k in keys if k in in_job)
     if not picked:
         raise UsageError(f"--select {selection!r} matches no asset of the daily graph; {fix}")
@@ -189,7 +189,7 @@ def materialize(start: str, end: str, selection: str | None = None, progress: Pr
     from ccp_assets.run_watch import Interrupted, RunWatch
     from ccp_assets.warehouse.resource import WAREHOUSE_POOL
 
-    job = defs.get_job_def(DAILY_JOB_NAME)
+    job = defs.resolve_job_def(DAILY_JOB_NAME)
     asset_keys = resolve_selection(selection)
     tags = {run_guard.LAUNCHED_BY_TAG: "ccp materialize", **run_guard.process_tags()}
     if start != end:

@@ -1,7 +1,8 @@
 """Issue 15: `ccp materialize` never says "everything is up to date" for work it did not do.
 
 Each mistake gives a non-zero exit (INTERFACES.md: 2 for configuration or arguments, 75 when another run is
-in progress), exactly one line on stderr naming the value and the fix, nothing on stdout, no traceback.
+in progress), exactly one line on stderr naming the value and the fix (after landing's progress lines when
+the mistake shows only once the sources' days are known), nothing on stdout, no traceback.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ def _assert_one_line(r: subprocess.CompletedProcess, code: int, words: list[str]
     assert r.returncode == code, (r.returncode, r.stderr)
     assert "Traceback" not in r.stderr and "up to date" not in r.stderr + r.stdout
     assert r.stdout == ""
-    lines = r.stderr.strip().splitlines()
+    # Landing's progress lines ("landed claude_code: N new lines ...") may come first; the error is one line.
+    lines = [ln for ln in r.stderr.strip().splitlines() if not ln.startswith("landed ")]
     assert len(lines) == 1, r.stderr
     for word in words:
         assert word in lines[0], (word, lines[0])
