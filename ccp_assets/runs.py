@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +154,43 @@ def resolve_selection(selection: str | None) -> list[Any] | None:
     if not picked:
         raise UsageError(f"--select {selection!r} matches no asset of the daily graph; {fix}")
     return picked
+
+
+@contextmanager
+def one_at_a_time(settings: Settings) -> Iterator[None]:
+    """Hold `$CCP_HOME/materialize.lock` (flock) for the whole landing + run of one `ccp materialize`.
+
+    The kernel drops the lock when the process dies, even by SIGKILL, so a killed run never leaves it
+    stale; the Dagster-side check (`preflight`) still covers runs launched by the daemon or the UI.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: the Dagster-side check alone
+        yield
+        return
+    settings.ccp_home.mkdir(parents=True, exist_ok=True)
+    path = settings.ccp_home / "materialize.lock"
+    with open(path, "a+") as f:
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "unknown pid"
+            try:
+                preflight()  # names the other run when it already shows in the instance
+            except Busy:
+                raise
+            except Exception:  # noqa: BLE001 - e.g. the other process is still creating the instance
+                pass
+            raise Busy(f"another `ccp materialize` is in progress ({holder}); wait for it to finish and run "
+                       "`ccp materialize` again") from None
+        f.truncate(0)
+        f.write(f"pid {os.getpid()}, since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC")
+        f.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
 def preflight(job_name: str | None = None, notice: NoticeFn | None = None) -> None:

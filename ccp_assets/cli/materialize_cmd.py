@@ -77,6 +77,14 @@ def _materialize(start: str | None, end: str | None, select: str | None) -> None
                               "there; pick a later --end or lower CCP_START_DATE")
     runs.resolve_selection(select)  # a bad selection fails here, before any work
     runs.ensure_dagster_home(settings)
+    with runs.one_at_a_time(settings):
+        _land_and_run(settings, start, end, lo, hi, select)
+
+
+def _land_and_run(settings, start: str | None, end: str | None, lo: date | None, hi: date | None,  # noqa: ANN001
+                  select: str | None) -> None:
+    from ccp_assets import runs
+
     runs.preflight(notice=_notice)
     with err.status("landing new source bytes…", spinner="dots") if err.is_terminal else _null():
         landed = runs.land_all(settings)
@@ -89,6 +97,7 @@ def _materialize(start: str | None, end: str | None, select: str | None) -> None
         err.print("nothing to materialize: no source has data (set CLAUDE_CONFIG_DIR, CCP_USAGE_LOG_DIR, "
                   "CCP_AGENTOS_DATA_DIR or CCP_REPO_DIR, or run `ccp demo-data`).")
         raise typer.Exit(0)
+    runs.preflight(notice=_notice)  # again: a run may have started while we landed (its landing went first)
     days = landed["days"] if (start or end) else runs.days_to_run(landed)
     rng = runs.clamp_range(days, lo, hi, settings)
     if rng is None:

@@ -103,6 +103,7 @@ def test_killed_materialize_then_next_run_finishes_and_reports_the_same(point, c
     from dagster import DagsterRunStatus
 
     pred = KILL_POINTS[point]
+    _create_instance()  # before polling it: two processes creating one SQLite instance race in Dagster
     proc = _popen(ccp_env.env, "materialize")
     _wait_for(lambda: pred(ccp_env.ccp_home), proc)
     os.killpg(proc.pid, signal.SIGKILL)
@@ -208,3 +209,10 @@ def test_a_waiting_run_recovers_a_holder_that_dies_and_finishes(ccp_env, slot_ho
     with _instance() as inst:
         assert inst.get_run_by_id(holder_run).status == DagsterRunStatus.FAILURE
     _no_slot_held()
+
+
+def _create_instance() -> None:
+    from dagster import DagsterInstance
+
+    with DagsterInstance.get():
+        pass

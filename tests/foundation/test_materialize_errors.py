@@ -63,22 +63,39 @@ def test_a_mistake_is_one_line_and_a_non_zero_exit(case, ccp_env, claude_fixture
         assert not (ccp_env.ccp_home / "warehouse.duckdb").exists()
 
 
-@pytest.mark.slow
-def test_a_second_concurrent_run_names_the_run_in_progress(ccp_env, claude_fixture):
+def _run_started(_env) -> str | None:
     from dagster import DagsterInstance, DagsterRunStatus
 
+    with DagsterInstance.get() as inst:
+        return next((r.run_id for r in inst.get_runs() if r.status == DagsterRunStatus.STARTED), None)
+
+
+def _landing_started(env) -> str | None:
+    return "landing" if any((env.ccp_home / "landing").rglob("*.parquet")) else None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("when", ["while the first lands", "while the first's run is started"])
+def test_a_second_concurrent_run_names_the_run_in_progress(when, ccp_env, claude_fixture):
+    evidence = _landing_started if when == "while the first lands" else _run_started
+    _create_instance()  # before polling it: two processes creating one SQLite instance race in Dagster
     first = subprocess.Popen([str(CCP), "materialize"], env=ccp_env.env, cwd=ccp_env.env["HOME"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline, run_id = time.monotonic() + 240, None
-    while run_id is None:  # evidence, not a sleep: the first run is STARTED in the instance
+    deadline, seen = time.monotonic() + 240, None
+    while seen is None:  # evidence, not a sleep: landing files, or the first run STARTED in the instance
         assert time.monotonic() < deadline and first.poll() is None, first.stderr.read() if first.stderr else ""
-        with DagsterInstance.get() as inst:
-            started = inst.get_runs()
-            run_id = next((r.run_id for r in started if r.status == DagsterRunStatus.STARTED), None)
-        time.sleep(0.1)
+        seen = evidence(ccp_env)
+        time.sleep(0.05)
     second = _run(ccp_env.env)
-    line = _assert_one_line(second, 75, ["another run is in progress", f"run {run_id[:8]}",
-                                         f"pid {first.pid}", "ccp materialize", "again"])
-    assert line.startswith("another run is in progress")
+    words = ["in progress", f"pid {first.pid}", "ccp materialize", "again"]
+    line = _assert_one_line(second, 75, words + ([f"run {seen[:8]}"] if seen != "landing" else []))
+    assert line.startswith("another ")
     _, err = first.communicate(timeout=400)
     assert first.returncode == 0, err  # the refused run did not disturb the one in progress
+
+
+def _create_instance() -> None:
+    from dagster import DagsterInstance
+
+    with DagsterInstance.get():
+        pass
