@@ -216,3 +216,28 @@ def _create_instance() -> None:
 
     with DagsterInstance.get():
         pass
+
+
+def test_a_run_interrupted_inside_a_step_stops_with_one_line_and_the_next_run_finishes(ccp_env, claude_fixture):
+    """Ctrl-C during a step (not waiting): Dagster interrupts the step, its transaction rolls back."""
+    from dagster import DagsterRunStatus
+
+    from ccp_assets.run_watch import GRACE_S
+
+    _create_instance()
+    proc = _popen(ccp_env.env, "materialize")
+    _wait_for(lambda: KILL_POINTS["normalization"](ccp_env.ccp_home), proc)
+    sent = time.monotonic()
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert time.monotonic() - sent < GRACE_S + 5
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("interrupted by SIGINT: run ")
+    with _instance() as inst:  # failed by Dagster's step interrupt, or canceled by run_watch after GRACE_S
+        statuses = [r.status for r in inst.get_runs()]
+    assert statuses in ([DagsterRunStatus.FAILURE], [DagsterRunStatus.CANCELED]), statuses
+    _no_slot_held()
+    nxt = subprocess.run([str(CCP), "materialize"], env=ccp_env.env, cwd=ccp_env.env["HOME"],
+                         capture_output=True, text=True, timeout=400)
+    assert nxt.returncode == 0, nxt.stderr
