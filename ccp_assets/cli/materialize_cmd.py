@@ -148,13 +148,14 @@ def _run_output_to_log(log: Path) -> Iterator[Console]:
     user sees only our lines (and the run's output stays in the UI's compute logs and in `log`).
     """
     log.parent.mkdir(parents=True, exist_ok=True)
+    terminal, width = err.is_terminal, err.width  # asks fd 2: before it points at the log
     sys.stderr.flush()
     saved = os.dup(2)
     tty = os.fdopen(os.dup(saved), "w", buffering=1)
     with open(log, "a") as f:
         os.dup2(f.fileno(), 2)
     try:
-        console = Console(file=tty, force_terminal=err.is_terminal or None, width=err.width)
+        console = Console(file=tty, force_terminal=terminal or None, width=width)
         _say.append(console)
         yield console
     finally:
@@ -169,7 +170,7 @@ def _run(rng: tuple[str, str], select: str | None, log: Path):  # noqa: ANN202
     from ccp_assets import runs
 
     with _run_output_to_log(log) as console:
-        if not err.is_terminal:
+        if not console.is_terminal:
             return runs.materialize(*rng, selection=select, notice=_notice)
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
