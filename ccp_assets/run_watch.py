@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ccp_assets import run_guard
+from ccp_assets.cli.errors import CliError
 
 GRACE_S = 5.0
 RECOVER_EVERY_S = 3.0
@@ -36,12 +37,12 @@ ProgressFn = Callable[[int, int, str], None]
 NoticeFn = Callable[[str], None]
 
 
-class Interrupted(Exception):
+class Interrupted(CliError):
     """The run was stopped by SIGINT/SIGTERM; `line` is what the user reads, `exit_code` 128 + signal."""
 
     def __init__(self, signum: int, run_id: str, while_waiting: bool) -> None:
         self.signum, self.run_id, self.while_waiting = signum, run_id, while_waiting
-        super().__init__(self.line)
+        super().__init__(self.line, self.exit_code)
 
     @property
     def exit_code(self) -> int:
@@ -150,7 +151,7 @@ class RunWatch:
             if self.instance.event_log_storage.supports_global_concurrency_limits:
                 self.instance.event_log_storage.free_concurrency_slots_for_run(self.run_id)
         finally:
-            self.notice(stop.line)
+            self.notice(f"error: {stop.line}")  # as cli/errors.run prints a CliError
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(stop.exit_code)

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from ccp_assets.cli.errors import CliError  # one error path: any CLI caller prints one line
 from ccp_assets.settings import Settings
 
 REPO_DAGSTER_HOME = Path(__file__).resolve().parents[1] / "dagster_home"
@@ -126,12 +127,18 @@ def _run_totals(acc: dict[str, Any] | None, meta: dict[str, Any], partition: str
     return acc
 
 
-class UsageError(Exception):
+class UsageError(CliError):
     """A mistake in arguments or configuration: one line naming the value and the fix (exit 2)."""
 
+    def __init__(self, message: str) -> None:
+        super().__init__(message, 2)
 
-class Busy(Exception):
+
+class Busy(CliError):
     """Another run of the asset graph is in progress (exit 75, EX_TEMPFAIL: try again when it ends)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, 75)
 
 
 def resolve_selection(selection: str | None) -> list[Any] | None:

@@ -14,6 +14,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ccp_assets.cli.errors import CliError
+
 err = Console(stderr=True)
 out = Console()
 
@@ -24,28 +26,17 @@ def materialize(
     select: str = typer.Option(None, "--select", help="Dagster asset selection, e.g. 'key:daily_summary+'"),
 ) -> None:
     """Land new source bytes, then materialize every layer for the days in range (one run)."""
-    from ccp_assets import runs
-    from ccp_assets.run_watch import Interrupted
-
     previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         _materialize(start, end, select)
-    except runs.UsageError as e:
-        _fail(str(e), EXIT_USAGE)
-    except runs.Busy as e:
-        _fail(str(e), EXIT_BUSY)
-    except Interrupted as e:
-        _fail(e.line, e.exit_code)
     except (KeyboardInterrupt, _Terminated) as e:
         signum = signal.SIGTERM if isinstance(e, _Terminated) else signal.SIGINT
-        _fail(f"interrupted by {signum.name} before the run started (landing commits one source at a time: "
-              "nothing half-written was kept); run `ccp materialize` again", 128 + signum)
+        raise CliError(f"interrupted by {signum.name} before the run started (landing commits one source at "
+                       "a time: nothing half-written was kept); run `ccp materialize` again", 128 + signum) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-EXIT_USAGE = 2  # INTERFACES.md: a mistake in configuration or arguments
-EXIT_BUSY = 75  # INTERFACES.md: another run in progress (EX_TEMPFAIL: try again later)
+    # runs.UsageError (exit 2), runs.Busy (75) and run_watch.Interrupted (128 + signal) are CliErrors:
+    # cli/errors.run prints their one line.
 
 
 class _Terminated(BaseException):
@@ -54,11 +45,6 @@ class _Terminated(BaseException):
 
 def _terminated(signum: int, frame: object) -> None:
     raise _Terminated()
-
-
-def _fail(line: str, code: int) -> None:
-    err.print(line, markup=False, highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
 
 
 def _materialize(start: str | None, end: str | None, select: str | None) -> None:
@@ -214,7 +200,7 @@ def _day(value: str | None, flag: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise runs.UsageError(f"{flag} {value!r} is not a day: use YYYY-MM-DD, e.g. {flag} 2026-02-10") from None
+        raise runs.UsageError(f"{flag}={value}: not a day; use YYYY-MM-DD, e.g. {flag} 2026-02-10") from None
 
 
 class _null:

@@ -186,7 +186,7 @@ def test_a_run_waiting_for_the_slot_says_so_and_honours_the_signal(sig, ccp_env,
     assert took < 10, f"took {took:.1f}s to stop"
     assert "Traceback" not in rest
     last = rest.strip().splitlines()[-1]
-    assert last.startswith(f"interrupted by {sig.name}: run ") and "waited for the warehouse slot" in last
+    assert last.startswith(f"error: interrupted by {sig.name}: run ") and "waited for the warehouse slot" in last
     with _instance() as inst:
         mine = [r for r in inst.get_runs() if r.tags.get("ccp/launched_by") == "ccp materialize"]
         assert [r.status for r in mine] == [DagsterRunStatus.CANCELED]
@@ -233,7 +233,7 @@ def test_a_run_interrupted_inside_a_step_stops_with_one_line_and_the_next_run_fi
     assert proc.returncode == 130, err
     assert time.monotonic() - sent < GRACE_S + 5
     assert "Traceback" not in err
-    assert err.strip().splitlines()[-1].startswith("interrupted by SIGINT: run ")
+    assert err.strip().splitlines()[-1].startswith("error: interrupted by SIGINT: run ")
     with _instance() as inst:  # failed by Dagster's step interrupt, or canceled by run_watch after GRACE_S
         statuses = [r.status for r in inst.get_runs()]
     assert statuses in ([DagsterRunStatus.FAILURE], [DagsterRunStatus.CANCELED]), statuses

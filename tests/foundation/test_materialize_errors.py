@@ -29,7 +29,7 @@ CASES = {
                                              ["--start 2026-05-01", "2026-02-12", "earlier"]),
     "--end before CCP_START_DATE": (["--end", "2023-06-30"], {}, 2,
                                     ["--end 2023-06-30", "CCP_START_DATE=2024-01-01"]),
-    "--start not a day": (["--start", "2026-13-01"], {}, 2, ["'2026-13-01'", "YYYY-MM-DD"]),
+    "--start not a day": (["--start", "2026-13-01"], {}, 2, ["--start=2026-13-01", "YYYY-MM-DD"]),
     "--select matching nothing": (["--select", "key:nope"], {}, 2, ["'key:nope'", "matches no asset", "e.g."]),
     "--select not a selection": (["--select", "key:"], {}, 2, ["'key:'", "not a valid asset selection", "e.g."]),
 }
@@ -89,7 +89,7 @@ def test_a_second_concurrent_run_names_the_run_in_progress(when, ccp_env, claude
     second = _run(ccp_env.env)
     words = ["in progress", f"pid {first.pid}", "ccp materialize", "again"]
     line = _assert_one_line(second, 75, words + ([f"run {seen[:8]}"] if seen != "landing" else []))
-    assert line.startswith("another ")
+    assert line.startswith("error: another ")
     _, err = first.communicate(timeout=400)
     assert first.returncode == 0, err  # the refused run did not disturb the one in progress
 
