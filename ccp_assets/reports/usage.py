@@ -45,7 +45,7 @@ class Query:
                    {PROJECT_SQL} AS project,
                    coalesce(tokens_in, 0) AS i, coalesce(tokens_out, 0) AS o,
                    coalesce(cache_creation_tokens, 0) AS cw, coalesce(cache_read_tokens, 0) AS cr,
-                   coalesce(estimated_usd, 0) AS usd
+                   CAST(coalesce(estimated_usd, 0) AS DECIMAL(38, 12)) AS usd  -- see grouped()
             FROM turn_costs) WHERE {' AND '.join(where)})"""
 
 
@@ -72,6 +72,9 @@ def grouped(rows: list[tuple], agent: str, metadata: dict[str, tuple[str, Any]] 
     out: dict[str, dict[str, Any]] = {}
     totals = empty_totals()
     for key, model, i, o, cw, cr, usd in rows:
+        # usd was summed as DECIMAL: a DOUBLE sum depends on row order, which differs after a killed run's
+        # rolled-back writes (11.042544850000002 vs 11.042544849999999 on the fixture)
+        usd = float(usd)
         r = out.get(key)
         if r is None:
             r = out[key] = {"period": key, "agent": agent, "metadata": (metadata or {}).get(key, {}),
