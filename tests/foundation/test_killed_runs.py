@@ -91,6 +91,15 @@ def clean_report(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return rep
 
 
+def _leaf_diff(a, b, path: str = "") -> list[str]:
+    """Where two JSON values differ, as `path: got != want` (pytest truncates nested dicts)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for k in sorted(set(a) | set(b)) for d in _leaf_diff(a.get(k), b.get(k), f"{path}.{k}")]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b, strict=True)) for d in _leaf_diff(x, y, f"{path}[{i}]")]
+    return [] if a == b else [f"{path}: {a!r} != {b!r}"]
+
+
 def _no_slot_held() -> None:
     with _instance() as inst:
         info = inst.event_log_storage.get_concurrency_info(POOL)
@@ -127,7 +136,7 @@ def test_killed_materialize_then_next_run_finishes_and_reports_the_same(point, c
     assert statuses[0] == DagsterRunStatus.SUCCESS  # newest first: the run after the kill
     _no_slot_held()
     rep = json.loads(ccp(ccp_env.env, "report", "daily", "--json").stdout)
-    assert rep == clean_report
+    assert rep == clean_report, _leaf_diff(rep, clean_report)
 
 
 HOLDER = textwrap.dedent("""
