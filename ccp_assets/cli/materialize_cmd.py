@@ -200,7 +200,7 @@ def _day(value: str | None, flag: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise runs.UsageError(f"{flag}={value}: not a day; use YYYY-MM-DD, e.g. {flag} 2026-02-10") from None
+        raise runs.UsageError(f"{flag}={value} is not a day: use YYYY-MM-DD, e.g. {flag} 2026-02-10") from None
 
 
 class _null:
