@@ -49,6 +49,7 @@ class MetricsSummary(BaseModel):
     avg_churn_score: Score | None = None
     tokens_by_model: dict[ModelKey, Amount | TokenKinds | None] | None = None
     cost_usd_by_model: dict[ModelKey, Amount | None] | None = None
+    cost_usd_by_source: dict[ModelKey, Amount | None] | None = None  # METRICS.md: {source: USD}
     model_share: Any = None
     device_id: DeviceId | None = None  # the install's keyed device id (privacy/minimize.py: device_id)
 
