@@ -173,14 +173,15 @@ def classify_sql(rows: str, event_time_sql: str, optimistic: bool) -> str:
     if optimistic:
         return f"""
 WITH r AS (SELECT *, line AS j, problem IS NULL AND starts_with(ltrim(line, ' \t\r\n'), '{{') AS brace FROM ({rows})),
-e AS (SELECT *, CASE WHEN brace THEN {event_time_sql} END AS e FROM r),
+e AS (SELECT *, CASE WHEN brace AND NOT is_rest THEN {event_time_sql} END AS e FROM r),
 q AS (
     SELECT *, CASE WHEN e IS NOT NULL THEN true WHEN problem IS NULL THEN json_valid(line) ELSE false END AS ok FROM e
-)
+)  -- a whole file's unterminated tail is often half-written: its time is read only once it is valid
 SELECT file, byte_offset, line_no, part, line,
        CASE WHEN problem IS NOT NULL THEN problem
             WHEN ok AND NOT brace THEN 'not a JSON object: ' || json_type(j) END AS problem,
-       fallback_ts, is_rest, ok, e AS ets
+       fallback_ts, is_rest, ok,
+       CASE WHEN e IS NOT NULL THEN e WHEN brace AND is_rest AND ok THEN {event_time_sql} END AS ets
 FROM q"""
     return f"""
 WITH p AS (SELECT *, line AS j, problem IS NULL AND json_valid(line) AS ok FROM ({rows})),
