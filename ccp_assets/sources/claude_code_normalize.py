@@ -38,14 +38,16 @@ USAGE_FIELDS = {
 }
 INTEGER_TYPES = "('UBIGINT', 'BIGINT')"
 SYNTHETIC = "<synthetic>"
-# ccusage's deduplication (tests/sources/ccusage_cases): one response per (message.id, requestId), a missing
-# requestId being a value of its own; a sidechain line repeating a main-chain message.id (a /btw replay,
-# any requestId) joins that main-chain response, and sidechain lines of one message.id are one response.
-# Lines without message.id are never merged.
-DEDUP_KEY = """CASE WHEN message_id IS NULL THEN 'line:' || file || ':' || byte_offset
-    WHEN NOT ccu_sidechain THEN 'msg:' || message_id || ':' || coalesce(request_id, chr(0))
+# ccusage 20.0.24's deduplication (measured, tests/sources/ccusage_cases): one response per (message.id,
+# requestId), and per (message.id, timestamp instant) when requestId is missing (lines a second apart both
+# count); a sidechain line repeating a main-chain message.id (a /btw replay, any requestId) joins that
+# main-chain response, and sidechain lines of one message.id are one response. Lines without message.id
+# are never merged.
+_RID = "coalesce(request_id, chr(0) || CAST(epoch_ms(ts) AS VARCHAR))"
+DEDUP_KEY = f"""CASE WHEN message_id IS NULL THEN 'line:' || file || ':' || byte_offset
+    WHEN NOT ccu_sidechain THEN 'msg:' || message_id || ':' || {_RID}
     WHEN bool_or(NOT ccu_sidechain) OVER (PARTITION BY message_id)
-        THEN 'msg:' || message_id || ':' || min(CASE WHEN NOT ccu_sidechain THEN coalesce(request_id, chr(0)) END)
+        THEN 'msg:' || message_id || ':' || min(CASE WHEN NOT ccu_sidechain THEN {_RID} END)
                                               OVER (PARTITION BY message_id)
     ELSE 'side:' || message_id END"""
 # Which line of a response ccusage keeps: the main chain over a sidechain, then the larger token total, the
@@ -264,7 +266,7 @@ def _write(conn: duckdb.DuckDBPyConnection, tz: str, lo: date, hi: date,
         results[d].duplicates_dropped = counted - results[d].turns
     skipped = conn.execute("""SELECT landed_day, file, byte_offset, line_no, skip_reason FROM cc_responses
         WHERE skip_reason IS NOT NULL AND landed_day BETWEEN ? AND ?""", [lo, hi]).fetchall()
-    for d, path, off, ln, reason in skipped:
+    for d, *_, reason in skipped:
         results[d].skipped[reason] = results[d].skipped.get(reason, 0) + 1
     if skipped:
         conn.executemany("INSERT INTO quarantine VALUES (?, 'normalize', 'skipped_usage', ?, ?, ?, ?, ?, NULL, "
