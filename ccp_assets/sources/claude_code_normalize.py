@@ -1,11 +1,15 @@
 """Claude Code landed lines -> v1 `turns` and `sessions` rows for one day, in DuckDB SQL.
 
-Deduplication follows METRICS.md (and ccusage, the judge on the fixtures): one API response is
-written on several lines that repeat its usage with output_tokens growing, and subagent responses
-appear both in the subagent file and inside the parent's `agent_progress` lines. Count each
-(message.id, requestId) once, keep the line with the largest token total, prefer the main thread on
-ties. A response whose lines straddle midnight is decided over the neighbouring days too, so it is
-counted on exactly one day. `<synthetic>` messages are not API calls.
+Which lines count and how they merge follow ccusage 20.0.24, the judge (METRICS.md; its rules measured
+in tests/sources/ccusage_cases and named in claude_code_rules.py and DEDUP_KEY below): any line with
+`message.usage` counts whatever its `type`; one API response is written on several lines that repeat
+its usage with output_tokens growing, and subagent responses appear both in the subagent file and
+inside the parent's `agent_progress` lines: each response counts once, the main chain's line over a
+sidechain's, then the largest token total. A response whose lines straddle midnight is decided over
+the neighbouring days too, so it is counted on exactly one day. `<synthetic>` and model-less lines are
+kept (ccusage counts their tokens in the day total, without a model row); lines ccusage skips go to
+quarantine (kind `skipped_usage`) with the reason. A `costUSD` and `usage.speed` are kept in `extras`;
+a fast response's model is `<name>-fast`.
 
 Types are never coerced at the boundary: a token count that arrives as a string stays NULL and the
 field is named in `type_drift` for the drift checks to catch.
