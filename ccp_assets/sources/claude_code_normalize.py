@@ -25,7 +25,7 @@ import duckdb
 from ccp_assets.partitions import consecutive_chunks
 from ccp_assets.settings import Settings
 from ccp_assets.sources.claude_code import KNOWN_LINE_TYPES, ClaudeCodeSource, project_sql, transcript_id_sql
-from ccp_assets.sources.claude_code_rules import USAGE_MARKER, null_field_sql, skip_reason_sql
+from ccp_assets.sources.claude_code_rules import null_field_sql, skip_reason_sql
 from ccp_assets.sources.claude_code_timing import fill_turn_inputs, stage_turn_inputs
 from ccp_assets.sources.jsonsql import Parsed
 from ccp_assets.sources.landing import day_files
@@ -151,8 +151,7 @@ def _stage(conn: duckdb.DuckDBPyConnection, files: list[str]) -> None:
     known = ", ".join(f"'{t}'" for t in KNOWN_LINE_TYPES)
     conn.execute(f"""CREATE OR REPLACE TEMP TABLE cc_lines AS
         WITH x AS (
-            SELECT file, byte_offset, line_no, part, ts, day, line, {LINE.select('line')},
-                   contains(line, '{USAGE_MARKER}') AS usage_marker
+            SELECT file, byte_offset, line_no, part, ts, day, line, {LINE.select('line')}
             FROM read_parquet(?, hive_partitioning = true)
         ), y AS (
             SELECT *, {LINE.text('type')} AS type,
@@ -168,7 +167,7 @@ def _stage(conn: duckdb.DuckDBPyConnection, files: list[str]) -> None:
                {_resp('message.model', 'data.message.message.model')} AS model,
                {_resp('message.usage', 'data.message.message.usage', text=False)} AS u,
                {null_field_sql('line', _resp('message.usage', 'data.message.message.usage', text=False))}
-                   AS null_field, usage_marker,
+                   AS null_field,
                {_resp('costUSD', 'data.message.costUSD', text=False)} AS cost_raw,
                coalesce(TRY_CAST({_resp('isSidechain', 'data.message.isSidechain')} AS BOOLEAN), false)
                    AS ccu_sidechain,
@@ -197,7 +196,7 @@ def _stage(conn: duckdb.DuckDBPyConnection, files: list[str]) -> None:
                u->>'$.speed' AS speed, json_type(cost_raw) AS cost_type,
                CASE WHEN json_type(cost_raw) IN ('UBIGINT', 'BIGINT', 'DOUBLE') THEN CAST(cost_raw AS DOUBLE) END
                    AS cost_usd,
-               json_type(u, '$.cache_creation') = 'OBJECT' AS has_breakdown, null_field, usage_marker,
+               json_type(u, '$.cache_creation') = 'OBJECT' AS has_breakdown, null_field,
                {usage_cols},
                {_drift_expr()} AS type_drift
         FROM cc_lines WHERE json_type(u) = 'OBJECT')

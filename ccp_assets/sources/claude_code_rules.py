@@ -10,14 +10,17 @@ it is skipped when
 - a token count is not a non-negative integer (those stay rows named in `type_drift` for the drift checks,
   and the daily report leaves them out, as ccusage does).
 An empty `requestId` or `message.id` still counts in 20.0.24 (its 20.0.11 source rejected them).
+One deliberate difference: ccusage only reads lines that contain the bytes `"usage":{` and looks for
+`"field":null` byte-wise, so JSON written with spaces (`"usage": {`) counts nothing there. Claude Code
+writes compact JSON, so real transcripts agree either way; here spaced JSON is read like compact JSON
+(test generators and other writers use it).
 """
 
 from __future__ import annotations
 
 NULL_FIELDS = ("id", "cwd", "model", "speed", "costUSD", "version", "sessionId", "requestId",
                "isApiErrorMessage", "cache_read_input_tokens", "cache_creation_input_tokens")
-NULL_FIELD_RE = '"(' + "|".join(NULL_FIELDS) + ')":null'
-USAGE_MARKER = '"usage":{'
+NULL_FIELD_RE = '"(' + "|".join(NULL_FIELDS) + r')"\s*:\s*null'
 SEMVER_PREFIX_RE = r"^[0-9]+\.[0-9]+\.[0-9]"
 ZONED_TS_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|z|[+-][0-9]{2}:?[0-9]{2})$"
 SPEEDS = ("standard", "fast")
@@ -33,7 +36,6 @@ def skip_reason_sql() -> str:
     """Over cc_responses' columns: why ccusage would not count the line, NULL when it counts."""
     speeds = ", ".join(f"'{s}'" for s in SPEEDS)
     return f"""CASE
-        WHEN NOT usage_marker THEN 'usage object not written as {USAGE_MARKER}'
         WHEN null_field IS NOT NULL THEN null_field || ' is null'
         WHEN raw_ts IS NULL OR NOT regexp_matches(raw_ts, '{ZONED_TS_RE}') OR ts IS NULL
             THEN 'timestamp missing or without a time zone: ' || coalesce(raw_ts, '(none)')

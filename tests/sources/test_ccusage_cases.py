@@ -154,3 +154,16 @@ def test_ccusage_itself_gives_the_expected_report(case: str) -> None:
     out = subprocess.run([str(CCUSAGE), "daily", "--json", "--offline", "--timezone", "UTC"], env=env,
                          capture_output=True, text=True, timeout=120, check=True).stdout
     _assert_report(json.loads(out), EXPECTED[case])
+
+
+def test_json_written_with_spaces_counts_like_compact_json(ccp_env: CcpEnv) -> None:
+    """The one deliberate difference from ccusage (claude_code_rules.py): it reads only lines holding the bytes
+    `"usage":{`, so `"usage": {` counts nothing there; Claude Code writes compact JSON, other writers may not.
+    Here the spaced line counts and a spaced `"requestId": null` is still skipped."""
+    proj = ccp_env.projects()
+    line = {"timestamp": "2025-06-01T10:00:00Z", "requestId": "r1",
+            "message": {"id": "m1", "model": S4, "usage": {"input_tokens": 5, "output_tokens": 1}}}
+    (proj / "s.jsonl").write_text(json.dumps(line) + "\n" + json.dumps(line | {"requestId": None}) + "\n")
+    materialize_all()
+    _assert_report(report("UTC"), {"2025-06-01": Day((5, 1, 0, 0), usd(SONNET_4, 5, 1),
+                                                     {S4: ((5, 1, 0, 0), usd(SONNET_4, 5, 1))})})
