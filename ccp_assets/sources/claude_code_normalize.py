@@ -163,6 +163,7 @@ def _stage(conn: duckdb.DuckDBPyConnection, files: list[str]) -> None:
                {LINE.text('gitBranch')} AS branch, {LINE.text('agentId')} AS agent_id,
                CAST({LINE.text('isSidechain')} AS BOOLEAN) AS is_sidechain, {LINE.text('uuid')} AS uuid,
                {LINE.text('parentUuid')} AS outer_parent_uuid, {LINE.text('timestamp')} AS line_timestamp,
+               CASE WHEN type = 'assistant' OR embedded THEN {_resp('type', 'data.message.type')} END AS a_type,
                {_resp('message.id', 'data.message.message.id')} AS message_id,
                {_resp('message.model', 'data.message.message.model')} AS model,
                {_resp('message.usage', 'data.message.message.usage', text=False)} AS u,
@@ -197,9 +198,10 @@ def _stage(conn: duckdb.DuckDBPyConnection, files: list[str]) -> None:
                CASE WHEN json_type(cost_raw) IN ('UBIGINT', 'BIGINT', 'DOUBLE') THEN CAST(cost_raw AS DOUBLE) END
                    AS cost_usd,
                json_type(u, '$.cache_creation') = 'OBJECT' AS has_breakdown, null_field,
+               coalesce(json_type(u) = 'OBJECT', false) AS has_usage,
                {usage_cols},
                {_drift_expr()} AS type_drift
-        FROM cc_lines WHERE json_type(u) = 'OBJECT')
+        FROM cc_lines WHERE a_type = 'assistant' OR json_type(u) = 'OBJECT')
         SELECT * REPLACE (
                    CASE WHEN has_breakdown THEN coalesce(cache_creation_5m_tokens, 0)
                                                 + coalesce(cache_creation_1h_tokens, 0)
@@ -224,7 +226,7 @@ def _write(conn: duckdb.DuckDBPyConnection, tz: str, lo: date, hi: date,
                                    ELSE model END AS model),
                    coalesce(tokens_in, 0) + coalesce(tokens_out, 0) + coalesce(cache_creation_tokens, 0)
                    + coalesce(cache_read_tokens, 0) AS total
-            FROM cc_responses WHERE skip_reason IS NULL
+            FROM cc_responses WHERE has_usage AND skip_reason IS NULL
         ), keyed AS (
             SELECT *, {DEDUP_KEY} AS dedup_key FROM c
         ), ranked AS (
@@ -263,12 +265,12 @@ def _write(conn: duckdb.DuckDBPyConnection, tz: str, lo: date, hi: date,
         results[d].turns, results[d].drifted_turns, results[d].api_errors = turns, drifted, errors
     for d, counted, synthetic in conn.execute(
             f"SELECT {local_day}, count(*), count(*) FILTER (WHERE model = '{SYNTHETIC}') "
-            f"FROM cc_responses WHERE skip_reason IS NULL AND {local_day} BETWEEN ? AND ? GROUP BY 1",
+            f"FROM cc_responses WHERE has_usage AND skip_reason IS NULL AND {local_day} BETWEEN ? AND ? GROUP BY 1",
             [lo, hi]).fetchall():
         results[d].synthetic = synthetic
         results[d].duplicates_dropped = counted - results[d].turns
     skipped = conn.execute("""SELECT landed_day, file, byte_offset, line_no, skip_reason FROM cc_responses
-        WHERE skip_reason IS NOT NULL AND landed_day BETWEEN ? AND ?""", [lo, hi]).fetchall()
+        WHERE has_usage AND skip_reason IS NOT NULL AND landed_day BETWEEN ? AND ?""", [lo, hi]).fetchall()
     for d, *_, reason in skipped:
         results[d].skipped[reason] = results[d].skipped.get(reason, 0) + 1
     if skipped:
