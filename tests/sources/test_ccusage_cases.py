@@ -131,7 +131,7 @@ def _assert_report(rep: dict, want: dict[str, Day]) -> None:
 
 @pytest.mark.parametrize("case", sorted(EXPECTED))
 def test_ccp_daily_report_equals_ccusage(case: str, ccp_env: CcpEnv) -> None:
-    shutil.copytree(CASES_DIR / case, ccp_env.claude)
+    shutil.copytree(CASES_DIR / case, ccp_env.claude, dirs_exist_ok=True)
     assert materialize_all() is not None
     _assert_report(report("UTC"), EXPECTED[case])
 
@@ -139,7 +139,7 @@ def test_ccp_daily_report_equals_ccusage(case: str, ccp_env: CcpEnv) -> None:
 def test_skipped_lines_are_quarantined_with_their_reason_and_leave_no_null_request_id(ccp_env: CcpEnv) -> None:
     """The real 2.0.76 shape: one line with "requestId":null is skipped (as ccusage does), named in
     quarantine, and no turn with a null request_id reaches the drift checks."""
-    shutil.copytree(CASES_DIR / "skipped_lines", ccp_env.claude)
+    shutil.copytree(CASES_DIR / "skipped_lines", ccp_env.claude, dirs_exist_ok=True)
     materialize_all()
     reasons = {r[0].split(": ", 1)[1] for r in query(
         "SELECT reason FROM quarantine WHERE source = 'claude_code' AND kind = 'skipped_usage'")}
