@@ -3,7 +3,8 @@
 The counted set of one day (`priced_turns`):
 - every Claude Code turn, attributed to the model and provider that really answered it: when the CCP
   proxy rerouted it (`unified_turns.routed_model` / `provider`), that one, else the transcript's
-  (`<synthetic>` messages are Claude Code's own, not model calls: left out; a line's `costUSD` is its cost);
+  (`<synthetic>` messages are Claude Code's own, not model calls: left out; a line's `costUSD` is its cost;
+  an old-schema line without a model is counted under `<unknown>`);
 - CCP proxy completions no Claude Code turn matched (other clients, transcripts we do not have);
 - the AgentOS tracker's old-style proxy samples (`agentos_proxy`) only on a day without a proxy log;
 - CCC client turns only for sessions without Claude Code transcripts (CCC summarizes per prompt what a
@@ -58,7 +59,7 @@ def _costs_sql() -> str:
 COUNTED_SQL = """
 CREATE OR REPLACE TEMP TABLE m_counted AS
 WITH cc AS (
-    SELECT t.* REPLACE (coalesce(u.routed_model, t.model) AS model, coalesce(u.provider, t.provider) AS provider,
+    SELECT t.* REPLACE (coalesce(u.routed_model, t.model, '<unknown>') AS model, coalesce(u.provider, t.provider) AS provider,
                         coalesce(u.lane, t.lane) AS lane),
            t.model AS transcript_model
     FROM turns t LEFT JOIN unified_turns u ON u.claude_code_turn_id = t.turn_id AND u.day = t.day
