@@ -19,6 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from ccp_assets.reports.daily import open_read_only
+from ccp_assets.reports.periods import period_report
+from ccp_assets.reports.usage import Query
+from ccp_assets.settings import load_settings
 from tests.conftest import CcpEnv
 from tests.helpers import materialize_all, query, report
 
@@ -134,6 +138,11 @@ def test_ccp_daily_report_equals_ccusage(case: str, ccp_env: CcpEnv) -> None:
     shutil.copytree(CASES_DIR / case, ccp_env.claude, dirs_exist_ok=True)
     assert materialize_all() is not None
     _assert_report(report("UTC"), EXPECTED[case])
+    conn = open_read_only(load_settings().warehouse_path)  # `ccp report daily --json` answers from here
+    try:
+        _assert_report(period_report(conn, "daily", Query("UTC")), EXPECTED[case])
+    finally:
+        conn.close()
 
 
 def test_skipped_lines_are_quarantined_with_their_reason_and_leave_no_null_request_id(ccp_env: CcpEnv) -> None:
