@@ -2,7 +2,9 @@
 
 The counted set of one day (`priced_turns`):
 - every Claude Code turn, attributed to the model and provider that really answered it: when the CCP
-  proxy rerouted it (`unified_turns.routed_model` / `provider`), that one, else the transcript's;
+  proxy rerouted it (`unified_turns.routed_model` / `provider`), that one, else the transcript's
+  (`<synthetic>` messages are Claude Code's own, not model calls: left out; a line's `costUSD` is its cost;
+  an old-schema line without a model is counted under `<unknown>`);
 - CCP proxy completions no Claude Code turn matched (other clients, transcripts we do not have);
 - the AgentOS tracker's old-style proxy samples (`agentos_proxy`) only on a day without a proxy log;
 - CCC client turns only for sessions without Claude Code transcripts (CCC summarizes per prompt what a
@@ -57,11 +59,11 @@ def _costs_sql() -> str:
 COUNTED_SQL = """
 CREATE OR REPLACE TEMP TABLE m_counted AS
 WITH cc AS (
-    SELECT t.* REPLACE (coalesce(u.routed_model, t.model) AS model, coalesce(u.provider, t.provider) AS provider,
+    SELECT t.* REPLACE (coalesce(u.routed_model, t.model, '<unknown>') AS model, coalesce(u.provider, t.provider) AS provider,
                         coalesce(u.lane, t.lane) AS lane),
            t.model AS transcript_model
     FROM turns t LEFT JOIN unified_turns u ON u.claude_code_turn_id = t.turn_id AND u.day = t.day
-    WHERE t.source = 'claude_code' AND t.day = $day
+    WHERE t.source = 'claude_code' AND t.day = $day AND t.model IS DISTINCT FROM '<synthetic>'
 ), px AS (
     SELECT t.*, t.model AS transcript_model FROM turns t
     WHERE t.source = 'ccp_proxy' AND t.day = $day AND t.event = 'completion'
@@ -138,6 +140,7 @@ def price_day(conn: duckdb.DuckDBPyConnection, day: str) -> dict[str, Any]:
     conn.execute(BY_MODEL_SQL, {"day": d})
     conn.execute(GLM_WINDOWS_SQL, price)
     turns, usd, unpriced = conn.execute(
-        "SELECT coalesce(sum(turns), 0), coalesce(sum(estimated_usd), 0), list(DISTINCT model) FILTER (WHERE NOT priced) "
+        "SELECT coalesce(sum(turns), 0), coalesce(sum(estimated_usd), 0), "
+        "list(DISTINCT coalesce(model, '(no model)')) FILTER (WHERE NOT priced) "
         "FROM usage_model_daily WHERE day = ?", [d]).fetchone()
     return {"turns": int(turns), "estimated_usd": float(usd), "unpriced": sorted(unpriced or [])}

@@ -1,8 +1,11 @@
 """The versioned price table shipped as package data, and the one SQL definition of a turn's cost.
 
 Model names match exactly, else with a trailing `-YYYYMMDD` snapshot date removed
-(`claude-sonnet-4-5-20250929` -> `claude-sonnet-4-5`). An unknown model costs 0 and is named, never
-silently: `turn_costs.priced` is false and rollups list it in `errors`.
+(`claude-sonnet-4-5-20250929` -> `claude-sonnet-4-5`), aliases included (`claude-4-sonnet-20250514`);
+`<model>-fast` is the model at its fast-mode multiplier. A Claude Code line's own `costUSD` (kept in
+`turns.extras`) is its cost when present, as ccusage's default mode has it; the per-kind `*_usd` columns
+stay the token-priced parts. An unknown model costs 0 and is named, never silently: `turn_costs.priced`
+is false and rollups list it in `errors`.
 """
 
 from __future__ import annotations
@@ -22,51 +25,71 @@ def price_table() -> dict[str, Any]:
     return json.loads(resources.files("ccp_assets.pricing").joinpath("prices_v1.json").read_text())
 
 
+def _rows(table: dict[str, Any]) -> list[list[Any]]:
+    """One prices row per model and one per alias (a copy of its target's prices under the alias)."""
+    rows = []
+    by_name = {m["model"]: m for m in table["models"]}
+    named = [*table["models"], *({**by_name[target], "model": alias} for alias, target in table.get("aliases", {}).items())]
+    for m in named:
+        lc = m.get("long_context") or {}
+        rows.append([m["model"], m["provider"], *(m[c] for c in PRICE_COLUMNS), lc.get("threshold"),
+                     *(lc.get(c) for c in PRICE_COLUMNS), table["version"], m.get("fast_multiplier", 1.0)])
+    return rows
+
+
 def load_prices_into(conn: duckdb.DuckDBPyConnection) -> None:
     """(Re)load the packaged prices when the warehouse holds another version, and (re)create the view."""
     table = price_table()
+    conn.execute("ALTER TABLE prices ADD COLUMN IF NOT EXISTS fast_multiplier DOUBLE")
+    rows = _rows(table)
     have = conn.execute("SELECT any_value(price_version), count(*) FROM prices").fetchone()
-    if have != (table["version"], len(table["models"])):
+    if have != (table["version"], len(rows)):
         conn.execute("DELETE FROM prices")
-        rows = []
-        for m in table["models"]:
-            lc = m.get("long_context") or {}
-            rows.append([m["model"], m["provider"], *(m[c] for c in PRICE_COLUMNS), lc.get("threshold"),
-                         *(lc.get(c) for c in PRICE_COLUMNS), table["version"]])
-        conn.executemany(f"INSERT INTO prices VALUES ({', '.join('?' * 14)})", rows)
+        cols = ("model, provider, input, output, cache_write_5m, cache_write_1h, cache_read, lc_threshold, lc_input, "
+                "lc_output, lc_cache_write_5m, lc_cache_write_1h, lc_cache_read, price_version, fast_multiplier")
+        conn.executemany(f"INSERT INTO prices ({cols}) VALUES ({', '.join('?' * 15)})", rows)
     conn.execute(TURN_COSTS_VIEW)
 
 
-TURN_COSTS_VIEW = """
+def _tiered(tokens: str, kind: str) -> str:
+    """ccusage's tiered price of one token kind of one request: the tokens above the threshold at the
+    long-context price, the rest at the base price (measured: 1M Sonnet 4 input tokens cost $5.40)."""
+    return (f"CASE WHEN lc_{kind} IS NOT NULL AND {tokens} > lc_threshold "
+            f"THEN lc_threshold * {kind} + ({tokens} - lc_threshold) * lc_{kind} ELSE {tokens} * {kind} END")
+
+
+KINDS = {"input_usd": [("i", "input")], "output_usd": [("o", "output")],
+         "cache_write_usd": [("c5m", "cache_write_5m"), ("c1h", "cache_write_1h")],
+         "cache_read_usd": [("cr", "cache_read")]}
+_PARTS = {col: " + ".join(f"coalesce({_tiered(n, k)}, 0)" for n, k in parts) for col, parts in KINDS.items()}
+
+TURN_COSTS_VIEW = f"""
 CREATE OR REPLACE VIEW turn_costs AS
 WITH t AS (
     SELECT t.*,
            coalesce(t.tokens_in, 0) AS i, coalesce(t.tokens_out, 0) AS o, coalesce(t.cache_read_tokens, 0) AS cr,
            coalesce(t.cache_creation_1h_tokens, 0) AS c1h,
            greatest(coalesce(t.cache_creation_tokens, 0) - coalesce(t.cache_creation_1h_tokens, 0), 0) AS c5m,
-           CASE WHEN t.model IN (SELECT model FROM prices) THEN t.model
-                ELSE regexp_replace(t.model, '-[0-9]{8}$', '') END AS price_key
+           t.model LIKE '%-fast' AND t.model NOT IN (SELECT model FROM prices) AS fast,
+           CASE WHEN t.source = 'claude_code' THEN TRY_CAST(t.extras->>'$.costUSD' AS DOUBLE) END AS reported_usd
     FROM turns t
+), k AS (
+    SELECT *, CASE WHEN fast THEN left(model, -5) ELSE model END AS base_model FROM t
 ), p AS (
-    SELECT t.*, p.model AS priced_as, p.price_version,
-           (p.lc_threshold IS NOT NULL AND t.i + t.cr + t.c5m + t.c1h > p.lc_threshold) AS long_context,
+    SELECT k.*, p.model AS priced_as, p.price_version, p.lc_threshold,
+           (p.lc_threshold IS NOT NULL AND greatest(k.i, k.o, k.cr, k.c5m, k.c1h) > p.lc_threshold) AS long_context,
+           CASE WHEN k.fast THEN coalesce(p.fast_multiplier, 1.0) ELSE 1.0 END AS speed_multiplier,
            p.input, p.output, p.cache_write_5m, p.cache_write_1h, p.cache_read,
            p.lc_input, p.lc_output, p.lc_cache_write_5m, p.lc_cache_write_1h, p.lc_cache_read
-    FROM t LEFT JOIN prices p ON p.model = t.price_key
+    FROM k LEFT JOIN prices p ON p.model = CASE WHEN k.base_model IN (SELECT model FROM prices) THEN k.base_model
+                                                ELSE regexp_replace(k.base_model, '-[0-9]{{8}}$', '') END
+), c AS (
+    SELECT p.*, {", ".join(f"({sql}) * speed_multiplier / 1e6 AS {col}" for col, sql in _PARTS.items())}
+    FROM p
 )
-SELECT * EXCLUDE (input, output, cache_write_5m, cache_write_1h, cache_read,
-                  lc_input, lc_output, lc_cache_write_5m, lc_cache_write_1h, lc_cache_read),
-       priced_as IS NOT NULL AS priced,
-       coalesce(i * CASE WHEN long_context THEN lc_input ELSE input END, 0) / 1e6 AS input_usd,
-       coalesce(o * CASE WHEN long_context THEN lc_output ELSE output END, 0) / 1e6 AS output_usd,
-       coalesce(c5m * CASE WHEN long_context THEN lc_cache_write_5m ELSE cache_write_5m END
-                + c1h * CASE WHEN long_context THEN lc_cache_write_1h ELSE cache_write_1h END, 0) / 1e6
-           AS cache_write_usd,
-       coalesce(cr * CASE WHEN long_context THEN lc_cache_read ELSE cache_read END, 0) / 1e6 AS cache_read_usd,
-       (coalesce(i * CASE WHEN long_context THEN lc_input ELSE input END, 0)
-        + coalesce(o * CASE WHEN long_context THEN lc_output ELSE output END, 0)
-        + coalesce(c5m * CASE WHEN long_context THEN lc_cache_write_5m ELSE cache_write_5m END, 0)
-        + coalesce(c1h * CASE WHEN long_context THEN lc_cache_write_1h ELSE cache_write_1h END, 0)
-        + coalesce(cr * CASE WHEN long_context THEN lc_cache_read ELSE cache_read END, 0)) / 1e6 AS estimated_usd
-FROM p
+SELECT * EXCLUDE (input, output, cache_write_5m, cache_write_1h, cache_read, lc_threshold,
+                  lc_input, lc_output, lc_cache_write_5m, lc_cache_write_1h, lc_cache_read, base_model),
+       priced_as IS NOT NULL OR reported_usd IS NOT NULL AS priced,
+       coalesce(reported_usd, {" + ".join(KINDS)}) AS estimated_usd
+FROM c
 """

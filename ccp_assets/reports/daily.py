@@ -10,6 +10,10 @@ from typing import Any
 import duckdb
 
 TOKEN_KEYS = ("inputTokens", "outputTokens", "cacheCreationTokens", "cacheReadTokens")
+NO_ROW_MODEL = "<synthetic>"
+"""Rules from ccusage 20.0.24 (tests/sources/ccusage_cases): a `<synthetic>` or model-less line counts in its
+day's totals (tokens and cost) without a model row; a day whose lines carry no token is not shown; a line
+whose token counts had the wrong type (`type_drift`) is not counted, as ccusage skips it."""
 
 
 def parse_day(value: str | None) -> date | None:
@@ -51,8 +55,10 @@ def daily_report(conn: duckdb.DuckDBPyConnection | None, timezone: str, since: d
     tz, src = timezone.replace("'", ""), source.replace("'", "")
     bounds = "".join(f" AND period {op} DATE '{d.isoformat()}'" for op, d in ((">=", since), ("<=", until)) if d)
     rows = conn.execute(f"""
-        WITH t AS (SELECT CAST(timezone('{tz}', ts) AS DATE) AS period, * FROM turn_costs WHERE source = '{src}')
-        SELECT CAST(period AS VARCHAR), model, sum(coalesce(tokens_in, 0)), sum(coalesce(tokens_out, 0)),
+        WITH t AS (SELECT CAST(timezone('{tz}', ts) AS DATE) AS period, * FROM turn_costs
+                   WHERE source = '{src}' AND type_drift IS NULL)
+        SELECT CAST(period AS VARCHAR), CASE WHEN model <> '{NO_ROW_MODEL}' THEN model END,
+               sum(coalesce(tokens_in, 0)), sum(coalesce(tokens_out, 0)),
                sum(coalesce(cache_creation_tokens, 0)), sum(coalesce(cache_read_tokens, 0)),
                CAST(sum(CAST(estimated_usd AS DECIMAL(38, 12))) AS DOUBLE)  -- exact: order-free
         FROM t WHERE true{bounds}
@@ -61,16 +67,18 @@ def daily_report(conn: duckdb.DuckDBPyConnection | None, timezone: str, since: d
     for period, model, i, o, cw, cr, usd in rows:
         d = by_day.setdefault(period, {"period": period, **dict.fromkeys(TOKEN_KEYS, 0), "totalTokens": 0,
                                        "totalCost": 0.0, "modelsUsed": [], "modelBreakdowns": []})
-        d["modelBreakdowns"].append({"modelName": model, "inputTokens": i, "outputTokens": o,
-                                     "cacheCreationTokens": cw, "cacheReadTokens": cr, "cost": usd})
+        if model is not None:
+            d["modelBreakdowns"].append({"modelName": model, "inputTokens": i, "outputTokens": o,
+                                         "cacheCreationTokens": cw, "cacheReadTokens": cr, "cost": usd})
         for key, val in zip(TOKEN_KEYS, (i, o, cw, cr), strict=True):
             d[key] += val
-            totals[key] += val
         d["totalTokens"] += i + o + cw + cr
         d["totalCost"] += usd
-        totals["totalTokens"] += i + o + cw + cr
-        totals["totalCost"] += usd
     for d in by_day.values():
+        if d["totalTokens"] == 0:  # ccusage shows no day whose lines carry no token (a cost alone makes none)
+            continue
         d["modelsUsed"] = sorted(m["modelName"] for m in d["modelBreakdowns"])
         daily.append(d)
+        for key in (*TOKEN_KEYS, "totalTokens", "totalCost"):
+            totals[key] += d[key]
     return {"daily": daily, "totals": totals}

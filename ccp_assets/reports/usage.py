@@ -41,12 +41,13 @@ class Query:
         if self.project:
             where.append(f"project = '{_lit(self.project)}'")
         return f"""(SELECT * FROM (
-            SELECT CAST(timezone('{tz}', ts) AS DATE) AS day, ts, model, transcript_id, source,
+            SELECT CAST(timezone('{tz}', ts) AS DATE) AS day, ts,
+                   CASE WHEN model <> '<synthetic>' THEN model END AS model, transcript_id, source,
                    {PROJECT_SQL} AS project,
                    coalesce(tokens_in, 0) AS i, coalesce(tokens_out, 0) AS o,
                    coalesce(cache_creation_tokens, 0) AS cw, coalesce(cache_read_tokens, 0) AS cr,
                    CAST(coalesce(estimated_usd, 0) AS DECIMAL(38, 12)) AS usd  -- see grouped()
-            FROM turn_costs) WHERE {' AND '.join(where)})"""
+            FROM turn_costs WHERE type_drift IS NULL) WHERE {' AND '.join(where)})"""
 
 
 def _lit(value: str) -> str:
@@ -80,8 +81,9 @@ def grouped(rows: list[tuple], agent: str, metadata: dict[str, tuple[str, Any]] 
             r = out[key] = {"period": key, "agent": agent, "metadata": (metadata or {}).get(key, {}),
                             **dict.fromkeys(TOKEN_KEYS, 0), "totalTokens": 0, "totalCost": 0.0,
                             "modelsUsed": [], "modelBreakdowns": [], **(extra or {}).get(key, {})}
-        r["modelBreakdowns"].append({"modelName": model, "inputTokens": i, "outputTokens": o,
-                                     "cacheCreationTokens": cw, "cacheReadTokens": cr, "cost": usd})
+        if model is not None:  # <synthetic> and model-less lines: in the totals, no model row (daily.py)
+            r["modelBreakdowns"].append({"modelName": model, "inputTokens": i, "outputTokens": o,
+                                         "cacheCreationTokens": cw, "cacheReadTokens": cr, "cost": usd})
         for k, v in zip(TOKEN_KEYS, (i, o, cw, cr), strict=True):
             r[k] += v
             totals[k] += v

@@ -1,11 +1,15 @@
 """Claude Code landed lines -> v1 `turns` and `sessions` rows for one day, in DuckDB SQL.
 
-Deduplication follows METRICS.md (and ccusage, the judge on the fixtures): one API response is
-written on several lines that repeat its usage with output_tokens growing, and subagent responses
-appear both in the subagent file and inside the parent's `agent_progress` lines. Count each
-(message.id, requestId) once, keep the line with the largest token total, prefer the main thread on
-ties. A response whose lines straddle midnight is decided over the neighbouring days too, so it is
-counted on exactly one day. `<synthetic>` messages are not API calls.
+Which lines count and how they merge follow ccusage 20.0.24, the judge (METRICS.md; its rules measured
+in tests/sources/ccusage_cases and named in claude_code_rules.py and DEDUP_KEY below): any line with
+`message.usage` counts whatever its `type`; one API response is written on several lines that repeat
+its usage with output_tokens growing, and subagent responses appear both in the subagent file and
+inside the parent's `agent_progress` lines: each response counts once, the main chain's line over a
+sidechain's, then the largest token total. A response whose lines straddle midnight is decided over
+the neighbouring days too, so it is counted on exactly one day. `<synthetic>` and model-less lines are
+kept (ccusage counts their tokens in the day total, without a model row); lines ccusage skips go to
+quarantine (kind `skipped_usage`) with the reason. A `costUSD` and `usage.speed` are kept in `extras`;
+a fast response's model is `<name>-fast`.
 
 Types are never coerced at the boundary: a token count that arrives as a string stays NULL and the
 field is named in `type_drift` for the drift checks to catch.
@@ -21,6 +25,7 @@ import duckdb
 from ccp_assets.partitions import consecutive_chunks
 from ccp_assets.settings import Settings
 from ccp_assets.sources.claude_code import KNOWN_LINE_TYPES, ClaudeCodeSource, project_sql, transcript_id_sql
+from ccp_assets.sources.claude_code_rules import null_field_sql, skip_reason_sql
 from ccp_assets.sources.claude_code_timing import fill_turn_inputs, stage_turn_inputs
 from ccp_assets.sources.jsonsql import Parsed
 from ccp_assets.sources.landing import day_files
@@ -36,6 +41,23 @@ USAGE_FIELDS = {
     "cache_creation_1h_tokens": "cache_creation.ephemeral_1h_input_tokens",
 }
 INTEGER_TYPES = "('UBIGINT', 'BIGINT')"
+SYNTHETIC = "<synthetic>"
+# ccusage 20.0.24's deduplication (measured, tests/sources/ccusage_cases): one response per (message.id,
+# requestId), and per (message.id, timestamp instant) when requestId is missing (lines a second apart both
+# count); a sidechain line repeating a main-chain message.id (a /btw replay, any requestId) joins that
+# main-chain response, and sidechain lines of one message.id are one response. Lines without message.id
+# are never merged.
+_RID = "coalesce(request_id, chr(0) || CAST(epoch_ms(ts) AS VARCHAR))"
+DEDUP_KEY = f"""CASE WHEN message_id IS NULL THEN 'line:' || file || ':' || byte_offset
+    WHEN NOT ccu_sidechain THEN 'msg:' || message_id || ':' || {_RID}
+    WHEN bool_or(NOT ccu_sidechain) OVER (PARTITION BY message_id)
+        THEN 'msg:' || message_id || ':' || min(CASE WHEN NOT ccu_sidechain THEN {_RID} END)
+                                              OVER (PARTITION BY message_id)
+    ELSE 'side:' || message_id END"""
+# Which line of a response ccusage keeps: the main chain over a sidechain, then the larger token total, the
+# larger costUSD, a line with usage.speed, then the first seen (files in path order, lines in file order).
+CCUSAGE_ORDER = ("ccu_sidechain, total DESC, cost_usd DESC NULLS LAST, (speed IS NOT NULL) DESC, "
+                 "file, byte_offset")
 
 
 @dataclass
@@ -49,16 +71,23 @@ class NormalizeResult:
     api_errors: int = 0
     unknown_types: dict[str, int] = field(default_factory=dict)
     drifted_turns: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
     versions: list[str] = field(default_factory=list)
 
 
 def _int_field(col: str, path: str) -> str:
-    return f"CASE WHEN json_type(u, '$.{path}') IN {INTEGER_TYPES} THEN CAST(u->>'$.{path}' AS BIGINT) END AS {col}"
+    """A non-negative integer count, else NULL (a wrong type or a negative is named in type_drift)."""
+    return (f"CASE WHEN json_type(u, '$.{path}') IN {INTEGER_TYPES} AND CAST(u->>'$.{path}' AS HUGEINT) >= 0 "
+            f"THEN CAST(u->>'$.{path}' AS BIGINT) END AS {col}")
 
 
 def _drift_expr() -> str:
     checks = [f"CASE WHEN (u->'$.{p}') IS NOT NULL AND json_type(u, '$.{p}') NOT IN {INTEGER_TYPES} "
-              f"THEN 'message.usage.{p}:' || json_type(u, '$.{p}') END" for p in USAGE_FIELDS.values()]
+              f"AND json_type(u, '$.{p}') <> 'NULL' THEN 'message.usage.{p}:' || json_type(u, '$.{p}') "
+              f"WHEN json_type(u, '$.{p}') IN {INTEGER_TYPES} AND CAST(u->>'$.{p}' AS HUGEINT) < 0 "
+              f"THEN 'message.usage.{p}:negative' END" for p in USAGE_FIELDS.values()]
+    checks.append("CASE WHEN json_type(u, '$.cache_creation') NOT IN ('OBJECT', 'NULL') "
+                  "THEN 'message.usage.cache_creation:' || json_type(u, '$.cache_creation') END")
     required = [f"CASE WHEN u IS NOT NULL AND (u->'$.{p}') IS NULL THEN 'message.usage.{p}:missing' END"
                 for p in ("input_tokens", "output_tokens")]
     return f"list_filter([{', '.join(checks + required)}], x -> x IS NOT NULL)"
@@ -106,7 +135,8 @@ LINE = Parsed.of("v", [
     "timestamp", "requestId", "isApiErrorMessage", "message.id", "message.model", "message.usage", "data.type",
     "data.agentId", "data.message.type", "data.message.message.id", "data.message.message.model",
     "data.message.message.usage", "data.message.requestId", "data.message.timestamp",
-    "data.message.isApiErrorMessage", "data.message.parentUuid",
+    "data.message.isApiErrorMessage", "data.message.parentUuid", "costUSD", "data.message.costUSD",
+    "data.message.isSidechain",
 ])
 
 
@@ -137,6 +167,11 @@ def _stage(conn: duckdb.DuckDBPyConnection, files: list[str]) -> None:
                {_resp('message.id', 'data.message.message.id')} AS message_id,
                {_resp('message.model', 'data.message.message.model')} AS model,
                {_resp('message.usage', 'data.message.message.usage', text=False)} AS u,
+               {null_field_sql('line', _resp('message.usage', 'data.message.message.usage', text=False))}
+                   AS null_field,
+               {_resp('costUSD', 'data.message.costUSD', text=False)} AS cost_raw,
+               coalesce(TRY_CAST({_resp('isSidechain', 'data.message.isSidechain')} AS BOOLEAN), false)
+                   AS ccu_sidechain,
                {_resp('requestId', 'data.message.requestId')} AS request_id,
                {_resp('timestamp', 'data.message.timestamp')} AS a_timestamp,
                {_resp('isApiErrorMessage', 'data.message.isApiErrorMessage')} AS a_api_error,
@@ -151,16 +186,32 @@ def _stage(conn: duckdb.DuckDBPyConnection, files: list[str]) -> None:
         FROM y""", [files])
     usage_cols = ",\n               ".join(_int_field(c, p) for c, p in USAGE_FIELDS.items())
     conn.execute(f"""CREATE OR REPLACE TEMP TABLE cc_responses AS
-        SELECT file, byte_offset, line_no, message_id, request_id, model,
-               coalesce(TRY_CAST(a_timestamp AS TIMESTAMPTZ), TRY_CAST(line_timestamp AS TIMESTAMPTZ)) AS ts,
+        WITH r AS (
+        SELECT file, byte_offset, line_no, day AS landed_day, message_id, request_id, model,
+               CASE WHEN embedded THEN a_timestamp ELSE line_timestamp END AS raw_ts,
+               TRY_CAST(CASE WHEN embedded THEN a_timestamp ELSE line_timestamp END AS TIMESTAMPTZ) AS ts,
                session_id, coalesce(agent_id, embedded_agent_id) AS subagent,
-               embedded, embedded OR coalesce(is_sidechain, false) AS is_sidechain,
+               embedded, embedded OR coalesce(is_sidechain, false) AS is_sidechain, ccu_sidechain,
                coalesce(CAST(a_api_error AS BOOLEAN), false) AS is_api_error,
                version, (u->>'$.service_tier') AS service_tier, parent_uuid, outer_parent_uuid,
-               u IS NOT NULL AS has_usage,
+               u->>'$.speed' AS speed, json_type(cost_raw) AS cost_type,
+               CASE WHEN json_type(cost_raw) IN ('UBIGINT', 'BIGINT', 'DOUBLE') THEN CAST(cost_raw AS DOUBLE) END
+                   AS cost_usd,
+               json_type(u, '$.cache_creation') = 'OBJECT' AS has_breakdown, null_field,
+               coalesce(json_type(u) = 'OBJECT', false) AS has_usage,
                {usage_cols},
                {_drift_expr()} AS type_drift
-        FROM cc_lines WHERE a_type = 'assistant'""")
+        FROM cc_lines WHERE a_type = 'assistant' OR json_type(u) = 'OBJECT')
+        SELECT * REPLACE (
+                   CASE WHEN has_breakdown THEN coalesce(cache_creation_5m_tokens, 0)
+                                                + coalesce(cache_creation_1h_tokens, 0)
+                        ELSE cache_creation_tokens END AS cache_creation_tokens,
+                   CASE WHEN has_breakdown THEN coalesce(cache_creation_5m_tokens, 0)
+                        ELSE cache_creation_tokens END AS cache_creation_5m_tokens,
+                   CASE WHEN has_breakdown THEN coalesce(cache_creation_1h_tokens, 0)
+                        WHEN cache_creation_tokens IS NOT NULL THEN 0 END AS cache_creation_1h_tokens),
+               {skip_reason_sql()} AS skip_reason
+        FROM r""")
     conn.execute("CREATE OR REPLACE TEMP TABLE cc_images AS SELECT DISTINCT uuid FROM cc_lines WHERE has_image")
     stage_turn_inputs(conn)
 
@@ -171,18 +222,31 @@ def _write(conn: duckdb.DuckDBPyConnection, tz: str, lo: date, hi: date,
     local_day = f"CAST(timezone('{tz}', ts) AS DATE)"
     conn.execute(f"""INSERT INTO turns BY NAME
         WITH c AS (
-            SELECT *, coalesce(tokens_in, 0) + coalesce(tokens_out, 0) + coalesce(cache_creation_tokens, 0)
-                      + coalesce(cache_read_tokens, 0) AS total
-            FROM cc_responses WHERE has_usage AND coalesce(model, '') <> '<synthetic>'
+            SELECT * REPLACE (CASE WHEN speed = 'fast' AND model <> '{SYNTHETIC}' THEN model || '-fast'
+                                   ELSE model END AS model),
+                   coalesce(tokens_in, 0) + coalesce(tokens_out, 0) + coalesce(cache_creation_tokens, 0)
+                   + coalesce(cache_read_tokens, 0) AS total
+            FROM cc_responses WHERE has_usage AND skip_reason IS NULL
+        ), keyed AS (
+            SELECT *, {DEDUP_KEY} AS dedup_key FROM c
         ), ranked AS (
-            SELECT *, row_number() OVER (
-                PARTITION BY CASE WHEN message_id IS NOT NULL AND request_id IS NOT NULL
-                                  THEN message_id || ':' || request_id ELSE file || ':' || byte_offset END
-                ORDER BY total DESC, is_sidechain, ts, file, byte_offset) AS rn
-            FROM c
+            SELECT *, first_value([total, tokens_in, tokens_out, cache_creation_tokens, cache_read_tokens,
+                                   cache_creation_1h_tokens]) OVER w AS kept_tokens,
+                      first_value([cost_usd]) OVER w AS kept_cost, first_value(speed) OVER w AS kept_speed
+            FROM keyed
+            WINDOW w AS (PARTITION BY dedup_key ORDER BY {CCUSAGE_ORDER})
+        ), picked AS (
+            SELECT *, row_number() OVER (PARTITION BY dedup_key ORDER BY embedded, is_sidechain, file, byte_offset)
+                      AS rn
+            FROM ranked
+            WHERE kept_tokens IS NOT DISTINCT FROM [total, tokens_in, tokens_out, cache_creation_tokens,
+                                                    cache_read_tokens, cache_creation_1h_tokens]
+              AND kept_cost IS NOT DISTINCT FROM [cost_usd] AND kept_speed IS NOT DISTINCT FROM speed
         )
         SELECT coalesce(message_id || ':' || request_id, file || ':' || byte_offset) AS turn_id,
                '{SOURCE}' AS source, CAST(timezone('{tz}', ts) AS DATE) AS day, ts, session_id, model,
+               CASE WHEN cost_usd IS NOT NULL OR speed IS NOT NULL
+                    THEN json_object('costUSD', cost_usd, 'speed', speed) END AS extras,
                CASE WHEN model LIKE 'claude%' THEN 'anthropic' WHEN model LIKE 'glm%' THEN 'zai'
                     WHEN model LIKE 'gpt%' OR regexp_matches(model, '^o[0-9]') THEN 'openai'
                     ELSE 'unknown' END AS provider,
@@ -193,17 +257,27 @@ def _write(conn: duckdb.DuckDBPyConnection, tz: str, lo: date, hi: date,
                request_id, message_id, service_tier, is_sidechain, embedded, is_api_error, version,
                {transcript_id_sql()} AS transcript_id, file, byte_offset, line_no,
                CASE WHEN len(type_drift) > 0 THEN type_drift END AS type_drift
-        FROM ranked WHERE rn = 1 AND {local_day} BETWEEN ? AND ?""", [lo, hi])
+        FROM picked WHERE rn = 1 AND {local_day} BETWEEN ? AND ?""", [lo, hi])
     fill_turn_inputs(conn, SOURCE, lo, hi)
     for d, turns, drifted, errors in conn.execute(
             "SELECT day, count(*), count(type_drift), count(*) FILTER (WHERE is_api_error) FROM turns "
             "WHERE source = ? AND day BETWEEN ? AND ? GROUP BY 1", [SOURCE, lo, hi]).fetchall():
         results[d].turns, results[d].drifted_turns, results[d].api_errors = turns, drifted, errors
-    for d, with_usage, synthetic in conn.execute(
-            f"SELECT {local_day}, count(*) FILTER (WHERE has_usage), count(*) FILTER (WHERE model = '<synthetic>') "
-            f"FROM cc_responses WHERE {local_day} BETWEEN ? AND ? GROUP BY 1", [lo, hi]).fetchall():
+    for d, counted, synthetic in conn.execute(
+            f"SELECT {local_day}, count(*), count(*) FILTER (WHERE model = '{SYNTHETIC}') "
+            f"FROM cc_responses WHERE has_usage AND skip_reason IS NULL AND {local_day} BETWEEN ? AND ? GROUP BY 1",
+            [lo, hi]).fetchall():
         results[d].synthetic = synthetic
-        results[d].duplicates_dropped = with_usage - results[d].turns - synthetic
+        results[d].duplicates_dropped = counted - results[d].turns
+    skipped = conn.execute("""SELECT landed_day, file, byte_offset, line_no, skip_reason FROM cc_responses
+        WHERE has_usage AND skip_reason IS NOT NULL AND landed_day BETWEEN ? AND ?""", [lo, hi]).fetchall()
+    for d, *_, reason in skipped:
+        results[d].skipped[reason] = results[d].skipped.get(reason, 0) + 1
+    if skipped:
+        conn.executemany("INSERT INTO quarantine VALUES (?, 'normalize', 'skipped_usage', ?, ?, ?, ?, ?, NULL, "
+                         "'skipped', now())",
+                         [[SOURCE, path, off, ln, d, f"usage line not counted (ccusage skips it too): {reason}"]
+                          for d, path, off, ln, reason in skipped])
     conn.execute(f"""INSERT INTO sessions BY NAME
         WITH l AS (SELECT * FROM cc_lines WHERE day BETWEEN ? AND ? AND session_id IS NOT NULL),
         s AS (
@@ -217,7 +291,8 @@ def _write(conn: duckdb.DuckDBPyConnection, tz: str, lo: date, hi: date,
             FROM l GROUP BY 1, 2
         ), t AS (
             SELECT session_id, day, count(*) AS turns, list_sort(list_distinct(list(model))) AS models
-            FROM turns WHERE source = '{SOURCE}' AND day BETWEEN ? AND ? GROUP BY 1, 2
+            FROM turns WHERE source = '{SOURCE}' AND day BETWEEN ? AND ? AND model IS DISTINCT FROM '{SYNTHETIC}'
+            GROUP BY 1, 2
         )
         SELECT s.session_id, '{SOURCE}' AS source, s.day, s.transcript_id, s.project, s.cwd,
                s.version, s.branch, strftime(s.first_ts, '%Y-%m-%dT%H:%M:%S.%gZ') AS created_at,

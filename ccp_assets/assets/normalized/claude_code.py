@@ -1,6 +1,5 @@
 """normalized_claude_code: deduplicated turns and session-days of the unified model v1."""
 
-
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 
 from ccp_assets.assets.common import daily_asset, partition_days, per_partition
@@ -16,7 +15,8 @@ from ccp_assets.warehouse.resource import WarehouseResource
     description=(
         "Claude Code turns (one row per API response, deduplicated by message id + request id as ccusage "
         "does) and session-days in the warehouse tables `turns` and `sessions` (source = claude_code), "
-        "replaced idempotently per day. Lines of unknown type are counted and quarantined."
+        "replaced idempotently per day. Lines of unknown type, and usage lines ccusage skips, are counted "
+        "and quarantined."
     ),
 )
 def normalized_claude_code(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
@@ -31,6 +31,7 @@ def normalized_claude_code(context: AssetExecutionContext, warehouse: WarehouseR
         "synthetic_messages": r.synthetic,
         "api_error_messages": r.api_errors,
         "drifted_turns": r.drifted_turns,
+        "skipped_usage_lines": MetadataValue.json(r.skipped),
         "unknown_line_types": MetadataValue.json(r.unknown_types),
         "client_versions": MetadataValue.json(sorted(r.versions)),
     } for r in results})
