@@ -70,3 +70,14 @@ def claude_fixture(ccp_env: CcpEnv) -> Path:
 
 def load_oracle(name: str) -> dict:
     return json.loads((CLAUDE_FIXTURE / name).read_text())
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator:
+    """One sync Playwright per test process, shared by every browser test: while one is open its event loop
+    runs in this thread, so a second `sync_playwright()` fails ("Sync API inside the asyncio loop") — which
+    is what happened when pytest-xdist put the /team page test and the Dagster UI tests on one worker."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        yield pw

@@ -65,25 +65,23 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def browser_context(chromium_path: str, tmp_path_factory: pytest.TempPathFactory):
+def browser_context(chromium_path: str, tmp_path_factory: pytest.TempPathFactory, playwright_instance):
     """One headless Chromium for the session, with a fresh user-data-dir and HOME."""
-    from playwright.sync_api import sync_playwright
-
     root = tmp_path_factory.mktemp("chromium")
     (root / "home").mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CCP_", "DAGSTER_"))}
     env.update({"HOME": str(root / "home"), "XDG_CONFIG_HOME": str(root / "home" / ".config"),
                 "XDG_CACHE_HOME": str(root / "home" / ".cache")})
-    with sync_playwright() as pw:
-        ctx = pw.chromium.launch_persistent_context(
-            str(root / "user-data"), executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS,
-            env=env, viewport=VIEWPORT, timezone_id="UTC", locale="en-US")
-        ctx.set_default_timeout(60_000)  # 2 busy cores: the UI can take a while to render
-        ctx.set_default_navigation_timeout(120_000)
-        try:
-            yield ctx
-        finally:
-            ctx.close()
+    pw = playwright_instance
+    ctx = pw.chromium.launch_persistent_context(
+        str(root / "user-data"), executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS,
+        env=env, viewport=VIEWPORT, timezone_id="UTC", locale="en-US")
+    ctx.set_default_timeout(60_000)  # 2 busy cores: the UI can take a while to render
+    ctx.set_default_navigation_timeout(120_000)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
 
 
 @pytest.fixture

@@ -43,11 +43,12 @@ def test_one_odd_line_passes_and_is_reported_with_its_file_and_offset(ccp_env):
     proj = _clean_history(ccp_env)
     raw = MAIN.read_bytes().splitlines(keepends=True)
     ids = [json.loads(x)["message"]["id"] for x in raw if json.loads(x).get("type") == "assistant"]
-    # a response written on a single line (so its dedup key stays unique) loses its requestId
+    # a response written on a single line (so its dedup key stays unique) loses its requestId (ccusage
+    # 20.0.24 still counts it, keyed by its timestamp; a `"requestId": null` it skips, and so do we)
     k = next(i for i, x in enumerate(raw) if json.loads(x).get("type") == "assistant"
              and ids.count(json.loads(x)["message"]["id"]) == 1)
     odd = json.loads(raw[k])
-    odd["requestId"] = None
+    del odd["requestId"]
     raw[k] = (json.dumps(odd, separators=(",", ":")) + "\n").encode()
     target = proj / MAIN.name
     target.write_bytes(b"".join(raw))
