@@ -117,7 +117,8 @@ def _match(conn: duckdb.DuckDBPyConnection) -> None:
     # rounds below carry numbers, not ids of 40-60 characters, which bounds their memory at scale.
     conn.execute(f"""CREATE OR REPLACE TEMP TABLE u_c AS
         SELECT row_number() OVER (ORDER BY turn_id) AS ci, turn_id, epoch(ts) AS e, {_norm('model')} AS m, provider
-        FROM u_cc WHERE turn_id NOT IN (SELECT cc FROM u_match)""")
+        FROM u_cc WHERE turn_id NOT IN (SELECT cc FROM u_match)
+            AND model IS DISTINCT FROM '<synthetic>'  -- a local placeholder, no API call: no proxy line is its""")
     conn.execute(f"""CREATE OR REPLACE TEMP TABLE u_p AS
         SELECT row_number() OVER (ORDER BY turn_id) AS pi, turn_id, epoch(ts) AS e,
                coalesce(latency_ms, 0) / 1000.0 AS lat, {_norm('model')} AS m, provider
