@@ -61,6 +61,7 @@ class Worker:
     host: str | None
     pid: int | None
     started: float | None  # the process's start time when the run recorded it
+    seen: float | None = None  # when Dagster logged "Started process for run (pid: N)" (no start time tag)
 
     def describe(self) -> str:
         if self.pid is None:
@@ -88,7 +89,7 @@ def worker_of(instance: Any, run: Any) -> Worker:
         data = rec.event_log_entry.dagster_event.engine_event_data if rec.event_log_entry.dagster_event else None
         pid = data.metadata.get("pid") if data and data.metadata else None
         if pid is not None and str(getattr(pid, "value", pid)).isdigit():
-            return Worker(host, int(getattr(pid, "value", pid)), None)
+            return Worker(host, int(getattr(pid, "value", pid)), None, rec.event_log_entry.timestamp)
     return Worker(host, None, None)
 
 
@@ -108,7 +109,11 @@ def is_gone(instance: Any, worker: Worker, since: float | None) -> bool:
         return True
     if worker.started is not None:
         return abs(started - worker.started) > PID_START_TOLERANCE_S
-    return since is not None and started > since + PID_START_TOLERANCE_S
+    # Without a recorded start time, the bound is the engine event that named the pid: the worker process
+    # started before Dagster logged it. (The run's creation is no bound: a loaded machine can spawn the
+    # worker many seconds after the run was created — measured: a UI run wrongly failed that way.)
+    bound = worker.seen if worker.seen is not None else None
+    return bound is not None and started > bound + PID_START_TOLERANCE_S
 
 
 def describe_run(record: Any, worker: Worker | None = None) -> str:
