@@ -93,10 +93,10 @@ def worker_of(instance: Any, run: Any) -> Worker:
     return Worker(host, None, None)
 
 
-def is_gone(instance: Any, worker: Worker, since: float | None) -> bool:
+def is_gone(instance: Any, worker: Worker) -> bool:
     """True only when we know the process is gone: same host, and the pid is dead or now someone else's.
 
-    `since` is when the run was created; a process that started after it cannot be the run's worker.
+    A process that started after the run recorded it (or after Dagster logged its pid) is another process.
     """
     if worker.pid is None:
         return False
@@ -112,8 +112,7 @@ def is_gone(instance: Any, worker: Worker, since: float | None) -> bool:
     # Without a recorded start time, the bound is the engine event that named the pid: the worker process
     # started before Dagster logged it. (The run's creation is no bound: a loaded machine can spawn the
     # worker many seconds after the run was created — measured: a UI run wrongly failed that way.)
-    bound = worker.seen if worker.seen is not None else None
-    return bound is not None and started > bound + PID_START_TOLERANCE_S
+    return worker.seen is not None and started > worker.seen + PID_START_TOLERANCE_S
 
 
 def describe_run(record: Any, worker: Worker | None = None) -> str:
@@ -131,10 +130,6 @@ def _active_statuses() -> list[Any]:
 
     return [DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED,
             DagsterRunStatus.CANCELING]
-
-
-def _created(record: Any) -> float:
-    return record.create_timestamp.timestamp()
 
 
 def recover(instance: Any, exclude: frozenset[str] = frozenset()) -> list[str]:
@@ -155,7 +150,7 @@ def recover(instance: Any, exclude: frozenset[str] = frozenset()) -> list[str]:
         if run.status == DagsterRunStatus.NOT_STARTED and PID_TAG not in run.tags:
             continue  # the daemon's queue owns it; run monitoring's start timeout covers a stuck start
         worker = worker_of(instance, run)
-        if not is_gone(instance, worker, _created(record)):
+        if not is_gone(instance, worker):
             continue
         why = (f"its process ({worker.describe()}) is gone (killed or crashed); marked failed by ccp so the "
                "warehouse pool is free again — run `ccp materialize` to finish its days")
@@ -185,7 +180,7 @@ def _free_finished(instance: Any, exclude: frozenset[str]) -> list[str]:
             continue
         worker = worker_of(instance, record.dagster_run)
         ended = record.end_time or record.update_timestamp.timestamp()
-        if is_gone(instance, worker, _created(record)) or time.time() - ended > grace:
+        if is_gone(instance, worker) or time.time() - ended > grace:
             storage.free_concurrency_slots_for_run(run_id)
             lines.append(f"freed the warehouse slot still held by finished {describe_run(record, worker)}")
     return lines
@@ -201,7 +196,7 @@ def in_progress(instance: Any, job_name: str, exclude: frozenset[str] = frozense
         if run.run_id in exclude or (run.status == DagsterRunStatus.NOT_STARTED and PID_TAG not in run.tags):
             continue
         worker = worker_of(instance, run)
-        if not is_gone(instance, worker, _created(record)):
+        if not is_gone(instance, worker):
             found.append(describe_run(record, worker))
     return found
 

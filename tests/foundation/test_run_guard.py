@@ -93,12 +93,17 @@ def test_the_upload_sensor_recovers_too_and_requests_carry_the_host(ccp_env, ins
 def test_a_reused_pid_does_not_keep_a_dead_run_alive(instance):
     me = run_guard.process_tags()
     assert not run_guard.is_gone(instance, run_guard.Worker(me["ccp/host"], int(me["ccp/pid"]),
-                                                            float(me["ccp/pid_started"])), None)
+                                                            float(me["ccp/pid_started"])))
     # the same pid, recorded as started an hour before this process: another process had that pid
     reused = run_guard.Worker(me["ccp/host"], int(me["ccp/pid"]), float(me["ccp/pid_started"]) - 3600)
-    assert run_guard.is_gone(instance, reused, None)
+    assert run_guard.is_gone(instance, reused)
     # another host's pid says nothing about this machine's processes
-    assert not run_guard.is_gone(instance, run_guard.Worker("elsewhere", 1 << 22, None), None)
+    assert not run_guard.is_gone(instance, run_guard.Worker("elsewhere", 1 << 22, None))
+    # a pid known only from Dagster's engine event: alive while its process started before the event...
+    started = float(me["ccp/pid_started"])
+    assert not run_guard.is_gone(instance, run_guard.Worker(me["ccp/host"], int(me["ccp/pid"]), None, started + 30))
+    # ... and another process's once the pid's process started after the event was logged
+    assert run_guard.is_gone(instance, run_guard.Worker(me["ccp/host"], int(me["ccp/pid"]), None, started - 3600))
 
 
 def test_a_finished_run_still_holding_a_slot_is_freed_once_its_process_is_gone(ccp_env, instance):
