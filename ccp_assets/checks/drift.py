@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 
 from ccp_assets.checks import gx_runner
-from ccp_assets.checks.suites import TABLE_RULES, load_suite
+from ccp_assets.checks.suites import history_rule, load_suite
 from ccp_assets.privacy.redact import mask_text, masked
 from ccp_assets.settings import Settings
 from ccp_assets.sources.landing import day_files
@@ -52,7 +52,6 @@ TOLERANT = frozenset({"expect_column_values_to_not_be_null", "expect_column_valu
 # A value of another type than the contract's is a retyped field (issue 13: "a type changed" is drift),
 # never noise, however few lines show it: `type_drift` names it per line.
 NEVER_NOISE = frozenset({"type_drift"})
-SYNTHETIC_MODEL = "<synthetic>"
 NOISE_SQL = f"least(greatest({NOISE_ROWS}, CAST(floor(rows * {NOISE_SHARE}) AS BIGINT)), (rows - 1) // 2)"
 PROVENANCE = ("file", "byte_offset", "line_no", "version")
 # Below this many lines a day's quarantine share says nothing (1 bad line in 10 is 10%): not judged.
@@ -256,15 +255,19 @@ def evaluate_days(conn: duckdb.DuckDBPyConnection, settings: Settings, table: st
         return [reports[d] for d in days]  # the source had nothing these days: nothing to judge
     exps = [dict(e) for e in [*suite["expectations"], *suite.get("by_source", {}).get(source, [])]]
     static_not_null = {e["kwargs"].get("column") for e in exps if e["type"] == "expect_column_values_to_not_be_null"}
+    optional, exempt = history_rule(table, source)
     dynamic = [{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": c}}
-               for c in established if c in df.columns and c not in static_not_null
-               and c not in TABLE_RULES.get(table, {}).get("optional", ())]
-    outcomes = gx_runner.validate(df, exps, f"{table}.{source}") if len(df) else []
-    # A synthetic message (Claude Code's local placeholder, model `<synthetic>`: no API call) has no request
-    # id or service tier by nature; ccusage counts it, so do we, and its nulls say nothing about drift.
-    # Filtering keeps the frame's index labels, so the outcomes' row indexes still point into `df`.
-    real = df[df["model"].ne(SYNTHETIC_MODEL)] if "model" in df.columns and len(df) else df
-    outcomes += gx_runner.validate(real, dynamic, f"{table}.{source}.history") if len(real) and dynamic else []
+               for c in established if c in df.columns and c not in static_not_null and c not in optional]
+    keep = None
+    for col, values in exempt.items():
+        if col in df.columns and dynamic:
+            hit = df[col].isin(values)
+            keep = ~hit if keep is None else keep & ~hit
+    if keep is None or keep.all():  # nothing exempt: one validation pass over the frame
+        outcomes = gx_runner.validate(df, exps + dynamic, f"{table}.{source}") if len(df) else []
+    else:  # the exempt rows leave the history rule only; filtering keeps index labels, which point into `df`
+        outcomes = gx_runner.validate(df, exps, f"{table}.{source}") if len(df) else []
+        outcomes += gx_runner.validate(df[keep], dynamic, f"{table}.{source}.history") if keep.any() else []
     stat_df = pd.DataFrame([{
         "day": d,
         "empty_but_expected": int(reports[d].stats["rows"] == 0 and stats[d]["expected_row_lines"] > 0),

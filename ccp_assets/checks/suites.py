@@ -27,7 +27,11 @@ EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "schemas" / "expectatio
 TABLE_RULES: dict[str, dict[str, Any]] = {
     "turns": {"not_null": ["turn_id", "source", "day", "ts"], "unique": ["turn_id"], "null": ["type_drift"],
               "by_source": {
+                  # `history_exempt`: rows the history-derived not-null rule skips. A synthetic message
+                  # (Claude Code's local placeholder: no API call) has no request id or service tier by
+                  # nature; ccusage counts it, so do we, and its nulls say nothing about drift.
                   "claude_code": {"not_null": ["model", "tokens_in", "tokens_out"],
+                                  "history_exempt": {"model": ["<synthetic>"]},
                                   "in_set": {"provider": ["anthropic", "zai", "openai", "unknown"],
                                              "service_tier": ["standard", "priority", "batch"]}},
                   "ccp_proxy": {"not_null": ["lane"]},
@@ -35,8 +39,9 @@ TABLE_RULES: dict[str, dict[str, Any]] = {
     # sessions are session x day rows: unique per day, and a batch judges several days at once
     "sessions": {"not_null": ["session_id", "source", "day"], "unique_together": [["session_id", "day"]]},
     "routing_decisions": {"not_null": ["day", "ts"], "null": ["type_drift"]},
-    # A GLM window is counted in prompts (glm_counts.jsonl), so it has no 5-hour/weekly bar and often no
-    # commit range: those columns are null by design on some days, never "a null share jumping".
+    # `optional`: columns the history-derived not-null rule skips. A GLM window is counted in prompts
+    # (glm_counts.jsonl), so it has no 5-hour/weekly bar and often no commit range: those columns are null
+    # by design on some days, never "a null share jumping".
     "windows": {"not_null": ["window", "finalized_at", "day"],
                 "optional": ["capacity_5h_delta", "capacity_weekly_delta", "commit_range", "capacity_raw",
                              "before", "after", "delta", "captured_before", "captured_after"]},
@@ -116,3 +121,12 @@ def load_suite(table: str) -> dict[str, Any]:
     """The committed suite when present (what reviewers saw), else the generated one."""
     path = EXPECTATIONS_DIR / f"{table}.json"
     return json.loads(path.read_text()) if path.exists() else build_suite(table)
+
+
+def history_rule(table: str, source: str) -> tuple[frozenset[str], dict[str, list[Any]]]:
+    """What the history-derived not-null rule leaves alone for one table and source: its optional columns
+    and the rows it exempts (column -> values), both from `TABLE_RULES`."""
+    rules = TABLE_RULES.get(table, {})
+    by_source = rules.get("by_source", {}).get(source, {})
+    return frozenset(rules.get("optional", ())), by_source.get("history_exempt", {})
+
