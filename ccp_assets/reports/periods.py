@@ -32,7 +32,7 @@ def period_report(conn: duckdb.DuckDBPyConnection | None, kind: str, q: Query,
     sources = conn.execute(f"SELECT {period}, list(DISTINCT source) FROM {q.base()} GROUP BY 1").fetchall()
     meta = {p: agent_metadata(s) for p, s in sources}
     out, totals = grouped(rows, agent, meta)
-    if any(r["totalTokens"] == 0 for r in out):  # ccusage shows no period without tokens (daily.py)
+    if any(r["totalTokens"] == 0 for r in out):  # ccusage shows no period without tokens (usage.py)
         out = [r for r in out if r["totalTokens"]]
         totals = empty_totals()
         for r in out:

@@ -1,9 +1,10 @@
 """What every ccusage-shaped report shares: the counted turns, one row shape, totals and ordering.
 
-The reports (daily, weekly, monthly, session, blocks) are one DuckDB aggregation each over `BASE`, the
-same warehouse relation `reports/daily.py` reads (`turn_costs` of Claude Code), so a rule fixed there must
-be mirrored here; `tests/foundation/test_reports_ccusage.py` checks that our daily-by-SQL equals
-`daily_report` on the fixtures, so the two cannot drift apart unnoticed.
+The reports (daily, weekly, monthly, session, blocks) are one DuckDB aggregation each over `Query.base()`
+(`turn_costs` of one source). Rules from ccusage 20.0.24 (tests/sources/ccusage_cases), kept here alone: a
+`<synthetic>` or model-less line counts in its period's totals (tokens and cost) without a model row; a
+period whose lines carry no token is not shown; a line whose token counts had the wrong type
+(`type_drift`) is not counted, as ccusage skips it.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ class Query:
     source: str = "claude_code"
 
     def base(self) -> str:
-        """The counted turns as SQL: local day, project and costs; literals only (see daily.py on pandas)."""
+        """The counted turns as SQL: local day, project and costs. Literals, not bound parameters: binding a
+        Python str makes duckdb import pandas (~0.25 s, more than the whole query takes)."""
         tz, src = _lit(self.timezone), _lit(self.source)
         where = [f"source = '{src}'"]
         where += [f"day {op} DATE '{d.isoformat()}'" for op, d in ((">=", self.since), ("<=", self.until)) if d]
@@ -81,7 +83,7 @@ def grouped(rows: list[tuple], agent: str, metadata: dict[str, tuple[str, Any]] 
             r = out[key] = {"period": key, "agent": agent, "metadata": (metadata or {}).get(key, {}),
                             **dict.fromkeys(TOKEN_KEYS, 0), "totalTokens": 0, "totalCost": 0.0,
                             "modelsUsed": [], "modelBreakdowns": [], **(extra or {}).get(key, {})}
-        if model is not None:  # <synthetic> and model-less lines: in the totals, no model row (daily.py)
+        if model is not None:  # <synthetic> and model-less lines: in the totals, no model row (module docstring)
             r["modelBreakdowns"].append({"modelName": model, "inputTokens": i, "outputTokens": o,
                                          "cacheCreationTokens": cw, "cacheReadTokens": cr, "cost": usd})
         for k, v in zip(TOKEN_KEYS, (i, o, cw, cr), strict=True):

@@ -168,22 +168,6 @@ def test_table_fits_80_columns_with_every_number_in_full(env, kind):
     assert "Cache" not in compact and f"{rep['totals']['totalTokens']:,}" in compact and "…" not in compact
 
 
-def test_daily_by_sql_equals_daily_report(env):
-    """periods.py must count exactly what reports/daily.py counts (its rules live there)."""
-    from ccp_assets.reports.daily import daily_report, open_read_only
-    from ccp_assets.reports.periods import period_report
-    from ccp_assets.reports.usage import Query
-
-    conn = open_read_only(Path(env["CCP_HOME"]) / "warehouse.duckdb")
-    try:
-        ours, theirs = period_report(conn, "daily", Query("UTC")), daily_report(conn, "UTC")
-    finally:
-        conn.close()
-    assert [(d["period"], [(m["modelName"], *(m[k] for k in TOKENS)) for m in d["modelBreakdowns"]])
-            for d in ours["daily"]] == [(d["period"], [(m["modelName"], *(m[k] for k in TOKENS))
-                                                       for m in d["modelBreakdowns"]]) for d in theirs["daily"]]
-
-
 H = 3600 * 1000
 
 
