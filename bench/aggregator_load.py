@@ -24,7 +24,6 @@ import json
 import os
 import random
 import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -43,6 +42,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from ccp_assets.aggregator.server import spawn  # noqa: E402
 from ccp_assets.licensing.issuing import build_license, keygen, load_private_key, sign_envelope  # noqa: E402
 
 KID = "bench-load-1"
@@ -97,17 +97,10 @@ def make_payloads(license_no: int, count: int, rng: random.Random) -> list[Paylo
     return out
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(
     work: Path, keys_file: Path, extra_env: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen, str]:
     """The aggregator process on a free loopback port (extra_env: other settings, e.g. team_load.py's)."""
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCP_")}
     env.update(
         {
@@ -120,29 +113,10 @@ def start_server(
             **(extra_env or {}),
         }
     )
-    cmd = [
-        sys.executable,
-        "-m",
-        "ccp_assets.aggregator",
-        "serve",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-    ]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"aggregator exited: {proc.stderr.read().decode() if proc.stderr else ''}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.TransportError:
-            time.sleep(0.05)
-    proc.kill()
-    raise SystemExit("aggregator did not come up within 30 s")
+    try:
+        return spawn(env)
+    except RuntimeError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def run_uploader(up: Uploader, url: str, deadline: float, rng: random.Random) -> None:

@@ -82,3 +82,38 @@ def bound_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     return sock
+
+
+def free_port() -> int:
+    """A port nobody listens on now (for a server process started next)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def spawn(env: dict[str, str], wait_s: float = 30.0, **popen: Any) -> tuple[Any, str]:
+    """`python -m ccp_assets.aggregator serve` on a free loopback port, returned once `/healthz` answers
+    200: a real server process for the tests and bench/ (RuntimeError with its stderr if it dies first)."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "ccp_assets.aggregator", "serve", "--host", "127.0.0.1",
+                             "--port", str(port), "--log-level", "warning"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **popen)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"aggregator exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.TransportError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError(f"aggregator did not come up within {wait_s:g} s")
+

@@ -10,9 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -27,7 +25,7 @@ from fastapi import FastAPI
 
 from ccp_assets.aggregator.app import create_app
 from ccp_assets.aggregator.config import AggregatorConfig
-from ccp_assets.aggregator.server import bound_socket, server_config
+from ccp_assets.aggregator.server import bound_socket, server_config, spawn
 from ccp_assets.aggregator.storage import Storage, open_storage
 from ccp_assets.licensing.issuing import build_license, keygen, load_private_key, sign_envelope
 from tests.pg_server import PgServer
@@ -277,45 +275,9 @@ def agg(serve: Callable[..., Served]) -> Served:
 
 
 # --- a real server process (python -m ccp_assets.aggregator serve) -------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start(env: dict[str, str], **popen: Any) -> tuple[subprocess.Popen, str]:
     """`python -m ccp_assets.aggregator serve` on a free loopback port: a real server process."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ccp_assets.aggregator",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        **popen,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"aggregator exited: {proc.stderr.read().decode() if proc.stderr else ''}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.TransportError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("aggregator did not come up")
+    return spawn(env, **popen)
 
 
 def env_for(operator: Operator, db: Path) -> dict[str, str]:

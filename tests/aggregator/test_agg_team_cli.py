@@ -13,12 +13,13 @@ from pathlib import Path
 import httpx
 from typer.testing import CliRunner
 
+from ccp_assets.aggregator.server import free_port
 from ccp_assets.cli.license_cmd import license_app
 from ccp_assets.licensing import verify_pack
 from ccp_assets.licensing.keyring import keyring_from_file
 from tests.pg_server import PgServer
 
-from .conftest import Operator, Served, env_for, free_port, headers, start, summary
+from .conftest import Operator, Served, env_for, headers, start, summary
 from .team_installs import OPERATOR_TOKEN
 
 runner = CliRunner()
