@@ -2,7 +2,7 @@
 
 from dagster import AssetExecutionContext, MaterializeResult
 
-from ccp_assets.assets.common import daily_asset, partition_days
+from ccp_assets.assets.common import daily_asset, partition_days, per_partition
 from ccp_assets.settings import load_settings
 from ccp_assets.sources.unified_sessions import RepoResolver, fill_sessions
 from ccp_assets.warehouse.resource import WarehouseResource
@@ -29,7 +29,4 @@ def unified_sessions(context: AssetExecutionContext, warehouse: WarehouseResourc
         for day in partition_days(context):
             with transaction(conn):
                 with_repo[day] = fill_sessions(conn, settings, day, resolver)
-    # each partition's own figure (a run total returned as metadata would show on every day, issue 13)
-    for day, n in with_repo.items():
-        context.add_asset_metadata({"sessions_with_repository": n}, partition_key=day)
-    return MaterializeResult()
+    return per_partition(context, {day: {"sessions_with_repository": n} for day, n in with_repo.items()})
