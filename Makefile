@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 export DAGSTER_HOME ?= $(abspath dagster_home)
 
-.PHONY: run test install system-deps lint schemas bench clean
+.PHONY: run test install system-deps oracle lint schemas bench clean
 
 install: $(STAMP)
 
@@ -22,10 +22,19 @@ $(STAMP): pyproject.toml
 system-deps:
 	./scripts/system-deps.sh
 
+# The outside oracle: ccusage 20.0.24 from the npm registry, beside the repo's venv (its 20.0.26 lacks the
+# linux-x64 build). tests/sources/test_ccusage_cases.py runs it on every ported case.
+CCUSAGE := .tools/ccusage/node_modules/.bin/ccusage
+oracle: $(CCUSAGE)
+
+$(CCUSAGE):
+	command -v npm >/dev/null 2>&1 && npm install --silent --no-audit --no-fund --prefix .tools/ccusage ccusage@20.0.24 \
+	  || echo "npm is missing: the ccusage oracle tests will be skipped"
+
 run: install
 	./scripts/run.sh
 
-test: install system-deps
+test: install system-deps oracle
 	$(BIN)/ruff check ccp_assets tests bench
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
@@ -39,4 +48,4 @@ bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var .tools

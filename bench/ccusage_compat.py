@@ -6,7 +6,7 @@ For each Claude config tree (tests/sources/ccusage_cases/<case> and tests/fixtur
 days, per-day and per-model tokens (must be exact) and cost (within 1%). Exit status 1 when any differs.
 
     .venv/bin/python bench/ccusage_compat.py [case ...]
-    CCUSAGE_BIN=/path/to/ccusage  (default /work/ccusage/node_modules/.bin/ccusage, else `npx ccusage@20.0.24`)
+    CCUSAGE_BIN=/path/to/ccusage  (default .tools/ccusage/node_modules/.bin/ccusage from `make oracle`, else `npx ccusage@20.0.24`)
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ COST_TOLERANCE = 0.01
 
 
 def ccusage_cmd() -> list[str]:
-    binary = Path(os.environ.get("CCUSAGE_BIN", "/work/ccusage/node_modules/.bin/ccusage"))
+    binary = Path(os.environ.get("CCUSAGE_BIN", REPO / ".tools/ccusage/node_modules/.bin/ccusage"))
     return [str(binary)] if binary.exists() else ["npx", "--yes", "ccusage@20.0.24"]
 
 

@@ -23,11 +23,11 @@ from ccp_assets.reports.daily import open_read_only
 from ccp_assets.reports.periods import period_report
 from ccp_assets.reports.usage import Query
 from ccp_assets.settings import load_settings
-from tests.conftest import CcpEnv
+from tests.conftest import REPO, CcpEnv
 from tests.helpers import materialize_all, query, report
 
 CASES_DIR = Path(__file__).parent / "ccusage_cases"
-CCUSAGE = Path(os.environ.get("CCUSAGE_BIN", "/work/ccusage/node_modules/.bin/ccusage"))
+CCUSAGE = Path(os.environ.get("CCUSAGE_BIN", REPO / ".tools/ccusage/node_modules/.bin/ccusage"))  # `make oracle`
 M = 1_000_000
 
 # USD per million tokens: input, output, 5m cache write, 1h cache write, cache read (Anthropic list prices).
@@ -156,7 +156,7 @@ def test_skipped_lines_are_quarantined_with_their_reason_and_leave_no_null_reque
     assert query("SELECT count(*), count(request_id) FROM turns WHERE source = 'claude_code'") == [(1, 1)]
 
 
-@pytest.mark.skipif(not CCUSAGE.exists(), reason="ccusage 20.0.24 is not installed")
+@pytest.mark.skipif(not CCUSAGE.exists(), reason="ccusage 20.0.24 is not installed (`make oracle` needs npm)")
 @pytest.mark.parametrize("case", sorted(EXPECTED))
 def test_ccusage_itself_gives_the_expected_report(case: str) -> None:
     env = {**os.environ, "CLAUDE_CONFIG_DIR": str(CASES_DIR / case)}
@@ -176,3 +176,15 @@ def test_json_written_with_spaces_counts_like_compact_json(ccp_env: CcpEnv) -> N
     materialize_all()
     _assert_report(report("UTC"), {"2025-06-01": Day((5, 1, 0, 0), usd(SONNET_4, 5, 1),
                                                      {S4: ((5, 1, 0, 0), usd(SONNET_4, 5, 1))})})
+
+
+@pytest.mark.skipif(not CCUSAGE.exists(), reason="ccusage 20.0.24 is not installed (`make oracle` needs npm)")
+@pytest.mark.parametrize("kind", ["daily", "weekly", "monthly", "session"])
+def test_the_saved_ccusage_answers_are_what_ccusage_says(kind: str) -> None:
+    """The parity tests compare against ccusage's answers saved in tests/fixtures; here the real ccusage
+    20.0.24 answers again on the same transcripts, so a saved oracle cannot go stale unnoticed."""
+    fixture = REPO / "tests" / "fixtures" / "claude-code"
+    env = {**os.environ, "CLAUDE_CONFIG_DIR": str(fixture)}
+    out = subprocess.run([str(CCUSAGE), kind, "--json", "--offline", "--timezone", "UTC"], env=env,
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    assert json.loads(out) == json.loads((fixture / f"ccusage-{kind}-utc.json").read_text())
