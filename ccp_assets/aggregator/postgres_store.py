@@ -39,16 +39,13 @@ from ccp_assets.aggregator.storage import (
     TeamUsage,
     accepted_answer,
     over_quota,
+    stored_json,
 )
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 MIGRATION_LOCK = 0x63637061  # "ccpa": one migrating process at a time
 TRANSIENT_ERRORS = (OperationalError,)
 
-
-def _dumps(value: Any) -> str:
-    """ASCII JSON, as the SQLite store keeps it (same byte counts for the quota; no NUL in TEXT)."""
-    return json.dumps(value, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
 
 
 def engine_url(url: str) -> Any:
@@ -141,7 +138,7 @@ class PostgresStorage:
                     return refusal
                 conn.execute(
                     text(team_sql.INSERT_UPLOAD),
-                    team_sql.upload_params(receipt, kind, answer, _dumps(answer.body), size),
+                    team_sql.upload_params(receipt, kind, answer, stored_json(answer.body), size),
                 )
                 write(conn)
         except IntegrityError:  # another server won the race on the unique key
@@ -152,7 +149,7 @@ class PostgresStorage:
         return answer
 
     def store_metrics(self, receipt: Receipt, row: MetricsRow, quota_bytes: int | None = None) -> Answer:
-        payload = _dumps(row.payload)
+        payload = stored_json(row.payload)
 
         def write(conn: Connection) -> None:
             metric_id = conn.execute(
@@ -170,7 +167,7 @@ class PostgresStorage:
     def store_events(
         self, receipt: Receipt, events: list[dict[str, Any]], quota_bytes: int | None = None
     ) -> Answer:
-        payloads = [_dumps(ev) for ev in events]
+        payloads = [stored_json(ev) for ev in events]
 
         def write(conn: Connection) -> None:
             conn.execute(

@@ -28,12 +28,8 @@ from ccp_assets.aggregator.storage import (
     TeamUsage,
     accepted_answer,
     over_quota,
+    stored_json,
 )
-
-
-def _dumps(value: Any) -> str:
-    """ASCII JSON: lone surrogates and odd code points cannot break the UTF-8 encoding of a TEXT column."""
-    return json.dumps(value, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
 
 
 class SQLiteStorage:
@@ -102,7 +98,7 @@ class SQLiteStorage:
                     return refusal
                 cur.execute(
                     team_sql.INSERT_UPLOAD,
-                    team_sql.upload_params(receipt, kind, answer, _dumps(answer.body), size),
+                    team_sql.upload_params(receipt, kind, answer, stored_json(answer.body), size),
                 )
                 write(cur)
         except sqlite3.IntegrityError:  # another process won the race on the unique key
@@ -113,7 +109,7 @@ class SQLiteStorage:
         return answer
 
     def store_metrics(self, receipt: Receipt, row: MetricsRow, quota_bytes: int | None = None) -> Answer:
-        payload = _dumps(row.payload)
+        payload = stored_json(row.payload)
 
         def write(cur: sqlite3.Cursor) -> None:
             cur.execute(team_sql.INSERT_METRIC, team_sql.metric_params(receipt, row, payload))
@@ -126,7 +122,7 @@ class SQLiteStorage:
     def store_events(
         self, receipt: Receipt, events: list[dict[str, Any]], quota_bytes: int | None = None
     ) -> Answer:
-        payloads = [_dumps(ev) for ev in events]
+        payloads = [stored_json(ev) for ev in events]
 
         def write(cur: sqlite3.Cursor) -> None:
             cur.executemany(

@@ -25,6 +25,7 @@ Contract every implementation keeps:
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -171,3 +172,9 @@ def open_storage(db: Path | str) -> Storage:
     from ccp_assets.aggregator.sqlite_store import SQLiteStorage
 
     return SQLiteStorage(Path(db))
+
+
+def stored_json(value: Any) -> str:
+    """The text every store keeps: ASCII JSON (lone surrogates and odd code points cannot break a TEXT
+    column's UTF-8, no NUL), one spelling for both stores so the quota counts the same bytes on each."""
+    return json.dumps(value, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
