@@ -27,8 +27,13 @@ warnings.filterwarnings("ignore", category=PreviewWarning)
 
 
 def daily_asset(*, name: str, group: str, description: str, deps: Sequence[str | AssetKey] = (),
-                kinds: set[str] | None = None, **kwargs: Any) -> Callable:
-    """@asset with the daily partitions, a single-run backfill policy and the DuckDB write pool."""
+                kinds: set[str] | None = None, table: str | None = None, **kwargs: Any) -> Callable:
+    """@asset with the daily partitions, a single-run backfill policy and the DuckDB write pool; `table` names
+    the warehouse table it writes, whose column schema (types, descriptions, constraints) the contract gives."""
+    if table is not None:
+        from ccp_assets.model.contract import column_schema_metadata
+
+        kwargs["metadata"] = {**column_schema_metadata(table), **kwargs.get("metadata", {})}
     return asset(
         name=name,
         group_name=group,

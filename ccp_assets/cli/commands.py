@@ -17,11 +17,11 @@ app.add_typer(schemas_app, name="schemas")
 
 @schemas_app.command("write")
 def schemas_write() -> None:
-    """Regenerate schemas/v1/*.json and schemas/expectations/*.json from the pydantic models."""
+    """Regenerate schemas/v1, schemas/warehouse and schemas/expectations from the contract (model/)."""
     from ccp_assets.checks.suites import write_suites
-    from ccp_assets.model.schemas import write_schemas
+    from ccp_assets.model.schemas import write_schemas, write_table_schemas
 
-    for path in [*write_schemas(), *write_suites()]:
+    for path in [*write_schemas(), *write_table_schemas(), *write_suites()]:
         typer.echo(str(path))
 
 

@@ -14,6 +14,7 @@ from ccp_assets.warehouse.resource import WarehouseResource
 
 @daily_asset(
     name="churn_daily",
+    table="churn_daily",
     group="measurements",
     kinds={"duckdb", "git"},
     deps=["normalized_repo", "normalized_agentos"],

@@ -12,6 +12,7 @@ from ccp_assets.warehouse.resource import WarehouseResource
 
 @daily_asset(
     name="cls_features",
+    table="cls_features",
     group="measurements",
     kinds={"duckdb", "git", "python"},
     deps=["normalized_repo", "normalized_agentos"],

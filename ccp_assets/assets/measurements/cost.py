@@ -26,6 +26,7 @@ FROM turn_costs WHERE day = ? GROUP BY day, source, provider, model
 
 @daily_asset(
     name="usage_cost",
+    table="cost_daily",
     group="measurements",
     deps=["normalized_claude_code", "normalized_ccp_proxy", "normalized_agentos", "normalized_ccc_events",
           "unified_turns"],

@@ -10,6 +10,7 @@ from ccp_assets.warehouse.resource import WarehouseResource
 
 @daily_asset(
     name="efficiency_daily",
+    table="efficiency_daily",
     group="measurements",
     deps=["normalized_agentos", "churn_daily"],
     description=(

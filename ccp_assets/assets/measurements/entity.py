@@ -10,6 +10,7 @@ from ccp_assets.warehouse.resource import WarehouseResource
 
 @daily_asset(
     name="measurements",
+    table="measurements",
     group="measurements",
     deps=["features_daily", "churn_daily", "efficiency_daily", "interaction_daily", "cls_features"],
     description=(

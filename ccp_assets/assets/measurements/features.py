@@ -10,6 +10,7 @@ from ccp_assets.warehouse.resource import WarehouseResource
 
 @daily_asset(
     name="features_daily",
+    table="features_daily",
     group="measurements",
     deps=["normalized_repo", "normalized_agentos", "normalized_ccc_events"],
     description=(

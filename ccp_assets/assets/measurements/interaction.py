@@ -11,6 +11,7 @@ from ccp_assets.warehouse.resource import WarehouseResource
 
 @daily_asset(
     name="interaction_daily",
+    table="interaction_daily",
     group="measurements",
     deps=["raw_claude_code", "normalized_claude_code", "normalized_ccc_events"],
     description=(

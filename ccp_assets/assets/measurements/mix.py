@@ -12,6 +12,7 @@ from ccp_assets.warehouse.resource import WarehouseResource
 
 @daily_asset(
     name="model_mix_daily",
+    table="model_mix_daily",
     group="measurements",
     deps=["usage_cost", "normalized_ccc_events"],
     description=(
@@ -26,6 +27,7 @@ def model_mix_daily(context: AssetExecutionContext, warehouse: WarehouseResource
 
 @daily_asset(
     name="routing_daily",
+    table="routing_daily",
     group="measurements",
     deps=["normalized_ccp_proxy"],
     description=(
@@ -40,6 +42,7 @@ def routing_daily(context: AssetExecutionContext, warehouse: WarehouseResource) 
 
 @daily_asset(
     name="policy_findings",
+    table="policy_findings",
     group="measurements",
     deps=["usage_cost", "normalized_agentos"],
     description=(

@@ -11,6 +11,7 @@ from ccp_assets.warehouse.tx import transaction
 
 @daily_asset(
     name="unified_sessions",
+    table="sessions",
     group="unified",
     kinds={"duckdb", "git"},
     deps=["normalized_claude_code", "interaction_daily"],

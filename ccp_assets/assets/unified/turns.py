@@ -9,6 +9,7 @@ from ccp_assets.warehouse.resource import WarehouseResource
 
 @daily_asset(
     name="unified_turns",
+    table="unified_turns",
     group="unified",
     deps=["normalized_claude_code", "normalized_ccp_proxy"],
     description=(

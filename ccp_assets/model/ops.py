@@ -1,0 +1,140 @@
+"""Operational tables of the warehouse: the landing ledger, quarantine, prices, check results and the schema
+version. They are the product's own bookkeeping, not evidence; every column says what it holds."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from ccp_assets.model.fields import Row, col, key
+
+
+class LandingFile(Row):
+    """One landed file of a source: how far it has been read (bytes and lines) and how it is recognised."""
+
+    source: str = key("source the file belongs to (claude_code, ccp_proxy, agentos, ccc, repo, ...)")
+    path: str = key("absolute path of the file as discovered")
+    dev: int | None = col("device number of the file (st_dev): part of its identity", sql="UBIGINT")
+    ino: int | None = col("inode number of the file (st_ino): part of its identity", sql="UBIGINT")
+    head_len: int | None = col("how many leading bytes `head_hash` covers", ge=0)
+    head_hash: str | None = col("SHA-1 of the file's first bytes: a rewritten file gets a new one")
+    byte_offset: int | None = col("bytes landed so far: the next read starts here", ge=0)
+    line_no: int | None = col("lines landed so far", ge=0)
+    size: int | None = col("file size in bytes when last read", ge=0)
+    mtime: float | None = col("file modification time (epoch seconds) when last read")
+    last_ts: datetime | None = col("latest event time seen in the file")
+    updated_at: datetime | None = col("when this ledger row was last written")
+
+
+class LandingBatch(Row):
+    """One committed landing batch: its Parquet files, ledger and quarantine rows committed together."""
+
+    batch_id: int = key("increasing batch number; Parquet files above the last committed one are leftovers")
+    source: str | None = col("source landed by the batch")
+    committed_at: datetime | None = col("when the batch committed")
+    files: int | None = col("files read by the batch", ge=0)
+    lines: int | None = col("lines landed by the batch", ge=0)
+    bytes: int | None = col("bytes read by the batch", ge=0)
+    days: list[str] | None = col("partition days (YYYY-MM-DD) the batch landed lines for")
+
+
+class QuarantineRow(Row):
+    """A line, record or document that was not taken, with where it is and why (nothing is dropped silently)."""
+
+    source: str | None = col("source of the rejected input")
+    stage: str | None = col("stage that refused it: landing | normalize")
+    kind: str | None = col("class of problem, e.g. invalid_json, wrong_type, empty_object, unknown_type")
+    file: str | None = col("provenance: source file")
+    byte_offset: int | None = col("provenance: byte offset of the line in the file", ge=0)
+    line_no: int | None = col("provenance: line number in the file", ge=1)
+    day: date | None = col("partition day the input belongs to")
+    reason: str | None = col("why it was not taken, in words")
+    excerpt: str | None = col("the first characters of the input (at most 160)")
+    state: str | None = col("rejected | skipped (counted, not an error) | held (incomplete tail line)")
+    recorded_at: datetime | None = col("when the row was written")
+
+
+class PriceRow(Row):
+    """One model's USD prices per million tokens, from the versioned price table shipped in the package."""
+
+    model: str = key("model name, or an alias of one (a copy of its target's prices)")
+    provider: str | None = col("provider selling the model (anthropic, zai, openai, ...)")
+    input: float | None = col("USD per million uncached input tokens", ge=0)
+    output: float | None = col("USD per million output tokens", ge=0)
+    cache_write_5m: float | None = col("USD per million 5-minute cache-write tokens", ge=0)
+    cache_write_1h: float | None = col("USD per million 1-hour cache-write tokens", ge=0)
+    cache_read: float | None = col("USD per million cache-read tokens", ge=0)
+    lc_threshold: int | None = col("long-context tier: tokens per request above which the lc_* prices apply", ge=0)
+    lc_input: float | None = col("long-context USD per million input tokens", ge=0)
+    lc_output: float | None = col("long-context USD per million output tokens", ge=0)
+    lc_cache_write_5m: float | None = col("long-context USD per million 5-minute cache-write tokens", ge=0)
+    lc_cache_write_1h: float | None = col("long-context USD per million 1-hour cache-write tokens", ge=0)
+    lc_cache_read: float | None = col("long-context USD per million cache-read tokens", ge=0)
+    price_version: str | None = col("version of the price table the row came from")
+    fast_multiplier: float | None = col("price multiplier of the model's fast mode (`<model>-fast`)", ge=0)
+
+
+class CheckResult(Row):
+    """One evaluation of a data-quality check on one source and day; a failed latest one withholds the day."""
+
+    check_name: str | None = col("Dagster asset check name")
+    asset: str | None = col("asset the check belongs to")
+    suite: str | None = col("expectation suite (a warehouse table name)")
+    source: str | None = col("source whose rows were checked")
+    day: date | None = col("partition day checked")
+    passed: bool | None = col("true when every expectation held")
+    summary: str | None = col("one line saying what failed (masked), or that all passed")
+    report: Any = col("the full report: expectations, failures, observed values")
+    run_id: str | None = col("Dagster run that evaluated it")
+    evaluated_at: datetime | None = col("when it was evaluated")
+
+
+class ColumnProfile(Row):
+    """Null counts per column of one checked table, source and day: the history the not-null rule learns from."""
+
+    suite: str = key("expectation suite (a warehouse table name)")
+    source: str = key("source whose rows were profiled")
+    day: date = key("partition day profiled")
+    column: str = key("column profiled")
+    rows: int | None = col("rows of the source on the day", ge=0)
+    nulls: int | None = col("rows where the column is null", ge=0)
+    passed: bool | None = col("whether the day's check passed (only passing days teach the rule)")
+
+
+class PartitionStat(Row):
+    """Lines landed and quarantined per source and day: the base of the quarantine-share expectations."""
+
+    source: str = key("source")
+    day: date = key("partition day")
+    lines: int | None = col("lines of the source on the day", ge=0)
+    quarantined: int | None = col("of them quarantined", ge=0)
+    share: float | None = col("quarantined / lines", ge=0)
+
+
+class CostDaily(Row):
+    """Tokens of each kind and estimated USD per day, source, provider and model (every source's rows priced)."""
+
+    day: date | None = col("partition day")
+    source: str | None = col("source of the turns")
+    provider: str | None = col("provider of the model")
+    model: str | None = col("model as the source recorded it")
+    turns: int | None = col("turns (model calls)", ge=0)
+    input_tokens: int | None = col("uncached input tokens", ge=0)
+    output_tokens: int | None = col("output tokens", ge=0)
+    cache_creation_5m_tokens: int | None = col("5-minute cache-write tokens", ge=0)
+    cache_creation_1h_tokens: int | None = col("1-hour cache-write tokens", ge=0)
+    cache_read_tokens: int | None = col("cache-read tokens", ge=0)
+    input_usd: float | None = col("USD for input tokens", ge=0)
+    output_usd: float | None = col("USD for output tokens", ge=0)
+    cache_write_usd: float | None = col("USD for cache writes (5m and 1h)", ge=0)
+    cache_read_usd: float | None = col("USD for cache reads", ge=0)
+    estimated_usd: float | None = col("estimated USD in total (a line's own costUSD when it carries one)", ge=0)
+    priced: bool | None = col("false when a model had no price (it then costs 0 and is named in errors)")
+    price_version: str | None = col("version of the price table used")
+
+
+class WarehouseSchema(Row):
+    """Which version of the contract's DDL the warehouse file has: the DDL runs only when it changes."""
+
+    version: str | None = col("hash of the DDL, views and price table the warehouse was brought to")
+    applied_at: datetime | None = col("when that version was applied")
