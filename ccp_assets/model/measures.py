@@ -3,7 +3,6 @@ A number that could not be computed is NULL with its reason in `errors`."""
 
 from __future__ import annotations
 
-import copy
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -35,13 +34,10 @@ class _Priced(Row):
     plan: str | None = col("subscription plan assumed for prompt pricing")
 
 
-def _p(name: str) -> Any:
-    """A copy of one of `_Priced`'s columns, so two tables say the same thing in their own column order."""
-    return copy.deepcopy(_Priced.model_fields[name])
-
-
-class PricedTurn(Row):
-    """Every answered call counted once across sources, priced as the model that really answered."""
+# A table's columns are its keys, then `_Priced`'s: pydantic orders fields base class last in the MRO first, so
+# `class T(_Priced, _Keys)` gives _Keys' fields, then _Priced's (the DDL test pins the order).
+class _PricedTurnKeys(Row):
+    """The keys of priced_turns."""
 
     turn_id: str | None = col("turn id of the counted call")
     day: date | None = col(_DAY)
@@ -54,46 +50,24 @@ class PricedTurn(Row):
     provider: str | None = col("provider that really answered")
     lane: str | None = col("proxy routing lane")
     basis: Basis | None = col(_BASIS)
-    input_tokens: int | None = _p("input_tokens")
-    output_tokens: int | None = _p("output_tokens")
-    cache_creation_5m_tokens: int | None = _p("cache_creation_5m_tokens")
-    cache_creation_1h_tokens: int | None = _p("cache_creation_1h_tokens")
-    cache_read_tokens: int | None = _p("cache_read_tokens")
-    prompts: int | None = _p("prompts")
-    input_usd: float | None = _p("input_usd")
-    output_usd: float | None = _p("output_usd")
-    cache_write_usd: float | None = _p("cache_write_usd")
-    cache_read_usd: float | None = _p("cache_read_usd")
-    prompt_usd: float | None = _p("prompt_usd")
-    estimated_usd: float | None = _p("estimated_usd")
-    priced: bool | None = _p("priced")
-    price_version: str | None = _p("price_version")
-    plan: str | None = _p("plan")
 
 
-class UsageModelDaily(Row):
-    """priced_turns summed per day, model, provider and basis (what the rollup's per-model cost reads)."""
+class PricedTurn(_Priced, _PricedTurnKeys):
+    """Every answered call counted once across sources, priced as the model that really answered."""
+
+
+class _UsageModelKeys(Row):
+    """The keys of usage_model_daily."""
 
     day: date | None = col(_DAY)
     model: str | None = col("model that really answered")
     provider: str | None = col("provider of the model")
     basis: Basis | None = col(_BASIS)
     turns: int | None = col("counted calls", ge=0)
-    input_tokens: int | None = _p("input_tokens")
-    output_tokens: int | None = _p("output_tokens")
-    cache_creation_5m_tokens: int | None = _p("cache_creation_5m_tokens")
-    cache_creation_1h_tokens: int | None = _p("cache_creation_1h_tokens")
-    cache_read_tokens: int | None = _p("cache_read_tokens")
-    prompts: int | None = _p("prompts")
-    input_usd: float | None = _p("input_usd")
-    output_usd: float | None = _p("output_usd")
-    cache_write_usd: float | None = _p("cache_write_usd")
-    cache_read_usd: float | None = _p("cache_read_usd")
-    prompt_usd: float | None = _p("prompt_usd")
-    estimated_usd: float | None = _p("estimated_usd")
-    priced: bool | None = _p("priced")
-    price_version: str | None = _p("price_version")
-    plan: str | None = _p("plan")
+
+
+class UsageModelDaily(_Priced, _UsageModelKeys):
+    """priced_turns summed per day, model, provider and basis (what the rollup's per-model cost reads)."""
 
 
 class FeaturesDaily(Row):

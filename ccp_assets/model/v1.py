@@ -116,6 +116,8 @@ class Turn(_Entity):
 
 
 class Feature(_Entity):
+    """A feature of the product: its spec, its status and the tests that say whether it shipped."""
+
     feature_id: str = Field(description="feature id (the @id: tag, else the slugged title)")
     spec_ref: str = Field(description="path:line of the feature's spec")
     status: FeatureStatus = Field(description="proposed | implemented | shipped")
@@ -136,6 +138,8 @@ class Feature(_Entity):
 
 
 class Measurement(_Entity):
+    """A measured number (CLS, IMPF, churn score, feature delta) per day and scope (METRICS.md)."""
+
     cls: float | None = Field(None, description="Cognitive Load Score")
     impf: float | None = Field(None, ge=0, description="interaction minutes per feature")
     churn_score: float | None = Field(None, description="churn score (METRICS.md)")
@@ -151,6 +155,8 @@ class Measurement(_Entity):
 
 
 class Cost(_Entity):
+    """A cost as a client reported it (its own estimate, not our price table), per turn or session."""
+
     provider: str = Field(description="provider charged")
     estimated_usd: float = Field(ge=0, description="estimated cost, USD")
     unit_costs: dict[str, float] | None = Field(None, description="unit prices used (JSON)")
@@ -165,6 +171,8 @@ class Cost(_Entity):
 
 
 class Value(_Entity):
+    """Value delivered: a summary with links to its evidence (tests passed, a merged PR, a fix)."""
+
     summary: str = Field(description="what value was delivered")
     links: list[str] | None = Field(None, description="links to the evidence")
     evidence_refs: list[str] | None = Field(None, description="references to the evidence")
