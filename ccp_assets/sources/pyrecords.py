@@ -18,6 +18,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from ccp_assets.model.contract import column_types
+
 _KIND_NAMES = {"int": "integer", "num": "number", "str": "string", "bool": "boolean", "ts": "timestamp",
                "obj": "object", "arr": "array", "strlist": "array of strings"}
 
@@ -197,7 +199,7 @@ class Quarantine:
 
 
 _ARROW = {"VARCHAR": pa.string(), "BIGINT": pa.int64(), "DOUBLE": pa.float64(), "BOOLEAN": pa.bool_(),
-          "TIMESTAMP WITH TIME ZONE": pa.timestamp("us", tz="UTC"), "DATE": pa.date32(), "JSON": pa.string(),
+          "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"), "DATE": pa.date32(), "JSON": pa.string(),
           "VARCHAR[]": pa.list_(pa.string()), "JSON[]": pa.list_(pa.string())}
 
 
@@ -205,8 +207,7 @@ def insert_rows(conn: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str
     """Insert dict rows by column name; JSON columns take Python objects (serialized here)."""
     if not rows:
         return 0
-    types = dict(conn.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?",
-                              [table]).fetchall())
+    types = column_types(table)  # from the contract (model/contract.py), not a catalog query per insert
     names = sorted({k for r in rows for k in r})
     unknown = [n for n in names if n not in types]
     if unknown:
