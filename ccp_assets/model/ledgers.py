@@ -13,7 +13,7 @@ _WINDOW = "AgentOS window id the record belongs to"
 _CAPTURED = "when the tracker captured it"
 _PARSE_ERRORS = "what the tracker could not parse in its capture"
 _SUPERSEDED = "a later capture of the same key replaced this one (kept as history)"
-_ORIGIN = "the record's own `source` field (which tool or screen it came from)"
+_ORIGIN = "where it came from: the record's own `source` field, or the kind of document (e.g. ccusage_doc)"
 _SOURCE = "source that landed the row"
 _FILE = "provenance: source file"
 _OFFSET = "provenance: byte offset of the line"
@@ -124,7 +124,7 @@ class CodexUsage(Row):
     models: Any = col("per-model detail (JSON)")
     parse_errors: list[str] | None = col(_PARSE_ERRORS)
     superseded: bool | None = col(_SUPERSEDED)
-    origin: str | None = col("where the row came from: ledger | document")
+    origin: str | None = col("where the row came from: ledger (codex_ccusage.jsonl) | ccusage_doc (a document)")
     source: str | None = col(_SOURCE)
     file: str | None = col(_FILE)
     byte_offset: int | None = col(_OFFSET, ge=0)

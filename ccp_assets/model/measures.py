@@ -191,7 +191,7 @@ class RoutingDaily(Row):
 
     day: date | None = col(_DAY)
     lane: str | None = col("proxy routing lane")
-    source: str | None = col("evidence: the proxy log or its daily summary")
+    source: str | None = col("log (the proxy log of the day) | summary (its METRICS summary, when no log)")
     requests: int | None = col("requests", ge=0)
     completions: int | None = col("completed requests", ge=0)
     error_count: int | None = col("failed requests", ge=0)
