@@ -197,7 +197,7 @@ def column_schema_metadata(table: str) -> dict[str, Any]:
 
 
 def validate_rows(table: str, rows: list[dict[str, Any]]) -> list[BaseModel]:
-    """Each row as its table's model (raises pydantic's ValidationError naming the row and field)."""
+    """Each row as its table's model (raises pydantic's ValidationError naming the model, field and value)."""
     model = TABLES[table].model
     extras = TABLES[table].extras
     return [model.model_validate({k: v for k, v in r.items() if not (extras and k == "extras")}) for r in rows]
