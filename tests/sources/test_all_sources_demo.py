@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from tests.helpers import materialize_all, query
+from tests.model.contract_rows import assert_rows_satisfy_contract
 
 generate = pytest.importorskip("ccp_assets.demo.generate")
 END = dt.date(2026, 2, 8)
@@ -38,3 +39,5 @@ def test_demo_data_of_every_source_in_one_run(ccp_env, monkeypatch):
                     WHERE c.source = 'ccc' AND t.source = 'claude_code'""")[0][0] > 0
     assert query("SELECT count(*) FROM commits")[0][0] == query(
         "SELECT count(DISTINCT sha) FROM commits")[0][0] > 0
+    # every row of every table satisfies its table's model (model/contract.py)
+    assert_rows_satisfy_contract()
