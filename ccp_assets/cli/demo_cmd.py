@@ -13,6 +13,7 @@ from ccp_assets.settings import ConfigError
 
 if TYPE_CHECKING:
     from ccp_assets.demo.generate import DemoManifest
+    from ccp_assets.settings import Settings
 
 
 def _parse_day(value: str | None) -> dt.date | None:
@@ -63,6 +64,73 @@ def _print_summary(m: DemoManifest) -> None:
         typer.echo(f"  export {key}={value}")
 
 
+def sources_with_data(settings: Settings) -> list[str]:
+    """The sources that hold data: enabled, with at least one file that has bytes.
+
+    An empty `~/.claude/projects` enables Claude Code but holds nothing; counting it as a source is what
+    kept `make run` from writing demo data and left the UI empty (issue 15).
+    """
+    from ccp_assets.sources.registry import SOURCES
+
+    def has_bytes(path: Path) -> bool:
+        try:
+            return path.stat().st_size > 0
+        except OSError:
+            return False
+
+    return [a.name for a in SOURCES if a.enabled(settings) and any(has_bytes(p) for p in a.files(settings))]
+
+
+def _demo_manifest(out: Path) -> DemoManifest:
+    """The demo under `out`: the one written before (its manifest, same days), else a new one."""
+    import json
+
+    from ccp_assets.demo import write_demo_data
+    from ccp_assets.demo.generate import DemoManifest
+
+    saved = out / "demo_manifest.json"
+    if saved.is_file():
+        m = json.loads(saved.read_text(encoding="utf-8"))
+        return DemoManifest(out=out, start=dt.date.fromisoformat(m["start"]), end=dt.date.fromisoformat(m["end"]),
+                            days=m["days"], scale=m["scale"], seed=m["seed"],
+                            roots={k: out / v for k, v in m["roots"].items()}, sources={})
+    return write_demo_data(out, days=7)
+
+
+def first_run_env() -> None:
+    """Print the `export` lines `make run` evaluates: demo data when no source holds data, and the first
+    daily partition at the first day with data (unless CCP_START_DATE is set)."""
+    import os
+    import shlex
+
+    from ccp_assets.partitions import first_day_with_data
+    from ccp_assets.settings import load_settings
+
+    settings = load_settings()
+    settings.require_sources()  # a configured folder that is not there: one line, exit 2
+    env: dict[str, str] = {}
+    names = sources_with_data(settings)
+    if names:
+        typer.echo(f"Sources with data: {', '.join(names)}", err=True)
+        first = first_day_with_data(settings)
+        if first is not None:
+            env["CCP_START_DATE"] = max(first, settings.start_date).isoformat()
+    else:
+        demo = settings.ccp_home / "demo"
+        typer.echo(f"No source configured: writing demo data to {demo} (no source holds a file with data)"
+                   if not (demo / "demo_manifest.json").is_file() else f"No source holds data: using the demo "
+                   f"data in {demo}", err=True)
+        try:
+            env.update(_demo_manifest(demo).env())
+        except FileExistsError as exc:
+            raise ConfigError("CCP_HOME", settings.ccp_home, f"{exc}; move it or set CCP_HOME elsewhere") from None
+    if os.environ.get("CCP_START_DATE"):
+        env.pop("CCP_START_DATE", None)  # the user's own first day wins
+    for key, value in env.items():
+        typer.echo(f"export {key}={shlex.quote(value)}")
+
+
 def register(app: typer.Typer) -> None:
-    """Add `demo-data` to the root app (called from ccp_assets.cli.commands)."""
+    """Add `demo-data` (and `make run`'s hidden `first-run-env`) to the root app (ccp_assets.cli.commands)."""
     app.command("demo-data")(demo_data)
+    app.command("first-run-env", hidden=True)(first_run_env)
