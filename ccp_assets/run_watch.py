@@ -105,7 +105,8 @@ class RunWatch:
                 self.signum, self._signal_at = b, time.monotonic()
 
     def _loop(self) -> None:
-        seen, waiting, said, last_check, last_recover = 0, False, None, 0.0, time.monotonic()
+        seen: tuple[int, str] | None = None
+        waiting, said, last_check, last_recover = False, None, 0.0, time.monotonic()
         while not self._stop.is_set():
             self._read_signal(0.3)
             if self._stop.is_set():
@@ -129,16 +130,21 @@ class RunWatch:
             if self.signum is not None and (waiting or time.monotonic() - self._signal_at > GRACE_S):
                 self._abort(waiting)
 
-    def _report_progress(self, seen: int) -> int:
+    def _report_progress(self, seen: tuple[int, str] | None) -> tuple[int, str] | None:
+        """Say (steps done, total, the step running now) whenever it changes, from the first tick on: the
+        total is known before the run starts, so the bar never sits at "0/?" while Dagster sets the run up."""
         if self.progress is None:
             return seen
         from dagster import DagsterEventType
 
-        kinds = {DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE, DagsterEventType.STEP_SKIPPED}
-        done = self.instance.all_logs(self.run_id, of_type=kinds)
-        if len(done) != seen:
-            self.progress(len(done), self.total, done[-1].step_key or "")
-        return len(done)
+        ends = {DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE, DagsterEventType.STEP_SKIPPED}
+        events = self.instance.all_logs(self.run_id, of_type={*ends, DagsterEventType.STEP_START})
+        done = {e.step_key for e in events if e.dagster_event and e.dagster_event.event_type in ends}
+        running = [e.step_key for e in events if e.step_key and e.step_key not in done]
+        now = (len(done), running[-1] if running else seen[1] if seen else "starting the run…")
+        if now != seen:
+            self.progress(now[0], self.total, now[1])
+        return now
 
     def _abort(self, waiting: bool) -> None:
         """End the process now: the main thread is inside Dagster and would not stop by itself."""

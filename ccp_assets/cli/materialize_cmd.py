@@ -91,7 +91,7 @@ def _land_and_run(settings, start: str | None, end: str | None, lo: date | None,
         err.print("everything is up to date: no new source bytes since the last run.")
         raise typer.Exit(0)
     outcome = _run(rng, select, settings.ccp_home / "logs" / "materialize.log")
-    _summary(outcome)
+    _summary(outcome, {f"raw_{name}": r.lines_landed for name, r in landed["results"].items()})
     for line in outcome.failures:
         print(f"FAILED {line}", file=sys.stderr)
     failed_checks = [c for c in outcome.checks if not c["passed"] and (c["partition"] or rng[0] == rng[1])]
@@ -160,10 +160,10 @@ def _run(rng: tuple[str, str], select: str | None, log: Path):  # noqa: ANN202
             return runs.materialize(*rng, selection=select, notice=_notice)
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        with Progress(TextColumn(f"materializing {rng[0]}..{rng[1]}"), BarColumn(), MofNCompleteColumn(),
-                      TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
-                      transient=True) as bar:
-            task = bar.add_task("starting…", total=None)
+        with Progress(TextColumn(f"materializing {rng[0]}..{rng[1]}"), BarColumn(bar_width=24),
+                      MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
+                      console=console, transient=True) as bar:
+            task = bar.add_task("starting the run (loading the asset graph)…", total=None)
 
             def step(done: int, total: int, key: str) -> None:
                 bar.update(task, completed=done, total=total, description=key)
@@ -211,17 +211,40 @@ class _null:
         return None
 
 
-def _summary(outcome) -> None:  # noqa: ANN001
+def _summary(outcome, landed_now: dict[str, int]) -> None:  # noqa: ANN001
     table = Table(title=f"run {outcome.run_id[:8]} · {outcome.start}..{outcome.end} · "
                         f"{'success' if outcome.success else 'FAILED'}", show_lines=False)
     table.add_column("asset")
     table.add_column("partitions", justify="right")
     table.add_column("highlights")
     for key, info in outcome.materialized.items():
-        meta = info.get("metadata", {})
-        keys = ("new_lines", "quarantined_lines", "turns", "sessions", "estimated_usd", "days_with_data",
-                "unpriced_models", "withheld")
-        hl = ", ".join(f"{k}={sorted(meta[k]) if k == 'withheld' else meta[k]}" for k in keys
-                       if k in meta and (meta[k] or k != "withheld"))
-        table.add_row(key, str(info["partitions"]), hl)
+        now = f"{landed_now[key]:,} landed by this command" if landed_now.get(key) else ""
+        table.add_row(key, str(info["partitions"]), ", ".join(x for x in (now, _highlights(info.get("metadata", {})))
+                                                              if x))
     err.print(table)
+
+
+# (metadata key, label) shown per asset in the run summary. Raw assets say `lines` (every line landed for the
+# run's days): `new_lines` is what the run itself landed, 0 under `ccp materialize`, which lands first — the
+# summary said `new_lines=0` right after "landed 1811 lines" (issue 15).
+HIGHLIGHTS = (("lines", "lines"), ("quarantined_lines", "quarantined"), ("turns", "turns"),
+              ("sessions", "sessions"), ("cost_usd_total", "USD"), ("days_with_data", "days with data"),
+              ("unpriced_models", "unpriced"), ("withheld", "withheld"))
+
+
+def _highlights(meta: dict) -> str:
+    out = []
+    for key, label in HIGHLIGHTS:
+        v = meta.get(key)
+        if v is None or (key in ("withheld", "unpriced_models", "quarantined_lines") and not v):
+            continue
+        if key == "cost_usd_total":
+            out.append(f"{v:,.2f} {label}")
+        elif key == "withheld":
+            days = sorted(v)
+            out.append(f"{label} {len(days)} day(s) ({days[0]}{f'..{days[-1]}' if len(days) > 1 else ''})")
+        elif isinstance(v, int | float) and not isinstance(v, bool):
+            out.append(f"{v:,.0f} {label}")
+        else:
+            out.append(f"{label}: {', '.join(map(str, v)) if isinstance(v, list) else v}")
+    return ", ".join(out)

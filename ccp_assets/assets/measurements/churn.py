@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from dagster import AssetExecutionContext, MaterializeResult
 
 from ccp_assets.assets.common import daily_asset, per_partition
+from ccp_assets.assets.glossary import glossary
 from ccp_assets.assets.measurements.runner import run_days
 from ccp_assets.measurements.churn import churn_day
 from ccp_assets.measurements.gitrepo import GitRepo
@@ -23,6 +24,7 @@ from ccp_assets.warehouse.resource import WarehouseResource
         "(CCP_REPO_DIR), churn_Nd for N = 7, 14, 28: the share of the lines the day's commits added that "
         "`git blame` no longer attributes to them N days later. churn_score = churn_14d, else the window churn "
         "with the fallback named in errors."
+        + glossary("churn_14d", "avg_churn_score", "notes")
     ),
 )
 def churn_daily(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:

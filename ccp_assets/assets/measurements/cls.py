@@ -3,6 +3,7 @@
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 
 from ccp_assets.assets.common import daily_asset, per_partition
+from ccp_assets.assets.glossary import glossary
 from ccp_assets.assets.measurements.runner import run_days
 from ccp_assets.measurements.cls import REVIEW_THRESHOLD, ImportGraph, cls_day
 from ccp_assets.measurements.gitrepo import GitRepo
@@ -22,6 +23,7 @@ from ccp_assets.warehouse.resource import WarehouseResource
         "KiB, public interface delta and cross-module references from the git diff, z-scored against the same "
         f"repository's trailing 90 days; CLS > {REVIEW_THRESHOLD} asks for stronger review. A missing input "
         "contributes 0 and is named."
+        + glossary("avg_cls")
     ),
 )
 def cls_features(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:

@@ -7,6 +7,7 @@ import duckdb
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 
 from ccp_assets.assets.common import daily_asset, per_partition, usable_days
+from ccp_assets.assets.glossary import glossary
 from ccp_assets.assets.measurements.by_source import cost_by_source
 from ccp_assets.measurements.usage import plan_table, price_day
 from ccp_assets.pricing.table import price_table
@@ -39,6 +40,7 @@ FROM turn_costs WHERE day = ? GROUP BY day, source, provider, model
         "the rollup's errors. Metadata per day, all in USD: `cost_usd_total` (calls counted once; also "
         "`counted_usd`), `cost_usd_<source>` per source it came from, `estimated_usd` (every source's rows "
         "priced, before counting a call once)."
+        + glossary("cost_usd_total", "cost_usd_<source>", "estimated_usd", "turns")
     ),
 )
 def usage_cost(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
@@ -62,13 +64,13 @@ def _day_metadata(conn: duckdb.DuckDBPyConnection, day: str, counted: dict) -> d
         "SELECT coalesce(sum(estimated_usd), 0), list(DISTINCT model) FILTER (WHERE NOT priced) "
         "FROM cost_daily WHERE day = ?", [day]).fetchone()
     by_source = cost_by_source(conn, day)
-    return {
-        "estimated_usd": MetadataValue.float(round(float(total), 6)),
-        "unpriced_models": MetadataValue.json(sorted(unpriced or [])),
-        "counted_calls": counted["turns"],
-        "counted_usd": MetadataValue.float(round(counted["estimated_usd"], 6)),
+    return {  # in plot order (the UI keeps the dict's order): the day's cost first, then where it came from
         "cost_usd_total": MetadataValue.float(round(counted["estimated_usd"], 6)),
         **{f"cost_usd_{src}": MetadataValue.float(usd) for src, usd in by_source.items()},
+        "counted_calls": counted["turns"],
+        "estimated_usd": MetadataValue.float(round(float(total), 6)),
+        "counted_usd": MetadataValue.float(round(counted["estimated_usd"], 6)),
         "cost_usd_by_source": MetadataValue.json(by_source),
+        "unpriced_models": MetadataValue.json(sorted(unpriced or [])),
         "unpriced_counted_models": MetadataValue.json(counted["unpriced"]),
     }

@@ -3,6 +3,7 @@
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 
 from ccp_assets.assets.common import daily_asset, per_partition
+from ccp_assets.assets.glossary import glossary
 from ccp_assets.assets.measurements.runner import run_days
 from ccp_assets.measurements.efficiency import efficiency_day
 from ccp_assets.warehouse.resource import WarehouseResource
@@ -19,6 +20,7 @@ from ccp_assets.warehouse.resource import WarehouseResource
         "finalized_at wins, exact duplicates once), capacity in the provider's own unit (Δpp for Codex and "
         "Claude with the weekly fallback named, prompts for GLM). quality_score: recorded, else 1 - churn_14d "
         "clamped to [0.5, 1], else 1.0, named. NULL with the reason when the capacity is 0."
+        + glossary("e_<provider>", "e_q_<unit>", "capacity")
     ),
 )
 def efficiency_daily(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:

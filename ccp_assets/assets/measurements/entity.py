@@ -3,6 +3,7 @@
 from dagster import AssetExecutionContext, MaterializeResult
 
 from ccp_assets.assets.common import daily_asset, per_partition
+from ccp_assets.assets.glossary import glossary
 from ccp_assets.assets.measurements.runner import run_days
 from ccp_assets.measurements.entity import entity_day
 from ccp_assets.warehouse.resource import WarehouseResource
@@ -17,6 +18,7 @@ from ccp_assets.warehouse.resource import WarehouseResource
         "v1 Measurement rows (`measurements`, source ccp_assets) per day (CLS, IMPF = interaction minutes / "
         "features shipped, churn_score, feature_delta), per window, per session and per shipped feature; every "
         "NULL carries its reason in `errors`."
+        + glossary("avg_cls", "avg_impf", "avg_churn_score", "features_shipped", "errors")
     ),
 )
 def measurements(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:

@@ -3,6 +3,7 @@
 from dagster import AssetExecutionContext, MaterializeResult
 
 from ccp_assets.assets.common import daily_asset, per_partition
+from ccp_assets.assets.glossary import glossary
 from ccp_assets.assets.measurements.runner import run_days
 from ccp_assets.measurements.features import features_day
 from ccp_assets.warehouse.resource import WarehouseResource
@@ -18,6 +19,7 @@ from ccp_assets.warehouse.resource import WarehouseResource
         "pass with the feature file on main (failing scenarios: never counted); without BDD results that day, "
         "the AgentOS windows' feature counts, else the CCC sessions' features_completed, the basis named. "
         "feature_delta = features newly shipped."
+        + glossary("features_shipped")
     ),
 )
 def features_daily(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:

@@ -3,6 +3,7 @@
 from dagster import AssetExecutionContext, MaterializeResult
 
 from ccp_assets.assets.common import daily_asset, per_partition
+from ccp_assets.assets.glossary import glossary
 from ccp_assets.assets.measurements.runner import run_days
 from ccp_assets.measurements.interaction import interaction_day
 from ccp_assets.settings import load_settings
@@ -19,6 +20,7 @@ from ccp_assets.warehouse.resource import WarehouseResource
         "for each human prompt (main thread, not a tool result, not written by Claude Code itself) the time "
         "since the session's previous assistant output, capped at 5 minutes, 0 for the first prompt; per "
         "session IMPF = minutes / features it completed (CCC session_end), NULL with the reason otherwise."
+        + glossary("avg_impf", "sessions")
     ),
 )
 def interaction_daily(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:

@@ -3,6 +3,7 @@
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 
 from ccp_assets.assets.common import daily_asset, per_partition
+from ccp_assets.assets.glossary import glossary
 from ccp_assets.assets.measurements.runner import run_days
 from ccp_assets.measurements.mix import mix_day, routing_day
 from ccp_assets.measurements.policy import license_view, policy_day
@@ -18,6 +19,7 @@ from ccp_assets.warehouse.resource import WarehouseResource
     description=(
         "Per model and per subagent (`model_mix_daily`): calls, tokens, estimated cost and features completed "
         "in the sessions it took part in, each with its share of the day (counted calls of `priced_turns`)."
+        + glossary("turns", "cost_usd_total")
     ),
 )
 def model_mix_daily(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:

@@ -4,6 +4,7 @@
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 
 from ccp_assets.assets.common import daily_asset, per_partition, usable_days
+from ccp_assets.assets.glossary import glossary
 from ccp_assets.assets.rollups.files import (
     daily_summary_path,
     upsert_progress_sections,
@@ -16,8 +17,12 @@ from ccp_assets.licensing import effective_tier
 from ccp_assets.settings import load_settings
 from ccp_assets.warehouse.resource import WarehouseResource
 
-# Numbers plotted across partitions in the UI (one point per day).
-PLOTTED = ("sessions", "turns", "features_shipped", "cost_usd_total", "avg_cls", "avg_impf", "avg_churn_score")
+# Numbers plotted across partitions in the UI (one point per day), in the order the UI shows them: the
+# metadata dict's order is the plot order, so the story reads cost, volume, output, then quality.
+PLOTTED = ("cost_usd_total", "sessions", "turns", "features_shipped")
+QUALITY = ("avg_cls", "avg_impf", "avg_churn_score")
+COUNTS = ("sessions", "turns", "features_shipped")
+PROVISIONAL = "(provisional)"
 
 
 def _markdown_table(summary: dict) -> str:
@@ -35,22 +40,31 @@ def _markdown_table(summary: dict) -> str:
     return "\n".join(rows)
 
 
+def _number(key: str, v: float) -> MetadataValue:
+    return MetadataValue.int(int(v)) if key in COUNTS and float(v).is_integer() else MetadataValue.float(float(v))
+
+
 def _day_metadata(summary: dict) -> dict:
-    meta: dict = {k: MetadataValue.float(float(summary[k])) for k in PLOTTED
-                  if isinstance(summary.get(k), int | float)}
-    for prov, e in (summary.get("efficiency_by_provider") or {}).items():
+    """The day's numbers, plots first in reading order (see PLOTTED), then the tables and notes."""
+    meta: dict = {k: _number(k, summary[k]) for k in PLOTTED if isinstance(summary.get(k), int | float)}
+    for source, usd in sorted((summary.get("cost_usd_by_source") or {}).items()):
+        meta[f"cost_usd_{source}"] = MetadataValue.float(float(usd))
+    for prov, e in sorted((summary.get("efficiency_by_provider") or {}).items()):
         for k in ("e", "e_q"):
             if isinstance(e.get(k), int | float):
                 meta[f"{k}_{prov}"] = MetadataValue.float(float(e[k]))
     per_unit = summary.get("quality_adjusted_efficiency")
-    for unit, v in (per_unit.items() if isinstance(per_unit, dict) else []):
+    for unit, v in sorted(per_unit.items() if isinstance(per_unit, dict) else []):
         if isinstance(v, int | float):
             meta[f"e_q_{unit}"] = MetadataValue.float(float(v))
-    for source, usd in sorted((summary.get("cost_usd_by_source") or {}).items()):
-        meta[f"cost_usd_{source}"] = MetadataValue.float(float(usd))
-    meta["cost_usd_by_source"] = MetadataValue.json(summary.get("cost_usd_by_source") or {})
+    meta.update({k: MetadataValue.float(float(summary[k])) for k in QUALITY if isinstance(summary.get(k), int | float)})
     meta["preview"] = MetadataValue.md(_markdown_table(summary))
-    meta["errors"] = MetadataValue.json(summary.get("errors", []))
+    meta["progress_log"] = MetadataValue.md(progress_section(summary))
+    meta["cost_usd_by_source"] = MetadataValue.json(summary.get("cost_usd_by_source") or {})
+    errors = summary.get("errors", [])
+    # A churn window not over yet is a remark, not a failure: shown as `notes`, kept in the file's errors.
+    meta["errors"] = MetadataValue.json([e for e in errors if PROVISIONAL not in str(e)])
+    meta["notes"] = MetadataValue.json([e for e in errors if PROVISIONAL in str(e)])
     return meta
 
 
@@ -62,11 +76,15 @@ def _day_metadata(summary: dict) -> dict:
           "churn_daily", "cls_features", "interaction_daily", "model_mix_daily", "routing_daily",
           "policy_findings"],
     description=(
-        "$CCP_HOME/rollups/YYYY-MM-DD/metrics_summary.json (fields: docs/METRICS.md in the repository), the ISO week's "
-        "$CCP_HOME/rollups/weekly/YYYY-Www/metrics_summary.json (complete when the week closes) and the day's "
-        "section of $CCP_HOME/rollups/progress.log.md, rewritten only when their content changes. Each day's "
-        "metadata is that day's own numbers (costs in USD: `cost_usd_total`, `cost_usd_<source>` per source "
-        "it came from), plotted across partitions."
+        "The day in one page: `$CCP_HOME/rollups/YYYY-MM-DD/metrics_summary.json` (fields: docs/METRICS.md), the "
+        "ISO week's `$CCP_HOME/rollups/weekly/YYYY-Www/metrics_summary.json` (complete when the week closes) and "
+        "the day's section of `$CCP_HOME/rollups/progress.log.md` (shown here as `progress_log`), rewritten "
+        "only when their content changes. Each day's metadata is that day's own numbers, plotted across "
+        "partitions in this order: cost (USD), sessions, calls, features, cost per source (USD), efficiency, "
+        "quality."
+        + glossary("cost_usd_total", "cost_usd_<source>", "sessions", "turns", "features_shipped", "e_<provider>",
+                   "e_q_<unit>", "capacity", "avg_cls", "avg_impf", "avg_churn_score", "progress_log", "errors",
+                   "notes", "withheld")
     ),
 )
 def daily_summary(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:

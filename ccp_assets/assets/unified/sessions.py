@@ -3,6 +3,7 @@
 from dagster import AssetExecutionContext, MaterializeResult
 
 from ccp_assets.assets.common import daily_asset, partition_days, per_partition
+from ccp_assets.assets.glossary import glossary
 from ccp_assets.settings import load_settings
 from ccp_assets.sources.unified_sessions import RepoResolver, fill_sessions
 from ccp_assets.warehouse.resource import WarehouseResource
@@ -20,6 +21,7 @@ from ccp_assets.warehouse.tx import transaction
         "carry: repo_id and commit from git (the session's cwd, else CCP_REPO_DIR when the session is that "
         "repository's; the tip of its gitBranch at its last activity), license_id and privacy_tier from the "
         "effective license, interaction_minutes from interaction_daily."
+        + glossary("sessions")
     ),
 )
 def unified_sessions(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:

@@ -3,6 +3,7 @@
 from dagster import AssetExecutionContext, MaterializeResult
 
 from ccp_assets.assets.common import daily_asset, partition_days, per_partition
+from ccp_assets.assets.glossary import glossary
 from ccp_assets.sources.unified import MATCH_WINDOW_S, build_day
 from ccp_assets.warehouse.resource import WarehouseResource
 
@@ -18,6 +19,7 @@ from ccp_assets.warehouse.resource import WarehouseResource
         f"within the proxy call's span +-{MATCH_WINDOW_S:g} s, one-to-one, best pair first), attributed to the "
         "provider and model the proxy really used (`provider`, `routed_model`) even when the transcript echoes a "
         "Claude model name; unmatched turns and proxy-only calls are rows of their own."
+        + glossary("turns")
     ),
 )
 def unified_turns(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
