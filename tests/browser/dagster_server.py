@@ -198,3 +198,20 @@ class DagsterServer:
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=30)
         self._log.close()
+
+
+def new_user_server(tmp: Path, repo: Path) -> tuple[DagsterServer, Path]:
+    """`scripts/run.sh` (what `make run` runs) started as a new user: an empty HOME under `tmp`, no CCP_*,
+    CLAUDE_* or DAGSTER_* settings of the caller; only the port and state folders (CCP_HOME, and a DAGSTER_HOME
+    holding the repo's dagster.yaml, as the default `dagster_home/` does) are private. Returns (server, CCP_HOME)."""
+    import shutil
+
+    home, ccp_home, dagster_home = tmp / "home", tmp / "ccp_home", tmp / "dagster_home"
+    home.mkdir(exist_ok=True)
+    dagster_home.mkdir()
+    shutil.copy(repo / "dagster_home" / "dagster.yaml", dagster_home / "dagster.yaml")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CCP_", "CLAUDE_", "DAGSTER_"))}
+    env.update({"HOME": str(home), "CCP_HOME": str(ccp_home), "DAGSTER_HOME": str(dagster_home),
+                "DAGSTER_PORT": str(port)})
+    return DagsterServer([str(repo / "scripts" / "run.sh")], env, repo, tmp / "run.log", port), ccp_home

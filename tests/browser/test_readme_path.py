@@ -11,20 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import shutil
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import save_server_log
-from tests.browser.dagster_server import DagsterServer, free_port
+from tests.browser.dagster_server import new_user_server
 from tests.browser.ui import RUN_TIMEOUT_MS, launch_job_partitions
 from tests.helpers import REPO
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
-RUN_SH = REPO / "scripts" / "run.sh"
 MATERIALIZATIONS_Q = """query($day: String!) { assetOrError(assetKey: {path: ["daily_summary"]}) { ... on Asset {
   assetMaterializations(partitions: [$day], limit: 10) { runId partition } } } }"""
 
@@ -32,15 +29,7 @@ MATERIALIZATIONS_Q = """query($day: String!) { assetOrError(assetKey: {path: ["d
 @pytest.fixture
 def fresh_user(tmp_path, request):
     """scripts/run.sh started as a new user: (server, CCP_HOME). Stopped, with every child, afterwards."""
-    home, ccp_home, dagster_home = tmp_path / "home", tmp_path / "ccp_home", tmp_path / "dagster_home"
-    home.mkdir()
-    dagster_home.mkdir()
-    shutil.copy(REPO / "dagster_home" / "dagster.yaml", dagster_home / "dagster.yaml")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CCP_", "CLAUDE_", "DAGSTER_"))}
-    env.update({"HOME": str(home), "CCP_HOME": str(ccp_home), "DAGSTER_HOME": str(dagster_home),
-                "DAGSTER_PORT": str(port)})
-    server = DagsterServer([str(RUN_SH)], env, REPO, tmp_path / "run.log", port)
+    server, ccp_home = new_user_server(tmp_path, REPO)
     try:
         yield server, ccp_home
     finally:

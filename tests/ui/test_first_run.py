@@ -12,20 +12,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
-import shutil
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import save_server_log
-from tests.browser.dagster_server import DagsterServer, free_port
+from tests.browser.dagster_server import DagsterServer, new_user_server
 from tests.helpers import REPO
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
 
-RUN_SH = REPO / "scripts" / "run.sh"
 STATS_Q = """{ assetNodes { assetKey { path } isPartitioned
   partitionStats { numMaterialized numPartitions numFailed numMaterializing } } }"""
 PROGRESS_Q = """{ assetOrError(assetKey: {path: ["daily_summary"]}) { ... on Asset {
@@ -36,15 +33,8 @@ PROGRESS_Q = """{ assetOrError(assetKey: {path: ["daily_summary"]}) { ... on Ass
 def first_run(tmp_path_factory, request):
     """scripts/run.sh on an empty home (with an empty ~/.claude/projects), after the sensor's first run."""
     tmp = tmp_path_factory.mktemp("first_run")
-    home, ccp_home, dagster_home = tmp / "home", tmp / "ccp_home", tmp / "dagster_home"
-    (home / ".claude" / "projects").mkdir(parents=True)
-    dagster_home.mkdir()
-    shutil.copy(REPO / "dagster_home" / "dagster.yaml", dagster_home / "dagster.yaml")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CCP_", "CLAUDE_", "DAGSTER_"))}
-    env.update({"HOME": str(home), "CCP_HOME": str(ccp_home), "DAGSTER_HOME": str(dagster_home),
-                "DAGSTER_PORT": str(port)})
-    server = DagsterServer([str(RUN_SH)], env, REPO, tmp / "run.log", port)
+    (tmp / "home" / ".claude" / "projects").mkdir(parents=True)  # Claude Code installed, never used
+    server, ccp_home = new_user_server(tmp, REPO)
     try:
         server.wait_ready(timeout=300)
         server.wait_idle(timeout=600)  # the ingest sensor sees the demo bytes and runs every layer over them

@@ -16,6 +16,7 @@ from dagster import (
 
 from ccp_assets.assets.common import OWNERS
 from ccp_assets.licensing import clock
+from ccp_assets.partitions import DAILY
 from ccp_assets.settings import load_settings
 from ccp_assets.uploads.retention import apply_retention
 from ccp_assets.warehouse.resource import WAREHOUSE_POOL
@@ -65,7 +66,7 @@ retention_schedule = ScheduleDefinition(
     name="landing_retention_nightly",
     job=landing_retention_job,
     cron_schedule="30 3 * * *",
-    execution_timezone=load_settings().timezone,
+    execution_timezone=DAILY.timezone,  # the configuration read once, by the partitions
     default_status=DefaultScheduleStatus.RUNNING,
     description="Every night at 03:30 (CCP_TIMEZONE): delete landed days older than the policy's retention_days.",
 )
