@@ -158,15 +158,16 @@ def _run(rng: tuple[str, str], select: str | None, log: Path):  # noqa: ANN202
     with _run_output_to_log(log) as console:
         if not console.is_terminal:
             return runs.materialize(*rng, selection=select, notice=_notice)
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+        # "done/total" only once the watcher knows the total (its first tick, 0.3 s into the run): never "0/?".
         with Progress(TextColumn(f"materializing {rng[0]}..{rng[1]}"), BarColumn(bar_width=24),
-                      MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
+                      TextColumn("{task.fields[count]}"), TimeElapsedColumn(), TextColumn("{task.description}"),
                       console=console, transient=True) as bar:
-            task = bar.add_task("starting the run (loading the asset graph)…", total=None)
+            task = bar.add_task("starting the run (loading the asset graph)…", total=None, count="")
 
             def step(done: int, total: int, key: str) -> None:
-                bar.update(task, completed=done, total=total, description=key)
+                bar.update(task, completed=done, total=total, description=key, count=f"{done}/{total}")
 
             return runs.materialize(*rng, selection=select, progress=step, notice=_notice)
 
