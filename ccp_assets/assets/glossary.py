@@ -32,6 +32,11 @@ GLOSSARY: dict[str, str] = {
     "avg_churn_score": "share of the lines added that were changed or deleted again within 14 days (git "
                        "churn_14d; else the AgentOS window churn); lower is better",
     "churn_14d": "share of the day's added lines that `git blame` no longer attributes to them 14 days later",
+    "lane": "a route of the CCP proxy (a provider and model it sends requests to); reroutes are requests it "
+            "moved to another lane",
+    "p50/p95": "latency in milliseconds that half (p50) or 95 % (p95) of the requests stayed under",
+    "policy finding": "something the plan in force does not allow (a non-Anthropic model without "
+                      "`models_mixed`, a model a policy pack excludes), named with the calls it concerns",
     "errors": "inputs that were missing or could not be used, each named (a number is never invented)",
     "notes": "remarks that are not errors: e.g. a churn window not over yet (provisional until it is)",
     "progress_log": "the day's section of $CCP_HOME/rollups/progress.log.md, the stand-up note in words",

@@ -35,6 +35,7 @@ def model_mix_daily(context: AssetExecutionContext, warehouse: WarehouseResource
     description=(
         "Per CCP proxy lane and day (`routing_daily`): requests, errors, latency p50/p95, reroute decisions and "
         "every decision kind, from the usage log, else from the proxy's METRICS summary (backfill days)."
+        + glossary("lane", "p50/p95")
     ),
 )
 def routing_daily(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
@@ -51,6 +52,7 @@ def routing_daily(context: AssetExecutionContext, warehouse: WarehouseResource) 
         "Policy findings per day (`policy_findings`): a non-Anthropic model answering calls (or GLM prompts used) "
         "under a plan without `models_mixed`, and models a cached policy pack does not allow for the plan. The "
         "plan comes from the license in force (none = community)."
+        + glossary("policy finding")
     ),
 )
 def policy_findings(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:

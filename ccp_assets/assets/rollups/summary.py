@@ -318,7 +318,11 @@ def progress_section(summary: dict[str, Any]) -> str:
         lines.append(f"- Nothing got worse than {vs['date']}.")
     if summary.get("policy_findings"):
         lines.append("- Policy: " + "; ".join(summary["policy_findings"]) + ".")
-    missing = list(dict.fromkeys(e.split(":")[0] for e in summary.get("errors", [])))
+    errors = summary.get("errors", [])
+    provisional = list(dict.fromkeys(e.split(":")[0] for e in errors if "(provisional)" in e))
+    missing = list(dict.fromkeys(e.split(":")[0] for e in errors if "(provisional)" not in e))
     if missing:
         lines.append("- Missing data: " + ", ".join(missing) + ".")
+    if provisional:  # not missing: measured as far as the history goes, final once the window is over
+        lines.append("- Provisional (window not over yet): " + ", ".join(provisional) + ".")
     return "\n".join(lines) + "\n"
