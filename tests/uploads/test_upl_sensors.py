@@ -163,6 +163,7 @@ def test_only_license_state_and_retention_are_outside_the_daily_graph():
     assert all(n.description and n.owners for n in not_daily.values())
     for name in ("upload_minimized", "upload_full"):
         node = graph.get(AssetKey(name))
-        assert node.group_name == "uploads" and {k.to_user_string() for k in node.parent_keys} == {"daily_summary"}
+        assert node.group_name == "uploads" and {k.to_user_string() for k in node.parent_keys} == {
+            "daily_summary", "unified_sessions"}  # what their payloads read (test_upl_order.py)
     assert {"upload_minimized", "upload_full"} <= {k.to_user_string() for k in
                                                    defs.get_job_def("ccp_daily").asset_layer.selected_asset_keys}

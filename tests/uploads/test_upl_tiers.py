@@ -77,6 +77,8 @@ def test_full_tier_with_planted_secrets_leaves_none_in_the_aggregator(ccp_env, m
     assert outcome is not None and outcome.success, outcome.failures
     meta = outcome.materialized["upload_full"]["metadata"]
     assert meta["queued_payloads"] >= 1 and meta["items"] > 300
+    order = _step_order(outcome.run_id)  # the run filled the sessions before it queued them (test_upl_order.py)
+    assert order.index("unified_sessions") < order.index("upload_full")
     again = materialize_all(start="2026-02-12", end="2026-02-12")
     assert again is not None
     assert again.materialized["upload_full"]["metadata"]["queued_payloads"] == 0
@@ -106,3 +108,12 @@ def test_full_tier_with_planted_secrets_leaves_none_in_the_aggregator(ccp_env, m
         assert word not in stored, word
     session_id = MAIN.stem.encode()
     assert session_id not in stored  # identifiers travel as keyed hashes only
+
+
+def _step_order(run_id: str) -> list[str]:
+    """Step keys of a run in the order their steps started (the instance's event log)."""
+    from dagster import DagsterEventType, DagsterInstance
+
+    with DagsterInstance.get() as instance:
+        records = instance.get_records_for_run(run_id, of_type=DagsterEventType.STEP_START).records
+    return [r.event_log_entry.step_key for r in records]

@@ -5,6 +5,10 @@ never waits on the network. A day is queued only when the effective tier (licens
 payload's tier and the day's latest blocking drift check passed; otherwise the metadata says why it was
 withheld (tier, license, failed check). Payload keys derive from content: re-materializing an unchanged
 day queues nothing new.
+
+Both wait for what their payloads read: `daily_summary` (the minimized payload is its file; through it every
+normalized source's turns and sessions) and `unified_sessions` (the full payload's session rows carry the repository,
+commit, license and tier it fills), so a run never queues a day before its sessions are complete.
 """
 
 from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, MetadataValue
@@ -16,6 +20,9 @@ from ccp_assets.uploads.enqueue import Enqueuer
 from ccp_assets.uploads.gate import Gate
 from ccp_assets.uploads.outbox import outbox_path
 from ccp_assets.warehouse.resource import WarehouseResource
+
+
+UPLOAD_DEPS = ["daily_summary", "unified_sessions"]
 
 
 def _day_metadata(day: str, outcomes: list) -> dict:
@@ -35,7 +42,8 @@ def _day_metadata(day: str, outcomes: list) -> dict:
 
 
 def _upload_asset(name: str, tier: str, description: str, kinds: set[str]) -> AssetsDefinition:
-    @daily_asset(name=name, group="uploads", kinds=kinds, deps=["daily_summary"], description=description)
+    @daily_asset(name=name, group="uploads", kinds=kinds, deps=UPLOAD_DEPS,
+                 description=description)
     def _upload(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
         settings = load_settings()
         gate = Gate.load(settings, clock.now())
