@@ -21,7 +21,6 @@ from ccp_assets.uploads.gate import Gate
 from ccp_assets.uploads.outbox import outbox_path
 from ccp_assets.warehouse.resource import WarehouseResource
 
-
 UPLOAD_DEPS = ["daily_summary", "unified_sessions"]
 
 
