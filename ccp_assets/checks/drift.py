@@ -260,10 +260,10 @@ def evaluate_days(conn: duckdb.DuckDBPyConnection, settings: Settings, table: st
                for c in established if c in df.columns and c not in static_not_null and c not in optional]
     keep = None
     for col, values in exempt.items():
-        if col in df.columns and dynamic:
+        if col in df.columns:
             hit = df[col].isin(values)
             keep = ~hit if keep is None else keep & ~hit
-    if keep is None or keep.all():  # nothing exempt: one validation pass over the frame
+    if keep is None or keep.all() or not dynamic:  # nothing exempt: one validation pass over the frame
         outcomes = gx_runner.validate(df, exps + dynamic, f"{table}.{source}") if len(df) else []
     else:  # the exempt rows leave the history rule only; filtering keeps index labels, which point into `df`
         outcomes = gx_runner.validate(df, exps, f"{table}.{source}") if len(df) else []
@@ -322,7 +322,8 @@ def evaluate_days(conn: duckdb.DuckDBPyConnection, settings: Settings, table: st
                     "GROUP BY 1 ORDER BY 3 DESC LIMIT 3", [files]).fetchall()]
             reports[d].failures.append(failure)
     profiles = []
-    nulls = df.isna().groupby(df["day"].astype(str)).sum() if len(df) else None
+    profiled = df if keep is None else df[keep]  # exempt rows teach the history nothing (nor do they spoil it)
+    nulls = profiled.isna().groupby(profiled["day"].astype(str)).sum() if len(profiled) else None
     for d, rep in reports.items():
         rep.passed = not rep.failures
         if nulls is not None and d in nulls.index:

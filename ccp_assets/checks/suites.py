@@ -45,6 +45,9 @@ def _column_expectations(table: str) -> list[dict[str, Any]]:
 
 def _rule_expectations(rules: dict[str, Any]) -> list[dict[str, Any]]:
     exps = [{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": c}} for c in rules.get("not_null", [])]
+    exps += [{"type": "expect_column_values_to_not_be_null",
+              "kwargs": {"column": c, "row_condition": cond, "condition_parser": "pandas"}}
+             for c, cond in rules.get("not_null_where", {}).items()]
     exps += [{"type": "expect_column_values_to_be_unique", "kwargs": {"column": c}} for c in rules.get("unique", [])]
     exps += [{"type": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": cols}}
              for cols in rules.get("unique_together", [])]

@@ -17,8 +17,14 @@ TABLE_RULES: dict[str, dict[str, Any]] = {
                   # `history_exempt`: rows the history-derived not-null rule skips. A synthetic message
                   # (Claude Code's local placeholder: no API call) has no request id or service tier by
                   # nature; ccusage counts it, so do we, and its nulls say nothing about drift.
-                  "claude_code": {"not_null": ["model", "tokens_in", "tokens_out"],
-                                  "history_exempt": {"model": ["<synthetic>"]},
+                  # `model` only where the line names its client `version`: ccusage counts a usage line
+                  # without a model (in the day total, no model row, issue 13) and skips `"model": null`
+                  # (quarantined), so a model-less row is the old version-less schema; a versioned line
+                  # without one is a client that renamed or dropped the field: drift. A model-less row
+                  # leaves the history rule too.
+                  "claude_code": {"not_null": ["tokens_in", "tokens_out"],
+                                  "not_null_where": {"model": "version.notna()"},
+                                  "history_exempt": {"model": ["<synthetic>", None]},
                                   "in_set": {"provider": ["anthropic", "zai", "openai", "unknown"],
                                              "service_tier": ["standard", "priority", "batch"]}},
                   "ccp_proxy": {"not_null": ["lane"]},
