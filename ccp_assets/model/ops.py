@@ -111,6 +111,22 @@ class PartitionStat(Row):
     share: float | None = col("quarantined / lines", ge=0)
 
 
+class CcDedupKey(Row):
+    """Each day's best Claude Code line per response key (message.id, requestId), kept as the day is normalized:
+    ccusage dedups over its whole scan, so a response repeated days apart is decided over every day's row here
+    without reading another day's transcripts (sources/claude_code_normalize.py, CCUSAGE_ORDER)."""
+
+    dedup_key: str | None = col("the response key (DEDUP_KEY: message id and request id, or the main chain's)")
+    day: date | None = col("partition day of the line")
+    turn_id: str | None = col("the turn the line makes on that day")
+    sidechain: bool | None = col("a sidechain line (a main-chain line wins over it)")
+    total: int | None = col("input + output + cache tokens of the line (the larger wins)", ge=0)
+    cost_usd: float | None = col("the line's costUSD, when it carries one (the larger wins next)")
+    fast: bool | None = col("the line carries usage.speed (wins next)")
+    file: str | None = col("transcript file (then the first file in path order wins)")
+    byte_offset: int | None = col("byte offset of the line in its file", ge=0)
+
+
 class CostDaily(Row):
     """Tokens of each kind and estimated USD per day, source, provider and model (every source's rows priced)."""
 

@@ -216,11 +216,34 @@ def _stage(conn: duckdb.DuckDBPyConnection, files: list[str]) -> None:
     stage_turn_inputs(conn)
 
 
+def _dedup_across_days(conn: duckdb.DuckDBPyConnection, lo: date, hi: date) -> None:
+    """ccusage dedups over its whole scan; a chunk sees its days +-1. A repeated response further away (a resumed
+    session's file copying old lines days later) is decided through `cc_dedup_keys`: each day's best line per
+    response key, kept per day as it is normalized, so no day reads another day's transcripts. The best line
+    over every day wins by CCUSAGE_ORDER, wherever it is: this chunk's turns that lose are not written, and a
+    turn another day holds that loses to this chunk is deleted there (that day's rollups follow on its next run).
+    """
+    conn.execute("DELETE FROM cc_dedup_keys WHERE day BETWEEN ? AND ?", [lo, hi])
+    conn.execute("""INSERT INTO cc_dedup_keys SELECT dedup_key, day, turn_id, k_side, k_total, k_cost, k_fast, k_file,
+        k_offset FROM cc_kept WHERE dedup_key NOT LIKE 'line:%'""")
+    conn.execute("""CREATE OR REPLACE TEMP TABLE cc_key_rank AS
+        SELECT k.*, row_number() OVER (PARTITION BY dedup_key ORDER BY sidechain, total DESC, cost_usd DESC NULLS LAST,
+                                       fast DESC, file, byte_offset) AS rk
+        FROM cc_dedup_keys k WHERE dedup_key IN (SELECT dedup_key FROM cc_kept)""")
+    conn.execute("""DELETE FROM turns t USING cc_key_rank r
+        WHERE t.source = ? AND t.day = r.day AND t.turn_id = r.turn_id AND r.rk > 1
+          AND r.day NOT BETWEEN ? AND ?""", [SOURCE, lo, hi])
+    conn.execute("""INSERT INTO turns BY NAME
+        SELECT * EXCLUDE (dedup_key, k_side, k_total, k_cost, k_fast, k_file, k_offset) FROM cc_kept c
+        WHERE NOT EXISTS (SELECT 1 FROM cc_key_rank r WHERE r.dedup_key = c.dedup_key AND r.rk = 1
+                                                        AND r.day NOT BETWEEN ? AND ?)""", [lo, hi])
+
+
 def _write(conn: duckdb.DuckDBPyConnection, tz: str, lo: date, hi: date,
            results: dict[date, NormalizeResult]) -> None:
     """Days lo..hi from the staged tables into turns (ccusage dedup), sessions and quarantine."""
     local_day = f"CAST(timezone('{tz}', ts) AS DATE)"
-    conn.execute(f"""INSERT INTO turns BY NAME
+    conn.execute(f"""CREATE OR REPLACE TEMP TABLE cc_kept AS
         WITH c AS (
             SELECT * REPLACE (CASE WHEN speed = 'fast' AND model <> '{SYNTHETIC}' THEN model || '-fast'
                                    ELSE model END AS model),
@@ -232,7 +255,9 @@ def _write(conn: duckdb.DuckDBPyConnection, tz: str, lo: date, hi: date,
         ), ranked AS (
             SELECT *, first_value([total, tokens_in, tokens_out, cache_creation_tokens, cache_read_tokens,
                                    cache_creation_1h_tokens]) OVER w AS kept_tokens,
-                      first_value([cost_usd]) OVER w AS kept_cost, first_value(speed) OVER w AS kept_speed
+                      first_value([cost_usd]) OVER w AS kept_cost, first_value(speed) OVER w AS kept_speed,
+                      first_value(ccu_sidechain) OVER w AS kept_side, first_value(file) OVER w AS kept_file,
+                      first_value(byte_offset) OVER w AS kept_offset
             FROM keyed
             WINDOW w AS (PARTITION BY dedup_key ORDER BY {CCUSAGE_ORDER})
         ), picked AS (
@@ -256,8 +281,11 @@ def _write(conn: duckdb.DuckDBPyConnection, tz: str, lo: date, hi: date,
                     THEN 'image' ELSE 'text' END AS input_kind,
                request_id, message_id, service_tier, is_sidechain, embedded, is_api_error, version,
                {transcript_id_sql()} AS transcript_id, file, byte_offset, line_no,
-               CASE WHEN len(type_drift) > 0 THEN type_drift END AS type_drift
+               CASE WHEN len(type_drift) > 0 THEN type_drift END AS type_drift,
+               dedup_key, kept_side AS k_side, total AS k_total, cost_usd AS k_cost, speed IS NOT NULL AS k_fast,
+               kept_file AS k_file, kept_offset AS k_offset
         FROM picked WHERE rn = 1 AND {local_day} BETWEEN ? AND ?""", [lo, hi])
+    _dedup_across_days(conn, lo, hi)
     fill_turn_inputs(conn, SOURCE, lo, hi)
     for d, turns, drifted, errors in conn.execute(
             "SELECT day, count(*), count(type_drift), count(*) FILTER (WHERE is_api_error) FROM turns "

@@ -103,6 +103,15 @@ EXPECTED: dict[str, dict[str, Day]] = {
     # TS 'deduplicates entries with the same message id when request id is missing' expects one response for two
     # lines a second apart; ccusage 20.0.24 counts both (it keys a missing requestId by the timestamp) and
     # merges only the line with the same timestamp (100 -> 150 tokens): 20.0.24 wins.
+    # A repeated response days apart (a resumed session's new file copying old lines, dated when it was written):
+    # ccusage dedups over its whole scan, not a day's neighbourhood. Measured on 20.0.24: equal copies keep the
+    # first file in path order (msg_resume stays on 03-01 with s-old; msg_moved moves to 03-11 with a-resumed),
+    # a larger copy wins wherever it is (msg_grow: 50/90 on 03-12, nothing on 03-02). Opus 4.6: $5 in, $25 out.
+    "dedup_days_apart": {
+        "2025-03-01": Day((100 + 10, 40 + 5, 0, 0), c1 := usd(OPUS_4_6, 110, 45), {"claude-opus-4-6": ((110, 45, 0, 0), c1)}),
+        "2025-03-11": Day((20 + 300, 10 + 60, 0, 0), c2 := usd(OPUS_4_6, 320, 70),
+                          {"claude-opus-4-6": ((320, 70, 0, 0), c2)}),
+        "2025-03-12": Day((50, 90, 0, 0), c3 := usd(OPUS_4_6, 50, 90), {"claude-opus-4-6": ((50, 90, 0, 0), c3)})},
     "dedup_no_request_id": {"2025-01-14": Day((350, 160, 0, 0), 0.0015 + 0.002,
                                               {"claude-opus-4-6": ((350, 160, 0, 0), 0.0035)})},
 }
@@ -154,6 +163,28 @@ def test_skipped_lines_are_quarantined_with_their_reason_and_leave_no_null_reque
         "SELECT reason FROM quarantine WHERE source = 'claude_code' AND kind = 'skipped_usage'")}
     assert reasons == SKIPPED
     assert query("SELECT count(*), count(request_id) FROM turns WHERE source = 'claude_code'") == [(1, 1)]
+
+
+def test_a_response_repeated_days_later_counts_once_when_the_copy_lands_in_a_later_run(ccp_env: CcpEnv) -> None:
+    """The resumed session's file arrives after the old days were materialized; the later run normalizes only
+    the new days (it reads no old transcript) and still ends where ccusage's whole-scan dedup does: the
+    first-seen keys of each day are kept in `cc_dedup_keys`, so the later copy that wins takes the response from
+    its old day (msg_moved from 03-01, msg_grow from 03-02) and an equal later copy is not counted again."""
+    src = CASES_DIR / "dedup_days_apart" / "projects"
+    for f in ("project1/s-old.jsonl", "project2/b-old.jsonl", "project2/c-old.jsonl"):
+        (ccp_env.claude / "projects" / f).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(src / f, ccp_env.claude / "projects" / f)
+    first = materialize_all()
+    assert first is not None and (first.start, first.end) == ("2025-03-01", "2025-03-02")
+    shutil.copytree(src, ccp_env.claude / "projects", dirs_exist_ok=True)
+    second = materialize_all()
+    assert second is not None and (second.start, second.end) == ("2025-03-11", "2025-03-12")
+    _assert_report(report("UTC"), EXPECTED["dedup_days_apart"])
+    assert query("SELECT CAST(day AS VARCHAR), turn_id FROM cc_dedup_keys ORDER BY 1, 2") == [
+        ("2025-03-01", "msg_moved:req_moved"), ("2025-03-01", "msg_old:req_old"),
+        ("2025-03-01", "msg_resume:req_resume"), ("2025-03-02", "msg_grow:req_grow"),
+        ("2025-03-11", "msg_moved:req_moved"), ("2025-03-11", "msg_new:req_new"),
+        ("2025-03-11", "msg_resume:req_resume"), ("2025-03-12", "msg_grow:req_grow")]
 
 
 @pytest.mark.skipif(not CCUSAGE.exists(), reason="ccusage 20.0.24 is not installed (`make oracle` needs npm)")
