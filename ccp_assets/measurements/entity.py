@@ -20,6 +20,7 @@ from ccp_assets.sources.pyrecords import insert_rows
 
 SOURCE = "ccp_assets"
 NOT_PER_SESSION = "measured per day and window (git ranges), not per session"
+NO_SESSION_FEATURES = "feature_delta: no feature count for this session (CCC session_end)"
 
 
 def day_values(conn: duckdb.DuckDBPyConnection, d: date) -> dict[str, Any]:
@@ -107,7 +108,8 @@ def entity_day(conn: duckdb.DuckDBPyConnection, day: str) -> int:
             features_completed, errors FROM interaction_daily WHERE day = ? ORDER BY session_id""", [d]).fetchall():
         rows.append({"scope": f"session:{sid}", "session_id": sid, "impf": impf, "cls": None, "churn_score": None,
                      "feature_delta": fc, "errors": [*(errs or []), f"cls: {NOT_PER_SESSION}",
-                                                     f"churn_score: {NOT_PER_SESSION}"],
+                                                     f"churn_score: {NOT_PER_SESSION}",
+                                                     *([] if fc is not None else [NO_SESSION_FEATURES])],
                      "extras": {"interaction_minutes": minutes}})
     shipped = conn.execute("SELECT shipped_ids FROM features_daily WHERE day = ?", [d]).fetchone()
     for fid in (shipped[0] if shipped else None) or []:

@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from ccp_assets.sources.ccp_proxy_normalize import FAIL_WORDS, OK_WORDS, provider_of
+from ccp_assets.sources.ccp_proxy_normalize import DECISION_FIELDS, FAIL_WORDS, OK_WORDS, provider_of
 from ccp_assets.sources.pyrecords import Line, Typed, duck_type_name, extras_of, record_hash
 
 SOURCE = "agentos"
@@ -165,7 +165,30 @@ def _proxy_telemetry(t: Typed, rec: dict, line: Line) -> Out:
         error_rate_pct=p.get("error_rate_pct", "num"), parse_errors=p.get("errors", "strlist"),
         sample_lines=len([x for x in raw.splitlines() if x.strip()]) if raw else None, notes=t.get("notes", "str"),
         extras=with_raw(merge(extras_of(rec, known), {k: rec[k] for k in ("source", "schema_version", "tool_version")
-                                                        if k in rec} or None), rec)))]
+                                                        if k in rec} or None), rec))), *_captured_decisions(raw, line)]
+
+
+def _captured_decisions(raw: str | None, line: Line) -> Out:
+    """The proxy's decision lines a telemetry capture holds in raw_text: `routing_decisions` of source
+    agentos_proxy (each decision is recorded nowhere else). The capture's completions stay a sample: the calls
+    are counted once, from the proxy's own log or the tracker's proxy/*.jsonl lines, never from a capture."""
+    out: Out = []
+    for k, text in enumerate((raw or "").splitlines()):
+        try:
+            rec = json.loads(text)
+        except ValueError:
+            continue
+        if not isinstance(rec, dict) or rec.get("event") != "decision":
+            continue
+        d = Typed(rec)
+        vals = {f.col: (str(rec[f.path]) if f.kind == "text" and isinstance(rec.get(f.path), str | int) else
+                        d.get(f.path, f.kind) if f.kind != "text" else None) for f in DECISION_FIELDS}
+        row = prov(line, **vals, ts=d.get("ts", "ts"), type_drift=d.drift or None,
+                   decision_id=f"{PROXY_TURN_SOURCE}:{vals['rid'] or '-'}:{record_hash([line.file, line.byte_offset, k])[:16]}",
+                   extras=extras_of(rec, {f.path for f in DECISION_FIELDS} | {"ts", "event"}))
+        row["source"] = PROXY_TURN_SOURCE
+        out.append(("routing_decisions", row))
+    return out
 
 
 PROXY_LINE_KEYS = {"ts", "rid", "lane", "model", "status", "input_tokens", "output_tokens", "reason", "latency_ms",

@@ -66,7 +66,7 @@ def normalize_day(conn: duckdb.DuckDBPyConnection, settings: Settings, day: str)
     lines = [ln for ln in read_lines(conn, day_files(settings, SOURCE, [day]), settings.timezone.replace("'", ""))
              if ln.day == d]
     q = Quarantine(SOURCE)
-    rows: Rows = {t: [] for t in ("windows", "turns", *SIDE_TABLES)}
+    rows: Rows = {t: [] for t in ("windows", "turns", "routing_decisions", *SIDE_TABLES)}
     window_recs: list[tuple[Line, dict]] = []
     seen_exports: set[str] = set()
     for line in lines:
@@ -95,7 +95,8 @@ def normalize_day(conn: duckdb.DuckDBPyConnection, settings: Settings, day: str)
             rows[table].append(row)
     with transaction(conn):
         conn.execute("DELETE FROM windows WHERE source = ? AND day = ?", [SOURCE, d])
-        conn.execute("DELETE FROM turns WHERE source = ? AND day = ?", [PROXY_TURN_SOURCE, d])
+        for table in ("turns", "routing_decisions"):
+            conn.execute(f"DELETE FROM {table} WHERE source = ? AND day = ?", [PROXY_TURN_SOURCE, d])
         for table in SIDE_TABLES:
             conn.execute(f"DELETE FROM {table} WHERE source = ? AND day = ?", [SOURCE, d])
         conn.execute("DELETE FROM quarantine WHERE source = ? AND stage = 'normalize' AND day = ?", [SOURCE, d])
@@ -111,7 +112,9 @@ def normalize_day(conn: duckdb.DuckDBPyConnection, settings: Settings, day: str)
             rows["windows"].extend(out)
         res.rows["windows"] = insert_rows(conn, "windows", rows["windows"])
         res.rows["turns"] = insert_rows(conn, "turns", rows["turns"])
+        res.rows["routing_decisions"] = insert_rows(conn, "routing_decisions", rows["routing_decisions"])
         refresh_superseded(conn)
+        fill_from_churn(conn)
         res.quarantined = q.flush(conn)
         res.windows_current = conn.execute(
             "SELECT count(*) FROM windows WHERE source = ? AND day = ? AND NOT superseded", [SOURCE, d]).fetchone()[0]
@@ -147,6 +150,17 @@ def refresh_superseded(conn: duckdb.DuckDBPyConnection) -> None:
                 FROM {table} WHERE source = '{SOURCE}'
             )
             UPDATE {table} SET superseded = r.rk > 1 FROM r WHERE {table}.rowid = r.rid""")
+
+
+def fill_from_churn(conn: duckdb.DuckDBPyConnection) -> None:
+    """A window record without `methodology` / `commit_range` takes them from the current churn record of the same
+    window and provider (the tracker writes them there: methodology, commit_start..commit_end), over all days."""
+    conn.execute(f"""
+        UPDATE windows w SET methodology = coalesce(w.methodology, c.methodology),
+               commit_range = coalesce(w.commit_range, c.commit_start || '..' || c.commit_end)
+        FROM churn_records c
+        WHERE w.source = '{SOURCE}' AND c.source = '{SOURCE}' AND NOT c.superseded AND c."window" = w."window"
+          AND c.provider = w.provider AND (w.methodology IS NULL OR w.commit_range IS NULL)""")
 
 
 def _glm_prompts(conn: duckdb.DuckDBPyConnection) -> dict[str, float]:

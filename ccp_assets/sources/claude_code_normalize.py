@@ -120,6 +120,7 @@ def _normalize_chunk(conn: duckdb.DuckDBPyConnection, settings: Settings, lo: da
     with transaction(conn):
         for table in ("turns", "sessions"):
             conn.execute(f"DELETE FROM {table} WHERE source = ? AND day BETWEEN ? AND ?", [SOURCE, lo, hi])
+        conn.execute("DELETE FROM cc_dedup_keys WHERE day BETWEEN ? AND ?", [lo, hi])
         conn.execute("DELETE FROM quarantine WHERE source = ? AND stage = 'normalize' AND day BETWEEN ? AND ?",
                      [SOURCE, lo, hi])
         if files:
@@ -223,7 +224,6 @@ def _dedup_across_days(conn: duckdb.DuckDBPyConnection, lo: date, hi: date) -> N
     over every day wins by CCUSAGE_ORDER, wherever it is: this chunk's turns that lose are not written, and a
     turn another day holds that loses to this chunk is deleted there (that day's rollups follow on its next run).
     """
-    conn.execute("DELETE FROM cc_dedup_keys WHERE day BETWEEN ? AND ?", [lo, hi])
     conn.execute("""INSERT INTO cc_dedup_keys SELECT dedup_key, day, turn_id, k_side, k_total, k_cost, k_fast, k_file,
         k_offset FROM cc_kept WHERE dedup_key NOT LIKE 'line:%'""")
     conn.execute("""CREATE OR REPLACE TEMP TABLE cc_key_rank AS
