@@ -14,7 +14,6 @@ from ccp_assets.licensing.keyring import Keyring
 from ccp_assets.licensing.pack import License
 
 TIERS = ("local", "minimized", "full")
-TIER_FEATURES = {"full": "telemetry_full", "minimized": "telemetry_minimized"}
 
 
 def tier_rank(tier: str) -> int:

@@ -144,11 +144,6 @@ class GitRepo:
             self._blob[key] = data
         return self._blob[key]
 
-    def files_at(self, rev: str) -> list[str]:
-        if rev == EMPTY_TREE:
-            return []
-        return [ln for ln in self.git("ls-tree", "-r", "--name-only", rev).splitlines() if ln]
-
     def blobs_at(self, rev: str, suffix: str) -> dict[str, str]:
         """{path: blob sha} of the files at `rev` whose name ends with `suffix`."""
         if rev == EMPTY_TREE:

@@ -29,8 +29,6 @@ import duckdb
 from ccp_assets.measurements.glm import GLM_PROMPTS_SQL
 from ccp_assets.pricing.table import TURN_COSTS_VIEW
 
-SUBSCRIPTION_PROVIDERS = ("zai",)
-
 
 @cache
 def plan_table() -> dict[str, Any]:

@@ -10,7 +10,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ccp_assets.model.otel import TURN_TO_GEN_AI, to_gen_ai
 from ccp_assets.model.v1 import ENTITIES
 from tests.conftest import FIXTURES
 
@@ -73,10 +72,3 @@ def test_agentos_payloads_validate_in_our_models(name: str) -> None:
 def test_every_agentos_entity_has_a_model() -> None:
     assert set(NAMES) <= set(ENTITIES)
 
-
-def test_turn_fields_map_onto_opentelemetry_gen_ai_attributes() -> None:
-    turn_fields = set(ENTITIES["turn"].model_fields) | {"routed_model"}
-    assert set(TURN_TO_GEN_AI) <= turn_fields
-    attrs = to_gen_ai({"model": "claude-opus-4-6", "tokens_in": 3, "tokens_out": 13, "provider": "anthropic"})
-    assert attrs == {"gen_ai.request.model": "claude-opus-4-6", "gen_ai.usage.input_tokens": 3,
-                     "gen_ai.usage.output_tokens": 13, "gen_ai.system": "anthropic"}
