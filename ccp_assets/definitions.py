@@ -35,6 +35,7 @@ from ccp_assets.assets.uploads.licensing import license_state, license_state_job
 from ccp_assets.assets.uploads.retention import landing_retention, landing_retention_job, retention_schedule
 from ccp_assets.assets.uploads.sender_job import upload_sender
 from ccp_assets.checks.normalized import drift_checks
+from ccp_assets.jobs import DAILY_JOB_NAME
 from ccp_assets.partitions import DAILY
 from ccp_assets.schedules import nightly_rollup
 from ccp_assets.sensors.ingest import ingest_sensor
@@ -64,8 +65,6 @@ CHECKS = [
     *drift_checks("normalized_ccc_events", ["turns", "sessions"], "ccc"),
     *drift_checks("normalized_repo", ["commits", "features"], "repo"),
 ]
-
-DAILY_JOB_NAME = "ccp_daily"
 
 ccp_daily_job = define_asset_job(
     DAILY_JOB_NAME,

@@ -27,6 +27,8 @@ HOST_TAG = "ccp/host"
 PID_TAG = "ccp/pid"
 PID_STARTED_TAG = "ccp/pid_started"
 LAUNCHED_BY_TAG = "ccp/launched_by"
+PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
+PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
 PID_START_TOLERANCE_S = 2.0  # create_time is reported in clock ticks; a reused pid starts much later
 
 
@@ -47,6 +49,15 @@ def process_tags() -> dict[str, str]:
     pid = os.getpid()
     return {HOST_TAG: socket.gethostname(), PID_TAG: str(pid),
             PID_STARTED_TAG: f"{_process_start(pid) or time.time():.2f}"}
+
+
+def range_tags(start: str, end: str) -> dict[str, str]:
+    """The run tags that make one run cover the partitions start..end (nothing for a single day).
+
+    Dagster reads these two documented tag names for single-run backfills; the constants behind them live
+    in a private module (`dagster._core.storage.tags`), so they are spelled here once instead.
+    """
+    return {} if start == end else {PARTITION_RANGE_START_TAG: start, PARTITION_RANGE_END_TAG: end}
 
 
 def host_tags() -> dict[str, str]:

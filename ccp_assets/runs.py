@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -145,10 +146,10 @@ def resolve_selection(selection: str | None) -> list[Any] | None:
     """The asset keys of a Dagster selection string, refusing one that selects nothing in the daily graph."""
     if not selection:
         return None
-    from dagster import AssetSelection
-    from dagster._core.errors import DagsterError
+    from dagster import AssetSelection, DagsterError
 
-    from ccp_assets.definitions import DAILY_JOB_NAME, defs
+    from ccp_assets.definitions import defs
+    from ccp_assets.jobs import DAILY_JOB_NAME
 
     fix = "e.g. --select 'key:daily_summary+' or --select 'key:raw_*' (Dagster's selection syntax)"
     try:
@@ -205,7 +206,7 @@ def preflight(job_name: str | None = None, notice: NoticeFn | None = None) -> No
     from dagster import DagsterInstance
 
     from ccp_assets import run_guard
-    from ccp_assets.definitions import DAILY_JOB_NAME
+    from ccp_assets.jobs import DAILY_JOB_NAME
 
     with DagsterInstance.get() as instance:
         for line in run_guard.recover(instance):
@@ -226,20 +227,18 @@ def materialize(start: str, end: str, selection: str | None = None, progress: Pr
     """
     warnings.filterwarnings("ignore")
     from dagster import DagsterEventType, DagsterInstance
-    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
-    from dagster._core.utils import make_new_run_id
 
     from ccp_assets import run_guard
-    from ccp_assets.definitions import DAILY_JOB_NAME, defs
+    from ccp_assets.definitions import defs
+    from ccp_assets.jobs import DAILY_JOB_NAME
     from ccp_assets.run_watch import Interrupted, RunWatch
     from ccp_assets.warehouse.resource import WAREHOUSE_POOL
 
     job = defs.resolve_job_def(DAILY_JOB_NAME)
     asset_keys = resolve_selection(selection)
-    tags = {run_guard.LAUNCHED_BY_TAG: "ccp materialize", **run_guard.process_tags()}
-    if start != end:
-        tags.update({ASSET_PARTITION_RANGE_START_TAG: start, ASSET_PARTITION_RANGE_END_TAG: end})
-    run_id = make_new_run_id()
+    tags = {run_guard.LAUNCHED_BY_TAG: "ccp materialize", **run_guard.process_tags(),
+            **run_guard.range_tags(start, end)}
+    run_id = str(uuid.uuid4())  # what Dagster's own (private) make_new_run_id returns
     graph = defs.resolve_asset_graph()
     keys = asset_keys or [k for k in graph.get_all_asset_keys() if k in job.asset_layer.executable_asset_keys]
     total = len(keys) + sum(len(graph.get(k).check_keys) for k in keys)

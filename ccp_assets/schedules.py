@@ -5,13 +5,14 @@ from datetime import timedelta
 
 from dagster import DefaultScheduleStatus, RunRequest, ScheduleEvaluationContext, schedule
 
+from ccp_assets.jobs import DAILY_JOB_NAME
 from ccp_assets.partitions import DAILY  # the zone of the partitions: configuration is read once, there
 
 
 @schedule(
     name="nightly_rollup",
     cron_schedule="0 2 * * *",
-    job_name="ccp_daily",
+    job_name=DAILY_JOB_NAME,
     execution_timezone=DAILY.timezone,
     default_status=DefaultScheduleStatus.RUNNING,
     description="02:00 in CCP_TIMEZONE: yesterday's partition through raw → normalized → measurements → rollups.",

@@ -12,9 +12,9 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SkipReason, sensor
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from ccp_assets import run_guard
+from ccp_assets.jobs import DAILY_JOB_NAME
 from ccp_assets.settings import Settings, load_settings
 from ccp_assets.sources.registry import SOURCES
 
@@ -73,7 +73,7 @@ def scan(settings: Settings, cursor: dict[str, int]) -> tuple[set[str], dict[str
 
 @sensor(
     name="ingest_sensor",
-    job_name="ccp_daily",
+    job_name=DAILY_JOB_NAME,
     minimum_interval_seconds=60,
     default_status=DefaultSensorStatus.RUNNING,
     description="New source bytes → one run of every layer over the days they belong to (late lines included).",
@@ -89,9 +89,7 @@ def ingest_sensor(context: SensorEvaluationContext):
     if not touched:
         return SkipReason("no new source bytes")
     lo, hi = min(touched), max(touched)
-    tags = {"ccp/launched_by": "ingest_sensor", **run_guard.host_tags()}
-    if lo != hi:
-        tags.update({ASSET_PARTITION_RANGE_START_TAG: lo, ASSET_PARTITION_RANGE_END_TAG: hi})
+    tags = {run_guard.LAUNCHED_BY_TAG: "ingest_sensor", **run_guard.host_tags(), **run_guard.range_tags(lo, hi)}
     digest = hashlib.sha1(json.dumps(new_cursor, sort_keys=True).encode()).hexdigest()[:16]
     return RunRequest(run_key=f"ingest:{digest}:{lo}:{hi}",
                       partition_key=lo if lo == hi else None, tags=tags)
