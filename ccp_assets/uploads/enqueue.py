@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ccp_assets.assets.rollups.files import daily_summary_path
 from ccp_assets.privacy import Redactor, install_secret
+from ccp_assets.reports.rollup_paths import daily_summary_path
 from ccp_assets.settings import Settings
 from ccp_assets.sources.landing import day_files
 from ccp_assets.uploads.gate import Gate

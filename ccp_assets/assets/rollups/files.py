@@ -1,25 +1,19 @@
-"""Where rollups live on disk (INTERFACES.md) and how they are written: atomically, byte-stable."""
+"""How rollups are written: atomically, byte-stable (where they live: reports/rollup_paths.py)."""
 
 
 import json
 import os
 import re
 import tempfile
-from datetime import date
 from pathlib import Path
 from typing import Any
 
+from ccp_assets.reports.rollup_paths import daily_summary_path, weekly_summary_path
+
+__all__ = ["daily_summary_path", "upsert_progress_sections", "weekly_summary_path", "write_atomic", "write_json"]
+
 SECTION = re.compile(r"^## (\d{4}-\d{2}-\d{2})\s*$", re.M)
 HEADER = "# Progress log\n\nOne section per day, newest last. Written by ccp-assets; rewritten idempotently.\n"
-
-
-def daily_summary_path(rollups_dir: Path, day: str) -> Path:
-    return rollups_dir / day / "metrics_summary.json"
-
-
-def weekly_summary_path(rollups_dir: Path, day: str) -> Path:
-    y, w, _ = date.fromisoformat(day).isocalendar()
-    return rollups_dir / "weekly" / f"{y}-W{w:02d}" / "metrics_summary.json"
 
 
 def write_atomic(path: Path, text: str) -> bool:
