@@ -41,6 +41,7 @@ from ccp_assets.schedules import nightly_rollup
 from ccp_assets.sensors.ingest import ingest_sensor
 from ccp_assets.sensors.license import license_sensor
 from ccp_assets.sensors.uploads import upload_sensor
+from ccp_assets.settings_resource import SettingsResource
 from ccp_assets.warehouse.resource import WarehouseResource
 
 ASSETS = [
@@ -83,7 +84,7 @@ def build_definitions() -> Definitions:
         schedules=[nightly_rollup, retention_schedule],
         sensors=[ingest_sensor, upload_sensor, license_sensor],
         # database "" = $CCP_HOME/warehouse.duckdb, resolved per run (see WarehouseResource).
-        resources={"warehouse": WarehouseResource(database="", connection_config={"threads": 2})},
+        resources={"warehouse": WarehouseResource(database="", connection_config={"threads": 2}), "settings": SettingsResource()},
         executor=in_process_executor,
     )
 

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from ccp_assets import runs
-from ccp_assets.reports.daily import daily_report, open_read_only
+from ccp_assets.reports.daily import daily_report
 from ccp_assets.settings import load_settings
+from ccp_assets.warehouse.readonly import open_read_only
 
 REPO = Path(__file__).resolve().parents[1]
 CCP = REPO / ".venv" / "bin" / "ccp"

@@ -109,7 +109,7 @@ def _report(kind: str, source: str | None, *, as_json: bool, since: str | None, 
 def _answer(settings: Settings, kind: str, q: Any, order: str | None, agent: str, instances: bool) -> dict[str, Any]:
     import duckdb
 
-    from ccp_assets.reports.daily import open_read_only
+    from ccp_assets.warehouse.readonly import open_read_only
 
     try:
         conn = open_read_only(settings.warehouse_path)  # waits up to 20 s for a run holding the write lock
@@ -150,10 +150,11 @@ def _bring_up_to_date(settings: Settings) -> None:
     if not _stale(settings):
         return
     from ccp_assets import runs
+    from ccp_assets.warehouse.readonly import open_read_only
 
     if settings.warehouse_path.exists():
         try:
-            duckdb.connect(str(settings.warehouse_path), read_only=True).close()
+            open_read_only(settings.warehouse_path, wait_s=0).close()
         except duckdb.IOException:
             err.print("waiting: another process (a Dagster run?) holds the warehouse; the report follows when it ends")
     try:
@@ -193,8 +194,8 @@ def _stale(settings: Settings) -> bool:
     run has processed. Read-only; a locked or missing warehouse counts as stale (landing sorts it out)."""
     import duckdb
 
-    from ccp_assets.reports.daily import open_read_only
     from ccp_assets.sources.claude_code import ClaudeCodeSource
+    from ccp_assets.warehouse.readonly import open_read_only
 
     source = ClaudeCodeSource()
     files = source.files(settings)
@@ -226,7 +227,7 @@ def _unmaterialized(settings: Settings, days: list[str]) -> bool:
 
     `partition_stats` gets a row per source for every day a run processed, even a day with zero lines.
     """
-    from ccp_assets.reports.daily import open_read_only
+    from ccp_assets.warehouse.readonly import open_read_only
 
     wanted = {d for d in days if date.fromisoformat(d) >= settings.start_date}
     if not wanted:
@@ -245,8 +246,8 @@ def _unmaterialized(settings: Settings, days: list[str]) -> bool:
 
 def _say_why_empty(settings: Settings, q: Any, filtered: str = "") -> None:
     """A report with no rows says why, on stderr: no data at all, a range or project with none, or start date."""
-    from ccp_assets.reports.daily import open_read_only
     from ccp_assets.reports.usage import Query, has_usage_tables
+    from ccp_assets.warehouse.readonly import open_read_only
 
     conn = open_read_only(settings.warehouse_path)
     try:

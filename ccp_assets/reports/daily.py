@@ -1,11 +1,9 @@
-"""`ccp report daily`'s entry points for callers outside the CLI: day parsing, the read-only warehouse
-connection, and the daily report (ccusage's `daily --json` shape, answered from the warehouse)."""
+"""`ccp report daily`'s entry points for callers outside the CLI: day parsing and the daily report
+(ccusage's `daily --json` shape, answered from the warehouse; open it with warehouse.readonly.open_read_only)."""
 
 from __future__ import annotations
 
-import time
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -19,22 +17,6 @@ def parse_day(value: str | None) -> date | None:
         return None
     v = value.strip()
     return date.fromisoformat(f"{v[:4]}-{v[4:6]}-{v[6:]}" if len(v) == 8 and v.isdigit() else v)
-
-
-def open_read_only(path: Path, wait_s: float = 20.0) -> duckdb.DuckDBPyConnection | None:
-    """A read-only connection, waiting while a run holds the write lock; None when there is no warehouse."""
-    if not path.exists():
-        return None
-    deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            conn = duckdb.connect(str(path), read_only=True)
-            conn.execute("SET TimeZone = 'UTC'")
-            return conn
-        except duckdb.IOException:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.25)
 
 
 def daily_report(conn: duckdb.DuckDBPyConnection | None, timezone: str, since: date | None = None,

@@ -15,7 +15,8 @@ from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, Sk
 
 from ccp_assets import run_guard
 from ccp_assets.jobs import DAILY_JOB_NAME
-from ccp_assets.settings import Settings, load_settings
+from ccp_assets.settings import Settings
+from ccp_assets.settings_resource import SettingsResource
 from ccp_assets.sources.registry import SOURCES
 
 PEEK_LIMIT = 64 << 20  # bytes read per file per tick; beyond it the file's mtime day stands in
@@ -78,14 +79,14 @@ def scan(settings: Settings, cursor: dict[str, int]) -> tuple[set[str], dict[str
     default_status=DefaultSensorStatus.RUNNING,
     description="New source bytes → one run of every layer over the days they belong to (late lines included).",
 )
-def ingest_sensor(context: SensorEvaluationContext):
+def ingest_sensor(context: SensorEvaluationContext, settings: SettingsResource):  # noqa: ANN201
     for line in run_guard.recover(context.instance):  # a killed run must not hold the warehouse pool
         context.log.warning(line)
-    settings = load_settings()
+    config = settings.get()
     cursor = json.loads(context.cursor) if context.cursor else {}
-    touched, new_cursor = scan(settings, cursor)
+    touched, new_cursor = scan(config, cursor)
     context.update_cursor(json.dumps(new_cursor, sort_keys=True))
-    touched = {d for d in touched if date.fromisoformat(d) >= settings.start_date}
+    touched = {d for d in touched if date.fromisoformat(d) >= config.start_date}
     if not touched:
         return SkipReason("no new source bytes")
     lo, hi = min(touched), max(touched)

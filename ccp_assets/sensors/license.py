@@ -15,7 +15,7 @@ from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, Sk
 from ccp_assets import run_guard
 from ccp_assets.assets.uploads.licensing import license_state_job
 from ccp_assets.licensing import clock
-from ccp_assets.settings import load_settings
+from ccp_assets.settings_resource import SettingsResource
 from ccp_assets.uploads.license_watch import changes, fingerprint
 
 
@@ -27,10 +27,9 @@ from ccp_assets.uploads.license_watch import changes, fingerprint
     description=("Watches the license pack, trusted keys, policy pack and revocation list (and the days to "
                  "expiry); on any change re-verifies and materializes license_state."),
 )
-def license_sensor(context: SensorEvaluationContext):  # noqa: ANN201
-    settings = load_settings()
+def license_sensor(context: SensorEvaluationContext, settings: SettingsResource):  # noqa: ANN201
     now = clock.now()
-    state = fingerprint(settings, now)
+    state = fingerprint(settings.get(), now)
     before = json.loads(context.cursor) if context.cursor else None
     if before == state:
         return SkipReason("license, keys and policy unchanged")

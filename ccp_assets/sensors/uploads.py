@@ -23,7 +23,7 @@ from dagster import (
 from ccp_assets import run_guard
 from ccp_assets.assets.uploads.sender_job import upload_sender
 from ccp_assets.licensing import clock
-from ccp_assets.settings import load_settings
+from ccp_assets.settings_resource import SettingsResource
 from ccp_assets.uploads.enqueue import KIND_OF, rollup_days
 from ccp_assets.uploads.gate import PAYLOAD_TIERS, Gate
 from ccp_assets.uploads.outbox import Outbox
@@ -55,15 +55,15 @@ def upload_work(settings, gate: Gate) -> tuple[list[str], list[str]]:  # noqa: A
     description=("Starts upload_sender when the outbox has pending payloads or new rollups exist, the effective "
                  "tier (license-capped) allows uploads and CCP_AGGREGATOR_URL is set."),
 )
-def upload_sensor(context: SensorEvaluationContext):  # noqa: ANN201
-    settings = load_settings()
+def upload_sensor(context: SensorEvaluationContext, settings: SettingsResource):  # noqa: ANN201
+    config = settings.get()
     now = clock.now()
-    gate = Gate.load(settings, now)
+    gate = Gate.load(config, now)
     if not gate.sends_anything:
         return SkipReason(f"nothing is ever sent in the local tier ({gate.tier_reason})")
     if not gate.aggregator_url:
         return SkipReason("CCP_AGGREGATOR_URL is unset: no uploads possible")
-    pending, missing = upload_work(settings, gate)
+    pending, missing = upload_work(config, gate)
     if not pending and not missing:
         return SkipReason("outbox empty and every rollup day queued")
     digest = hashlib.sha256(json.dumps([pending, missing]).encode()).hexdigest()[:20]

@@ -101,7 +101,7 @@ def blocked_days_read_only(settings: Settings, days: list[str], wait_s: float = 
     import duckdb
 
     from ccp_assets.checks.drift import blocked_days
-    from ccp_assets.reports.daily import open_read_only
+    from ccp_assets.warehouse.readonly import open_read_only
 
     if not days:
         return {}

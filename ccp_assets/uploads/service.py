@@ -46,7 +46,7 @@ class UploadReport:
 
 def enqueue_missing(settings: Settings, gate: Gate, report: UploadReport, *, dry_run: bool = False) -> None:
     """Queue rollup days that have no payload for an allowed tier yet; note failed-check days."""
-    from ccp_assets.reports.daily import open_read_only
+    from ccp_assets.warehouse.readonly import open_read_only
 
     tiers = [t for t in PAYLOAD_TIERS if gate.allows(t)]
     days = rollup_days(settings)

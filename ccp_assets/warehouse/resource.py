@@ -2,6 +2,9 @@
 
 DuckDB allows one writing process per file, so runs that write it share the Dagster pool
 `duckdb_warehouse` (limit 1 in dagster_home/dagster.yaml) and each step opens a single connection.
+Readers open it read-only through the same door: `WarehouseResource.read_only()` in a run, and
+`warehouse.readonly.open_read_only` (the same function, without importing Dagster) for `ccp report`, the
+upload gate and the sender, waiting while a run holds the write lock.
 Swapping this resource is how a team points the same assets at a shared database.
 """
 
@@ -14,14 +17,15 @@ from pathlib import Path
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from ccp_assets.settings import load_settings
+from ccp_assets.settings import Settings, load_settings
+from ccp_assets.warehouse.readonly import open_read_only
 from ccp_assets.warehouse.schema import ensure_schema
 
 WAREHOUSE_POOL = "duckdb_warehouse"
 
 
 class WarehouseResource(DuckDBResource):
-    """DuckDBResource that guarantees the v1 tables and views exist on every connection it hands out.
+    """DuckDBResource that guarantees the v1 tables and views exist on every writing connection.
 
     `database` empty means `$CCP_HOME/warehouse.duckdb`, resolved when a step runs (not at import),
     so one code location follows the environment it runs in.
@@ -29,20 +33,33 @@ class WarehouseResource(DuckDBResource):
 
     database: str = ""
 
-    def resolved_path(self) -> Path:
-        return Path(self.database) if self.database else load_settings().warehouse_path
+    def resolved_path(self, settings: Settings | None = None) -> Path:
+        if self.database:
+            return Path(self.database)
+        return (settings or load_settings()).warehouse_path
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        path = self.resolved_path()
+        settings = load_settings()  # once per connection: the path and the memory limit
+        path = self.resolved_path(settings)
         path.parent.mkdir(parents=True, exist_ok=True)
         # DuckDB's default memory limit is 80% of RAM and it keeps what it may; a limit makes it spill
         # instead, which keeps a cold build's peak RSS bounded whatever the corpus size.
-        config = {"memory_limit": load_settings().duckdb_memory_limit, **self.connection_config}
+        config = {"memory_limit": settings.duckdb_memory_limit, **self.connection_config}
         resource = self.model_copy(update={"database": str(path), "connection_config": config})
         with DuckDBResource.get_connection(resource) as conn:
             ensure_schema(conn)
             yield conn
+
+    @contextmanager
+    def read_only(self, wait_s: float = 20.0) -> Iterator[duckdb.DuckDBPyConnection | None]:
+        """A read-only connection (None when there is no warehouse yet), closed on exit."""
+        conn = open_read_only(self.resolved_path(), wait_s)
+        try:
+            yield conn
+        finally:
+            if conn is not None:
+                conn.close()
 
 
 def warehouse_for(path: Path) -> WarehouseResource:

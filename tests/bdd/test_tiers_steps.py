@@ -12,6 +12,7 @@ from pytest_bdd import given, parsers, scenarios, then, when
 
 from ccp_assets.definitions import defs
 from ccp_assets.sensors.uploads import upload_sensor
+from ccp_assets.settings_resource import SettingsResource
 from tests.bdd.conftest import MAIN
 from tests.helpers import ccp, materialize_all
 
@@ -107,7 +108,7 @@ def no_secret(agg, secrets) -> None:
 @when("the upload sensor ticks", target_fixture="request_")
 def sensor_ticks() -> RunRequest:
     with DagsterInstance.ephemeral() as instance:
-        result = upload_sensor(build_sensor_context(instance=instance))
+        result = upload_sensor(build_sensor_context(instance=instance, resources={"settings": SettingsResource()}))
     assert isinstance(result, RunRequest), result
     return result
 

@@ -8,6 +8,7 @@ import shutil
 from dagster import DagsterInstance, build_sensor_context
 
 from ccp_assets.sensors.ingest import ingest_sensor
+from ccp_assets.settings_resource import SettingsResource
 from tests.conftest import CLAUDE_FIXTURE
 
 SHORT = next((CLAUDE_FIXTURE / "projects").glob("*/short.jsonl"))
@@ -16,7 +17,7 @@ MAIN = next((CLAUDE_FIXTURE / "projects").glob("*/4d5611e5-*.jsonl"))
 
 def _tick(cursor: str | None):
     with DagsterInstance.ephemeral() as instance:
-        ctx = build_sensor_context(instance=instance, cursor=cursor)
+        ctx = build_sensor_context(instance=instance, cursor=cursor, resources={"settings": SettingsResource()})
         result = ingest_sensor(ctx)
         return result, ctx.cursor
 

@@ -190,8 +190,8 @@ def test_active_block_has_burn_rate_and_projection_at_a_given_now(env):
     from datetime import UTC, datetime
 
     from ccp_assets.reports.blocks import blocks_report
-    from ccp_assets.reports.daily import open_read_only
     from ccp_assets.reports.usage import Query
+    from ccp_assets.warehouse.readonly import open_read_only
 
     oracle = load_oracle("ccusage-blocks-utc.json")["blocks"]
     last = oracle[-1]

@@ -14,6 +14,7 @@ import pytest
 from dagster import DagsterInstance, DagsterRunStatus, build_sensor_context
 
 from ccp_assets import run_guard
+from ccp_assets.settings_resource import SettingsResource
 
 POOL = "duckdb_warehouse"
 
@@ -65,7 +66,7 @@ def test_a_killed_worker_is_recovered_by_the_ingest_sensor_and_a_live_one_is_not
     try:
         assert [d[:12] for d in run_guard.in_progress(instance, "ccp_daily")] == [f"run {dead_id[:8]}"]
         _kill(dead)
-        ingest_sensor(build_sensor_context(instance=instance))
+        ingest_sensor(build_sensor_context(instance=instance, resources={"settings": SettingsResource()}))
         assert instance.get_run_by_id(dead_id).status == DagsterRunStatus.FAILURE
         assert instance.get_run_by_id(live_id).status == DagsterRunStatus.STARTED
         info = instance.event_log_storage.get_concurrency_info(POOL)
@@ -86,7 +87,7 @@ def test_the_upload_sensor_recovers_too_and_requests_carry_the_host(ccp_env, ins
     assert run_guard.recover(instance) and instance.get_run_by_id(dead_id).status == DagsterRunStatus.FAILURE
     (ccp_env.projects() / "s.jsonl").write_text(
         '{"type":"user","timestamp":"2026-02-10T10:00:00Z","sessionId":"s","message":{"content":"hi"}}\n')
-    req = ingest_sensor(build_sensor_context(instance=instance))
+    req = ingest_sensor(build_sensor_context(instance=instance, resources={"settings": SettingsResource()}))
     assert req.tags[run_guard.HOST_TAG]
 
 

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from ccp_assets.reports.daily import open_read_only
 from ccp_assets.reports.periods import period_report
 from ccp_assets.reports.usage import Query
 from ccp_assets.settings import load_settings
+from ccp_assets.warehouse.readonly import open_read_only
 from tests.conftest import REPO, CcpEnv
 from tests.helpers import materialize_all, query, report
 

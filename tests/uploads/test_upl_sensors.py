@@ -21,6 +21,7 @@ from ccp_assets.licensing import clock
 from ccp_assets.sensors.license import license_sensor
 from ccp_assets.sensors.uploads import upload_sensor
 from ccp_assets.settings import load_settings
+from ccp_assets.settings_resource import SettingsResource
 from ccp_assets.uploads.gate import Gate
 
 from .conftest import license_env, setenv, use_home
@@ -36,7 +37,7 @@ def instance():  # noqa: ANN201
 
 
 def _tick(sensor, instance, cursor):  # noqa: ANN001, ANN202
-    ctx = build_sensor_context(instance=instance, cursor=cursor)
+    ctx = build_sensor_context(instance=instance, cursor=cursor, resources={"settings": SettingsResource()})
     result = sensor(ctx)
     return result, ctx.cursor
 

@@ -9,7 +9,7 @@ from ccp_assets.assets.glossary import glossary
 from ccp_assets.assets.measurements.runner import run_days
 from ccp_assets.measurements.churn import churn_day
 from ccp_assets.measurements.gitrepo import GitRepo
-from ccp_assets.settings import load_settings
+from ccp_assets.settings_resource import SettingsResource
 from ccp_assets.warehouse.resource import WarehouseResource
 
 
@@ -27,8 +27,9 @@ from ccp_assets.warehouse.resource import WarehouseResource
         + glossary("churn_14d", "avg_churn_score", "notes")
     ),
 )
-def churn_daily(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-    repo, why = GitRepo.open(load_settings().repo_dir)
+def churn_daily(context: AssetExecutionContext, warehouse: WarehouseResource,
+                settings: SettingsResource) -> MaterializeResult:
+    repo, why = GitRepo.open(settings.get().repo_dir)
     now = datetime.now(UTC)
     try:
         out, blocked = run_days(context, warehouse, lambda conn, day: churn_day(conn, repo, why, day, now))

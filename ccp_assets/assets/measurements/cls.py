@@ -7,7 +7,7 @@ from ccp_assets.assets.glossary import glossary
 from ccp_assets.assets.measurements.runner import run_days
 from ccp_assets.measurements.cls import REVIEW_THRESHOLD, ImportGraph, cls_day
 from ccp_assets.measurements.gitrepo import GitRepo
-from ccp_assets.settings import load_settings
+from ccp_assets.settings_resource import SettingsResource
 from ccp_assets.warehouse.resource import WarehouseResource
 
 
@@ -26,13 +26,14 @@ from ccp_assets.warehouse.resource import WarehouseResource
         + glossary("avg_cls")
     ),
 )
-def cls_features(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-    settings = load_settings()
-    repo, why = GitRepo.open(settings.repo_dir)
+def cls_features(context: AssetExecutionContext, warehouse: WarehouseResource,
+                 settings: SettingsResource) -> MaterializeResult:
+    config = settings.get()
+    repo, why = GitRepo.open(config.repo_dir)
     graphs: dict[str, ImportGraph] = {}
     try:
         out, blocked = run_days(context, warehouse,
-                                lambda conn, day: cls_day(conn, repo, why, day, settings.timezone, graphs))
+                                lambda conn, day: cls_day(conn, repo, why, day, config.timezone, graphs))
     finally:
         if repo is not None:
             repo.close()

@@ -6,7 +6,7 @@ from ccp_assets.assets.common import daily_asset, per_partition
 from ccp_assets.assets.glossary import glossary
 from ccp_assets.assets.measurements.runner import run_days
 from ccp_assets.measurements.interaction import interaction_day
-from ccp_assets.settings import load_settings
+from ccp_assets.settings_resource import SettingsResource
 from ccp_assets.warehouse.resource import WarehouseResource
 
 
@@ -23,9 +23,10 @@ from ccp_assets.warehouse.resource import WarehouseResource
         + glossary("avg_impf", "sessions")
     ),
 )
-def interaction_daily(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-    settings = load_settings()
-    out, blocked = run_days(context, warehouse, lambda conn, day: interaction_day(conn, settings, day))
+def interaction_daily(context: AssetExecutionContext, warehouse: WarehouseResource,
+                      settings: SettingsResource) -> MaterializeResult:
+    config = settings.get()
+    out, blocked = run_days(context, warehouse, lambda conn, day: interaction_day(conn, config, day))
     return per_partition(context, {d: {
         "sessions": r["sessions"],
         "interaction_minutes": round(r["minutes"] or 0, 3),

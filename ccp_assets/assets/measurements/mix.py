@@ -7,7 +7,7 @@ from ccp_assets.assets.glossary import glossary
 from ccp_assets.assets.measurements.runner import run_days
 from ccp_assets.measurements.mix import mix_day, routing_day
 from ccp_assets.measurements.policy import license_view, policy_day
-from ccp_assets.settings import load_settings
+from ccp_assets.settings_resource import SettingsResource
 from ccp_assets.warehouse.resource import WarehouseResource
 
 
@@ -55,8 +55,9 @@ def routing_daily(context: AssetExecutionContext, warehouse: WarehouseResource) 
         + glossary("policy finding")
     ),
 )
-def policy_findings(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-    view = license_view(load_settings())
+def policy_findings(context: AssetExecutionContext, warehouse: WarehouseResource,
+                    settings: SettingsResource) -> MaterializeResult:
+    view = license_view(settings.get())
     out, blocked = run_days(context, warehouse, lambda conn, day: policy_day(conn, view, day))
     return per_partition(context, {d: {"findings": len(r), "finding_texts": MetadataValue.json([f["finding"] for f in r])}
                                    for d, r in out.items()},

@@ -14,7 +14,7 @@ from ccp_assets.assets.rollups.files import (
 from ccp_assets.assets.rollups.summary import build_daily_summary, progress_section
 from ccp_assets.assets.rollups.weekly import build_weekly_summary
 from ccp_assets.licensing import effective_tier
-from ccp_assets.settings import load_settings
+from ccp_assets.settings_resource import SettingsResource
 from ccp_assets.warehouse.resource import WarehouseResource
 
 # Numbers plotted across partitions in the UI (one point per day), in the order the UI shows them: the
@@ -87,31 +87,32 @@ def _day_metadata(summary: dict) -> dict:
                    "notes", "withheld")
     ),
 )
-def daily_summary(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-    settings = load_settings()
-    tier, why = effective_tier(settings)
+def daily_summary(context: AssetExecutionContext, warehouse: WarehouseResource,
+                  settings: SettingsResource) -> MaterializeResult:
+    config = settings.get()
+    tier, why = effective_tier(config)
     context.log.info(f"effective tier: {tier} ({why})")
     written: dict[str, list[str]] = {}
     sections, weeks, per_day = {}, {}, {}
     with warehouse.connect() as conn:
         days, blocked = usable_days(context, conn)
         for day in days:
-            summary = build_daily_summary(conn, day, tier)
+            summary = build_daily_summary(conn, config, day, tier)
             if summary is None:
                 per_day[day] = {"no_data": True, "days_with_data": 0, "files_changed": 0}
                 continue
-            written[day] = [day] if write_json(daily_summary_path(settings.rollups_dir, day), summary) else []
+            written[day] = [day] if write_json(daily_summary_path(config.rollups_dir, day), summary) else []
             sections[day] = progress_section(summary)
             per_day[day] = _day_metadata(summary)
-            weeks[weekly_summary_path(settings.rollups_dir, day)] = day
+            weeks[weekly_summary_path(config.rollups_dir, day)] = day
     for path, day in weeks.items():  # a week's file is rewritten once, by (and counted on) its last day here
-        weekly = build_weekly_summary(settings.rollups_dir, day)
+        weekly = build_weekly_summary(config.rollups_dir, day)
         if weekly is not None and write_json(path, weekly):
             written[day].append(weekly["week"])
     if sections:
-        upsert_progress_sections(settings.rollups_dir / "progress.log.md", sections)
+        upsert_progress_sections(config.rollups_dir / "progress.log.md", sections)
     for day, files in written.items():
         per_day[day].update({"days_with_data": 1, "files_changed": len(files),
                              "files_written": MetadataValue.json(files)})
     return per_partition(context, per_day, blocked=blocked, shared={
-        "tier": tier, "rollups_dir": MetadataValue.path(str(settings.rollups_dir))})
+        "tier": tier, "rollups_dir": MetadataValue.path(str(config.rollups_dir))})

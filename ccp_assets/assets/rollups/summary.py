@@ -17,7 +17,7 @@ import duckdb
 from ccp_assets.assets.measurements.by_source import cost_by_source
 from ccp_assets.measurements.entity import day_values
 from ccp_assets.model.v1 import SCHEMA_VERSION
-from ccp_assets.settings import load_settings
+from ccp_assets.settings import Settings
 from ccp_assets.sources.landing import day_files
 from ccp_assets.sources.registry import SOURCES
 
@@ -32,9 +32,8 @@ def _ratio(num: float | None, den: float | None, n: int = 6) -> float | None:
     return None if num is None or not den else round(num / den, n)
 
 
-def _inputs(conn: duckdb.DuckDBPyConnection, day: str) -> dict[str, Any]:
+def _inputs(conn: duckdb.DuckDBPyConnection, settings: Settings, day: str) -> dict[str, Any]:
     """Landed source files and their line counts for the day, per source."""
-    settings = load_settings()
     out: dict[str, Any] = {}
     for adapter in SOURCES:
         files = day_files(settings, adapter.name, [day])
@@ -170,10 +169,10 @@ def _vs_previous(conn: duckdb.DuckDBPyConnection, d: date, today: dict[str, Any]
     return {"date": str(prev_day), "worse": worse, "better": better}
 
 
-def build_daily_summary(conn: duckdb.DuckDBPyConnection, day: str, tier: str) -> dict[str, Any] | None:
+def build_daily_summary(conn: duckdb.DuckDBPyConnection, settings: Settings, day: str, tier: str) -> dict[str, Any] | None:
     """The day's summary, or None when no source had any line (or row) that day."""
     d = date.fromisoformat(day)
-    inputs = _inputs(conn, day)
+    inputs = _inputs(conn, settings, day)
     if not inputs and not _has_rows(conn, d):
         return None
     errors: list[str] = []

@@ -4,7 +4,7 @@ from dagster import AssetExecutionContext, MaterializeResult
 
 from ccp_assets.assets.common import daily_asset, partition_days, per_partition
 from ccp_assets.assets.glossary import glossary
-from ccp_assets.settings import load_settings
+from ccp_assets.settings_resource import SettingsResource
 from ccp_assets.sources.unified_sessions import RepoResolver, fill_sessions
 from ccp_assets.warehouse.resource import WarehouseResource
 from ccp_assets.warehouse.tx import transaction
@@ -24,12 +24,13 @@ from ccp_assets.warehouse.tx import transaction
         + glossary("sessions")
     ),
 )
-def unified_sessions(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-    settings = load_settings()
-    resolver = RepoResolver(settings.repo_dir)
+def unified_sessions(context: AssetExecutionContext, warehouse: WarehouseResource,
+                     settings: SettingsResource) -> MaterializeResult:
+    config = settings.get()
+    resolver = RepoResolver(config.repo_dir)
     with warehouse.connect() as conn:
         with_repo = {}
         for day in partition_days(context):
             with transaction(conn):
-                with_repo[day] = fill_sessions(conn, settings, day, resolver)
+                with_repo[day] = fill_sessions(conn, config, day, resolver)
     return per_partition(context, {day: {"sessions_with_repository": n} for day, n in with_repo.items()})

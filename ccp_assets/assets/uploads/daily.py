@@ -15,7 +15,7 @@ from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, 
 
 from ccp_assets.assets.common import daily_asset, partition_days, per_partition, usable_days
 from ccp_assets.licensing import clock
-from ccp_assets.settings import load_settings
+from ccp_assets.settings_resource import SettingsResource
 from ccp_assets.uploads.enqueue import Enqueuer
 from ccp_assets.uploads.gate import Gate
 from ccp_assets.uploads.outbox import outbox_path
@@ -43,9 +43,10 @@ def _day_metadata(day: str, outcomes: list) -> dict:
 def _upload_asset(name: str, tier: str, description: str, kinds: set[str]) -> AssetsDefinition:
     @daily_asset(name=name, group="uploads", kinds=kinds, deps=UPLOAD_DEPS,
                  description=description)
-    def _upload(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-        settings = load_settings()
-        gate = Gate.load(settings, clock.now())
+    def _upload(context: AssetExecutionContext, warehouse: WarehouseResource,
+                settings: SettingsResource) -> MaterializeResult:
+        config = settings.get()
+        gate = Gate.load(config, clock.now())
         days = partition_days(context)
         meta: dict = {"effective_tier": gate.tier, "tier_reason": gate.tier_reason,
                       "aggregator_configured": bool(gate.aggregator_url)}
@@ -54,7 +55,7 @@ def _upload_asset(name: str, tier: str, description: str, kinds: set[str]) -> As
             context.log.info(f"{tier} uploads withheld for {len(days)} day(s): {why}")
             return per_partition(context, {d: {"queued_payloads": 0, "withheld": MetadataValue.json({d: why})}
                                            for d in days}, shared=meta)
-        enq = Enqueuer(settings, gate)
+        enq = Enqueuer(config, gate)
         try:
             with warehouse.connect() as conn:
                 usable, blocked = usable_days(context, conn)
@@ -69,7 +70,7 @@ def _upload_asset(name: str, tier: str, description: str, kinds: set[str]) -> As
         for o in rep.outcomes:
             context.log.info(f"{o.day} {o.tier}: {o.status}{f' ({o.reason})' if o.reason else ''}"
                              f"{f', {o.added} new payload(s)' if o.added else ''}")
-        meta["outbox"] = MetadataValue.path(str(outbox_path(settings)))
+        meta["outbox"] = MetadataValue.path(str(outbox_path(config)))
         if counts is not None:
             meta["outbox_pending"] = counts["pending"]
         return per_partition(context, {d: _day_metadata(d, [o for o in rep.outcomes if o.day == d]) for d in days},

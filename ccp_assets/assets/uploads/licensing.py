@@ -10,7 +10,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 
 from ccp_assets.assets.common import OWNERS
 from ccp_assets.licensing import clock
-from ccp_assets.settings import load_settings
+from ccp_assets.settings_resource import SettingsResource
 from ccp_assets.uploads.license_watch import license_state as read_license_state
 
 LICENSE_STATE_JOB_NAME = "license_state_job"
@@ -27,9 +27,8 @@ LICENSE_STATE_JOB_NAME = "license_state_job"
         "version and retention. Never the pack or its signature. Kept fresh by the license sensor."
     ),
 )
-def license_state(context: AssetExecutionContext) -> MaterializeResult:
-    settings = load_settings()
-    state = read_license_state(settings, clock.now())
+def license_state(context: AssetExecutionContext, settings: SettingsResource) -> MaterializeResult:
+    state = read_license_state(settings.get(), clock.now())
     context.log.info(f"effective tier {state['effective_tier']}: {state['tier_reason']}")
     if not state["license_valid"]:
         context.log.warning(f"no valid license: {state['license_reason']}; uploads withheld")

@@ -18,6 +18,7 @@ from ccp_assets.assets.common import OWNERS
 from ccp_assets.licensing import clock
 from ccp_assets.partitions import DAILY
 from ccp_assets.settings import load_settings
+from ccp_assets.settings_resource import SettingsResource
 from ccp_assets.uploads.retention import apply_retention
 from ccp_assets.warehouse.resource import WAREHOUSE_POOL
 
@@ -36,9 +37,8 @@ RETENTION_JOB_NAME = "landing_retention_job"
         "source and day) in the metadata and in $CCP_HOME/state/retention.log.jsonl."
     ),
 )
-def landing_retention(context: AssetExecutionContext) -> MaterializeResult:
-    settings = load_settings()
-    result = apply_retention(settings, clock.now())
+def landing_retention(context: AssetExecutionContext, settings: SettingsResource) -> MaterializeResult:
+    result = apply_retention(settings.get(), clock.now())
     if result.applied:
         context.log.info(f"retention {result.retention_days} days (cutoff {result.cutoff}): deleted "
                          f"{result.files} files, {result.rows} rows, {result.bytes} bytes")

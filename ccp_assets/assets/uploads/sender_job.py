@@ -7,17 +7,17 @@ re-check) and may spend minutes waiting on the network; holding the pool would s
 from dagster import Failure, MetadataValue, Nothing, OpExecutionContext, Out, Output, job, op
 
 from ccp_assets.licensing import clock
-from ccp_assets.settings import load_settings
+from ccp_assets.settings_resource import SettingsResource
 
 UPLOAD_JOB_NAME = "upload_sender"
 
 
 @op(name="drain_outbox", out=Out(Nothing),
     description="Queue rollup days not yet queued for the allowed tiers, then send the outbox's pending payloads.")
-def drain_outbox(context: OpExecutionContext):  # noqa: ANN201
+def drain_outbox(context: OpExecutionContext, settings: SettingsResource):  # noqa: ANN201
     from ccp_assets.uploads.service import run_upload
 
-    report = run_upload(load_settings(), now=clock.now())
+    report = run_upload(settings.get(), now=clock.now())
     for note in report.notes:
         context.log.info(note)
     for r in report.results:
