@@ -8,12 +8,13 @@ a deadline a client holding a half-sent body held a connection and its buffers f
 from __future__ import annotations
 
 import asyncio
-import json
-import math
 import zlib
+from functools import partial
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
+
+from ccp_assets.licensing.jsonstrict import loads_strict
 
 GZIP_WBITS = 16 + zlib.MAX_WBITS
 MAX_DEPTH = 32  # real summaries nest 4 deep, events a little more; deeper is an attack on the parser
@@ -98,45 +99,9 @@ async def read_body(
     return gunzip.finish() if gunzip is not None else b"".join(parts)
 
 
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError("number out of range")
-    return value
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _too_deep(doc: Any) -> bool:
-    stack: list[tuple[Any, int]] = [(doc, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            return True
-        if isinstance(node, dict):
-            stack.extend((v, depth + 1) for v in node.values())
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node)
-    return False
-
-
 def parse_json(raw: bytes) -> Any:
-    """Strict JSON: UTF-8, no NaN/Infinity, finite numbers, bounded nesting; BodyError(400) otherwise."""
-    if not raw.strip():
-        raise BodyError(400, "empty body: expected a JSON document")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise BodyError(400, f"body is not UTF-8 (byte {e.start})") from None
-    try:
-        doc = json.loads(text, parse_float=_finite, parse_constant=_reject_constant)
-    except json.JSONDecodeError as e:
-        raise BodyError(400, f"malformed JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
-    except (ValueError, RecursionError) as e:
-        reason = "nesting too deep" if isinstance(e, RecursionError) else str(e)[:80]
-        raise BodyError(400, f"malformed JSON: {reason}") from None
-    if _too_deep(doc):
-        raise BodyError(400, f"malformed JSON: nested deeper than {MAX_DEPTH} levels")
-    return doc
+    """Strict JSON (licensing.jsonstrict, the product's one strict parser): UTF-8, no NaN/Infinity, finite
+    numbers, nesting at most MAX_DEPTH; BodyError(400) otherwise. Duplicate keys keep the last value, as
+    they always did here (a summary's meaning does not hang on them the way a signed pack's does)."""
+    return loads_strict(raw, max_bytes=None, max_int_digits=None, max_depth=MAX_DEPTH, unique_keys=False,
+                        what="body", doc="JSON document", error=partial(BodyError, 400))

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -274,8 +273,3 @@ class Outbox:
         with self._tx() as cur:
             cur.execute("UPDATE payloads SET status = ?, last_error = ?, updated_at = ? WHERE idem_key = ?",
                         (status, reason[:1000], time.time(), key))
-
-
-def canonical_json(value: Any) -> bytes:
-    """Byte-stable JSON (sorted keys, no whitespace, ASCII): equal content always hashes equal."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode()

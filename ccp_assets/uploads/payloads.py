@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from ccp_assets.licensing.device import install_device_id
+from ccp_assets.licensing.jsonstrict import canonical_bytes
 from ccp_assets.privacy import Redactor, assert_minimized, keyed_hash, minimize_summary
 from ccp_assets.privacy.redact import default_redactor
-from ccp_assets.uploads.outbox import body_hash, canonical_json
+from ccp_assets.uploads.outbox import body_hash
 
 EVENTS_SCHEMA = "ccp.events.v1"
 MAX_SPAN_CHARS = 2000  # a redacted prompt is capped after redaction (cutting first could split a secret)
@@ -66,7 +67,7 @@ def minimized_payload(summary: Mapping[str, Any], secret: bytes) -> dict[str, An
 
 
 def minimized_body(summary_path: Path, secret: bytes) -> bytes:
-    body = canonical_json(minimized_payload(json.loads(summary_path.read_text()), secret))
+    body = canonical_bytes(minimized_payload(json.loads(summary_path.read_text()), secret))
     assert_minimized(body)
     return body
 
@@ -209,14 +210,14 @@ def index_events(events: Iterable[dict[str, Any]]) -> dict[str, tuple[str, dict[
     for ev in events:
         eid = ev.get("event_id")
         if eid and eid not in out:
-            out[eid] = (body_hash(canonical_json(ev)), ev)
+            out[eid] = (body_hash(canonical_bytes(ev)), ev)
     return out
 
 
 def chunker(max_events: int = DEFAULT_MAX_EVENTS, max_bytes: int = DEFAULT_MAX_BATCH_BYTES):  # noqa: ANN201
     """Split (event_id, event_hash, event) triples into batch bodies under both limits (an event bigger
     than max_bytes alone still travels alone; spans are capped, so that stays far under the server's cap)."""
-    overhead = len(canonical_json({"events": [], "schema": EVENTS_SCHEMA}))
+    overhead = len(canonical_bytes({"events": [], "schema": EVENTS_SCHEMA}))
 
     def chunk(todo: list[tuple[str, str, Any]]) -> list[tuple[bytes, list[tuple[str, str]]]]:
         out: list[tuple[bytes, list[tuple[str, str]]]] = []
@@ -225,11 +226,11 @@ def chunker(max_events: int = DEFAULT_MAX_EVENTS, max_bytes: int = DEFAULT_MAX_B
 
         def flush() -> None:
             if current:
-                body = canonical_json({"schema": EVENTS_SCHEMA, "events": [ev for _, _, ev in current]})
+                body = canonical_bytes({"schema": EVENTS_SCHEMA, "events": [ev for _, _, ev in current]})
                 out.append((body, [(eid, eh) for eid, eh, _ in current]))
 
         for item in todo:
-            n = len(canonical_json(item[2])) + 1
+            n = len(canonical_bytes(item[2])) + 1
             if current and (len(current) >= max_events or size + n > max_bytes):
                 flush()
                 current, size = [], overhead

@@ -9,8 +9,9 @@ import threading
 import time
 
 from ccp_assets.licensing import clock, install_policy
+from ccp_assets.licensing.jsonstrict import canonical_bytes
 from ccp_assets.settings import load_settings
-from ccp_assets.uploads.outbox import Outbox, canonical_json
+from ccp_assets.uploads.outbox import Outbox
 from ccp_assets.uploads.payloads import chunker, index_events
 from ccp_assets.uploads.sender import drain
 from ccp_assets.uploads.service import run_upload
@@ -59,10 +60,10 @@ def test_400_and_413_are_rejected_once_never_retried_and_the_drain_goes_on(fixtu
     events = {f"{i:032x}": {"type": "turn", "event_id": f"{i:032x}", "day": "2026-02-10", "tokens_in": i,
                             "model": "claude-opus-4-6"} for i in range(200)}
     with Outbox.open(load_settings()) as box:
-        bad = box.enqueue_summary("minimized", "2026-02-10", canonical_json(
+        bad = box.enqueue_summary("minimized", "2026-02-10", canonical_bytes(
             {"date": "2026-02-10", "tier": "minimized", "sessions": -1}))  # passes the client guard, not the server
         big = box.enqueue_day_events("full", "2026-02-10", index_events(events.values()), chunker(1000, 1 << 20))
-        good = box.enqueue_summary("minimized", "2026-02-12", canonical_json({"date": "2026-02-12", "turns": 3}))
+        good = box.enqueue_summary("minimized", "2026-02-12", canonical_bytes({"date": "2026-02-12", "turns": 3}))
     results = {r.key: r for r in drain(load_settings())}
     assert results[bad.added[0]].outcome == "rejected" and results[bad.added[0]].status == 400
     assert "sessions" in results[bad.added[0]].detail

@@ -13,8 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ccp_assets.licensing.jsonstrict import canonical_bytes
 from ccp_assets.privacy import Redactor
-from ccp_assets.uploads.outbox import Outbox, canonical_json, idempotency_key
+from ccp_assets.uploads.outbox import Outbox, idempotency_key
 from ccp_assets.uploads.payloads import (
     EventBuilder,
     RedactionGuardError,
@@ -45,7 +46,7 @@ def test_keys_derive_from_content_and_fit_the_header_rules():
 
 
 def test_summary_enqueue_is_idempotent_and_a_new_version_supersedes_the_pending_one(box):
-    a, b = canonical_json({"date": "2026-02-10", "turns": 1}), canonical_json({"date": "2026-02-10", "turns": 2})
+    a, b = canonical_bytes({"date": "2026-02-10", "turns": 1}), canonical_bytes({"date": "2026-02-10", "turns": 2})
     first = box.enqueue_summary("minimized", "2026-02-10", a)
     assert len(first.added) == 1 and box.enqueue_summary("minimized", "2026-02-10", a).added == []
     second = box.enqueue_summary("minimized", "2026-02-10", b)
@@ -120,7 +121,7 @@ def test_the_guard_refuses_anything_the_redactor_would_still_change():
     with pytest.raises(RedactionGuardError):
         assert_redacted({"events": [{"text": "key " + SECRETS["github"]}]})
     with pytest.raises(RedactionGuardError):
-        assert_redacted(canonical_json({"events": [{"cwd": SECRETS["path"]}]}))
+        assert_redacted(canonical_bytes({"events": [{"cwd": SECRETS["path"]}]}))
     assert_redacted({"events": [{"text": "[dropped: contained jwt]", "n": 3}]})
 
 
