@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PRIVACY_TIERS = ("local", "minimized", "full")
+from ccp_assets.privacy.tiers import TIERS
 
 # Abbreviations people type for a zone; IANA has none of them (EST/MST/HST exist but mean fixed offsets).
 ZONE_HINTS = {"JST": "Asia/Tokyo", "KST": "Asia/Seoul", "IST": "Asia/Kolkata", "PST": "America/Los_Angeles",
@@ -107,8 +107,8 @@ class _Env(BaseSettings):
     @classmethod
     def _tier(cls, v: str) -> str:
         tier = v.strip().lower()
-        if tier not in PRIVACY_TIERS:
-            raise ConfigError("CCP_PRIVACY_TIER", v, f"not a privacy tier; use one of {', '.join(PRIVACY_TIERS)}")
+        if tier not in TIERS:
+            raise ConfigError("CCP_PRIVACY_TIER", v, f"not a privacy tier; use one of {', '.join(TIERS)}")
         return tier
 
     @field_validator("dagster_home")

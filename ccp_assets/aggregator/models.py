@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from datetime import date as Date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from ccp_assets.aggregator.storage import MetricsRow, ProviderSums
+from ccp_assets.privacy.tiers import PrivacyTier
 
 MAX_COUNT = 10**12
 DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
@@ -35,7 +36,7 @@ class MetricsSummary(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     date: Annotated[str, StringConstraints(min_length=8, max_length=10)]
-    tier: Literal["local", "minimized", "full"] | None = None
+    tier: PrivacyTier | None = None
     schema_version: Annotated[str, StringConstraints(max_length=64)] | None = None
     sessions: Count | None = None
     turns: Count | None = None

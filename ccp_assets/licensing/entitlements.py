@@ -12,12 +12,7 @@ from typing import Any
 from ccp_assets.licensing.cache import current_license
 from ccp_assets.licensing.keyring import Keyring
 from ccp_assets.licensing.pack import License
-
-TIERS = ("local", "minimized", "full")
-
-
-def tier_rank(tier: str) -> int:
-    return TIERS.index(tier)
+from ccp_assets.privacy.tiers import TIER_ORDER, TIERS
 
 
 def license_tier(lic: License | None) -> str:
@@ -48,6 +43,6 @@ def effective_tier(
             return "local", "CCP_PRIVACY_TIER=local requested"
         return "local", f"{why}: local only (requested {requested})"
     allowed = license_tier(lic)
-    if tier_rank(requested) <= tier_rank(allowed):
+    if TIER_ORDER[requested] <= TIER_ORDER[allowed]:
         return requested, f"CCP_PRIVACY_TIER={requested} requested; the {lic.plan} license allows {allowed}"
     return allowed, f"requested {requested}, capped to {allowed}: the {lic.plan} license allows {allowed}"

@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ccp_assets.privacy.tiers import PrivacyTier
+
 SCHEMA_VERSION = "ccp.v1"
 
 _DAY = "partition day in CCP_TIMEZONE"
@@ -20,7 +22,6 @@ _SOURCE = "source that recorded it"
 _OFFSET = "provenance: byte offset of the line"
 _LINE = "provenance: line number"
 
-PrivacyTier = Literal["local", "minimized", "full"]
 InputKind = Literal["text", "image", "other"]
 FeatureStatus = Literal["proposed", "implemented", "shipped"]
 

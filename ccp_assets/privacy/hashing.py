@@ -13,8 +13,10 @@ import secrets
 import stat
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..settings import Settings
+if TYPE_CHECKING:  # settings imports privacy.tiers: a runtime import here would be circular
+    from ..settings import Settings
 
 SECRET_FILE = "install_secret"
 SECRET_BYTES = 32

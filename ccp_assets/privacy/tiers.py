@@ -1,16 +1,20 @@
 """Privacy tiers ordered by how much may leave; the effective tier is the lower of what the user asks and
-what the license allows, and anything unknown counts as local (deny by default)."""
+what the license allows, and anything unknown counts as local (deny by default).
+
+The one definition of the tiers: settings (CCP_PRIVACY_TIER), the license (entitlements), the upload gate,
+the v1 models and the aggregator's models all take them from here."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Final
+from typing import Final, Literal, get_args
 
-LOCAL: Final = "local"
-MINIMIZED: Final = "minimized"
-FULL: Final = "full"
-TIER_ORDER: Final[Mapping[str, int]] = MappingProxyType({LOCAL: 0, MINIMIZED: 1, FULL: 2})
+PrivacyTier = Literal["local", "minimized", "full"]  # in order: each tier lets more leave than the one before
+TIERS: Final[tuple[str, ...]] = get_args(PrivacyTier)
+LOCAL, MINIMIZED, FULL = TIERS
+PAYLOAD_TIERS: Final = (MINIMIZED, FULL)  # the tiers whose payloads leave the machine
+TIER_ORDER: Final[Mapping[str, int]] = MappingProxyType({t: i for i, t in enumerate(TIERS)})
 
 
 def normalize_tier(tier: str | None) -> str:

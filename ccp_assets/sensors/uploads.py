@@ -23,9 +23,10 @@ from dagster import (
 from ccp_assets import run_guard
 from ccp_assets.assets.uploads.sender_job import upload_sender
 from ccp_assets.licensing import clock
+from ccp_assets.privacy.tiers import PAYLOAD_TIERS
 from ccp_assets.settings_resource import SettingsResource
 from ccp_assets.uploads.enqueue import KIND_OF, rollup_days
-from ccp_assets.uploads.gate import PAYLOAD_TIERS, Gate
+from ccp_assets.uploads.gate import Gate
 from ccp_assets.uploads.outbox import Outbox
 
 RETRY_S = 900

@@ -29,11 +29,8 @@ from ccp_assets.licensing import (
     verify_pack,
 )
 from ccp_assets.licensing.jsonstrict import read_capped
-from ccp_assets.privacy import tier_allows
+from ccp_assets.privacy.tiers import TIER_ORDER, tier_allows
 from ccp_assets.settings import Settings
-
-PAYLOAD_TIERS = ("minimized", "full")
-_RANK = {"local": 0, "minimized": 1, "full": 2}
 
 
 @dataclass(frozen=True)
@@ -66,7 +63,7 @@ class Gate:
         """None when payloads of `payload_tier` may leave (tier and license); else 'tier: ...' / 'license: ...'."""
         if self.allows(payload_tier):
             return None
-        if _RANK.get(self.requested, 0) < _RANK[payload_tier]:
+        if TIER_ORDER.get(self.requested, 0) < TIER_ORDER[payload_tier]:
             return f"tier: CCP_PRIVACY_TIER={self.requested} (a {payload_tier} upload needs {payload_tier})"
         return f"license: {self.tier_reason}"
 

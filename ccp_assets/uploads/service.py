@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ccp_assets.privacy.tiers import PAYLOAD_TIERS
 from ccp_assets.settings import Settings
 from ccp_assets.uploads.enqueue import KIND_OF, DayOutcome, Enqueuer, EnqueueReport, rollup_days
-from ccp_assets.uploads.gate import PAYLOAD_TIERS, Gate, failed_check_days
+from ccp_assets.uploads.gate import Gate, failed_check_days
 from ccp_assets.uploads.outbox import Outbox
 from ccp_assets.uploads.sender import SendResult, drain
 
