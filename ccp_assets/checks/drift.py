@@ -24,6 +24,7 @@ from ccp_assets.checks.suites import history_rule, load_suite
 from ccp_assets.privacy.redact import mask_text, masked
 from ccp_assets.settings import Settings
 from ccp_assets.sources.landing import day_files
+from ccp_assets.warehouse.bulk import insert_rows
 
 # The landing zone each table source is read from (rows' `source` -> raw adapter name).
 LANDING_SOURCE = {"ccc": "ccc_events", "agentos_proxy": "agentos"}
@@ -119,18 +120,8 @@ def _short(f: dict[str, Any]) -> str:
 
 
 def _bulk_upsert(conn: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: list[tuple]) -> None:
-    """INSERT OR REPLACE many rows in one statement (DuckDB's executemany is row-at-a-time)."""
-    if not rows:
-        return
-    import pyarrow as pa
-
-    data = pa.table({c: [r[i] for r in rows] for i, c in enumerate(columns)})
-    conn.register("_bulk_rows", data)
-    try:
-        cols = ", ".join(f'"{c}"' for c in columns)
-        conn.execute(f"INSERT OR REPLACE INTO {table} ({cols}) SELECT {cols} FROM _bulk_rows")
-    finally:
-        conn.unregister("_bulk_rows")
+    """INSERT OR REPLACE many rows in one statement (warehouse/bulk.py, the one bulk writer)."""
+    insert_rows(conn, table, [dict(zip(columns, r, strict=True)) for r in rows], replace=True)
 
 
 def _landing_stats(conn: duckdb.DuckDBPyConnection, settings: Settings, table: str, source: str,

@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 
 from ccp_assets.measurements.gitrepo import GitRepo
-from ccp_assets.sources.pyrecords import insert_rows
+from ccp_assets.warehouse.bulk import insert_rows
 
 HORIZONS = (7, 14, 28)
 

@@ -47,7 +47,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from ccp_assets.measurements.gitrepo import GitRepo
-from ccp_assets.sources.pyrecords import insert_rows
+from ccp_assets.warehouse.bulk import insert_rows
 
 WEIGHTS: dict[str, float] = {"files_touched": 0.25, "module_spread": 0.20, "dep_depth": 0.15,
                              "delta_cyclomatic": 0.15, "plan_size_kb": 0.10, "interface_delta": 0.10,

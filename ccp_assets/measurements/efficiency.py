@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 
 from ccp_assets.measurements.glm import glm_ledger_sql
-from ccp_assets.sources.pyrecords import insert_rows
+from ccp_assets.warehouse.bulk import insert_rows
 
 QUALITY_DEFAULT_NOTE = "quality_score: not recorded, 1.0 assumed"
 LEDGER_ONLY = ("glm: prompts of a glm_counts.jsonl line whose window has no windows.jsonl GLM block "

@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from ccp_assets.sources.pyrecords import insert_rows
+from ccp_assets.warehouse.bulk import insert_rows
 
 SOURCE = "ccp_assets"
 NOT_PER_SESSION = "measured per day and window (git ranges), not per session"

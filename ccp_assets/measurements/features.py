@@ -18,7 +18,7 @@ from typing import Any
 
 import duckdb
 
-from ccp_assets.sources.pyrecords import insert_rows
+from ccp_assets.warehouse.bulk import insert_rows
 
 NO_RESULTS = "no JUnit results"
 

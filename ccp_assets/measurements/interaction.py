@@ -24,7 +24,7 @@ import duckdb
 from ccp_assets.settings import Settings
 from ccp_assets.sources.jsonsql import Parsed
 from ccp_assets.sources.landing import day_files
-from ccp_assets.sources.pyrecords import insert_rows
+from ccp_assets.warehouse.bulk import insert_rows
 
 CAP_SECONDS = 300.0
 NOT_HUMAN = "^\\s*<(local-command-stdout|local-command-stderr|local-command-caveat|task-notification)"

@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 
 from ccp_assets.measurements.glm import GLM_PROMPTS_SQL
-from ccp_assets.sources.pyrecords import insert_rows
+from ccp_assets.warehouse.bulk import insert_rows
 
 ANTHROPIC = "anthropic"
 

@@ -16,9 +16,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
-from ccp_assets.model.contract import column_types
+from ccp_assets.warehouse.bulk import insert_rows  # noqa: F401 - re-exported: the normalizers import it from here
 
 _KIND_NAMES = {"int": "integer", "num": "number", "str": "string", "bool": "boolean", "ts": "timestamp",
                "obj": "object", "arr": "array", "strlist": "array of strings"}
@@ -196,38 +195,3 @@ class Quarantine:
         n = len(self.rows)
         self.rows = []
         return n
-
-
-_ARROW = {"VARCHAR": pa.string(), "BIGINT": pa.int64(), "DOUBLE": pa.float64(), "BOOLEAN": pa.bool_(),
-          "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"), "DATE": pa.date32(), "JSON": pa.string(),
-          "VARCHAR[]": pa.list_(pa.string()), "JSON[]": pa.list_(pa.string())}
-
-
-def insert_rows(conn: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]]) -> int:
-    """Insert dict rows by column name; JSON columns take Python objects (serialized here)."""
-    if not rows:
-        return 0
-    types = column_types(table)  # from the contract (model/contract.py), not a catalog query per insert
-    names = sorted({k for r in rows for k in r})
-    unknown = [n for n in names if n not in types]
-    if unknown:
-        raise KeyError(f"{table} has no column(s) {unknown}")
-    arrays = []
-    for n in names:
-        t = types[n]
-        vals = [r.get(n) for r in rows]
-        if t == "JSON":
-            vals = [None if v is None else json.dumps(v, ensure_ascii=False, default=str) for v in vals]
-        elif t == "JSON[]":
-            vals = [None if v is None else [json.dumps(x, ensure_ascii=False, default=str) for x in v] for v in vals]
-        elif t == "DOUBLE":
-            vals = [None if v is None else float(v) for v in vals]
-        arrays.append(pa.array(vals, type=_ARROW.get(t, pa.string())))
-    tbl = pa.Table.from_arrays(arrays, names=names)
-    conn.register("_rows_in", tbl)
-    try:
-        cols = ", ".join(f'"{n}"' for n in names)
-        conn.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _rows_in")
-    finally:
-        conn.unregister("_rows_in")
-    return len(rows)
