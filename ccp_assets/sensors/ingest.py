@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SkipReason, sensor
 
 from ccp_assets import run_guard
+from ccp_assets.eventtime import parse_ts
 from ccp_assets.jobs import DAILY_JOB_NAME
 from ccp_assets.settings import Settings
 from ccp_assets.settings_resource import SettingsResource
@@ -29,19 +30,10 @@ def _local_day(ts: datetime, tz: ZoneInfo) -> str:
 
 
 def days_in_bytes(data: bytes, tz: ZoneInfo) -> set[str]:
-    """Event days mentioned by the timestamps in a chunk of JSONL (ISO or epoch seconds/ms)."""
-    days: set[str] = set()
-    for m in ISO_TS.finditer(data):
-        raw = m.group(1).decode().replace("Z", "+00:00")
-        try:
-            ts = datetime.fromisoformat(raw)
-        except ValueError:
-            continue
-        days.add(_local_day(ts if ts.tzinfo else ts.replace(tzinfo=UTC), tz))
-    for m in EPOCH_TS.finditer(data):
-        v = float(m.group(1))
-        days.add(_local_day(datetime.fromtimestamp(v / 1000 if v > 1e11 else v, UTC), tz))
-    return days
+    """Event days mentioned by the timestamps in a chunk of JSONL (ISO or epoch seconds/ms, eventtime's rule)."""
+    stamps = [parse_ts(m.group(1).decode()) for m in ISO_TS.finditer(data)]
+    stamps += [parse_ts(float(m.group(1))) for m in EPOCH_TS.finditer(data)]
+    return {_local_day(ts, tz) for ts in stamps if ts is not None}
 
 
 def scan(settings: Settings, cursor: dict[str, int]) -> tuple[set[str], dict[str, int]]:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import duckdb
 
+from ccp_assets.eventtime import parse_ts
 from ccp_assets.warehouse.bulk import insert_rows  # noqa: F401 - re-exported: the normalizers import it from here
 
 _KIND_NAMES = {"int": "integer", "num": "number", "str": "string", "bool": "boolean", "ts": "timestamp",
@@ -52,24 +53,6 @@ def duck_type_name(v: Any) -> str:
     if isinstance(v, dict):
         return "OBJECT"
     return "NULL" if v is None else type(v).__name__
-
-
-def parse_ts(v: Any) -> datetime | None:
-    """ISO-8601 text (Z or offset; naive = UTC) or epoch seconds/milliseconds; None when not a time."""
-    if isinstance(v, bool):
-        return None
-    if isinstance(v, int | float):
-        try:
-            return datetime.fromtimestamp(v / (1000 if v > 1e11 else 1), UTC)
-        except (OverflowError, OSError, ValueError):
-            return None
-    if isinstance(v, str):
-        try:
-            t = datetime.fromisoformat(v.strip().replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return t if t.tzinfo else t.replace(tzinfo=UTC)
-    return None
 
 
 class Typed:
