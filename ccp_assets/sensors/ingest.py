@@ -11,11 +11,12 @@ import re
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SkipReason, sensor
+from dagster import RunRequest, SensorEvaluationContext, SkipReason
 
 from ccp_assets import run_guard
 from ccp_assets.eventtime import parse_ts
 from ccp_assets.jobs import DAILY_JOB_NAME
+from ccp_assets.sensors import every_minute
 from ccp_assets.settings import Settings
 from ccp_assets.settings_resource import SettingsResource
 from ccp_assets.sources.registry import SOURCES
@@ -64,13 +65,8 @@ def scan(settings: Settings, cursor: dict[str, int]) -> tuple[set[str], dict[str
     return touched, new_cursor
 
 
-@sensor(
-    name="ingest_sensor",
-    job_name=DAILY_JOB_NAME,
-    minimum_interval_seconds=60,
-    default_status=DefaultSensorStatus.RUNNING,
-    description="New source bytes → one run of every layer over the days they belong to (late lines included).",
-)
+@every_minute("ingest_sensor", job_name=DAILY_JOB_NAME, description=(
+    "New source bytes → one run of every layer over the days they belong to (late lines included)."))
 def ingest_sensor(context: SensorEvaluationContext, settings: SettingsResource):  # noqa: ANN201
     for line in run_guard.recover(context.instance):  # a killed run must not hold the warehouse pool
         context.log.warning(line)

@@ -10,23 +10,19 @@ them from the next run on; the sensor makes the change visible in the UI.
 import hashlib
 import json
 
-from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SkipReason, sensor
+from dagster import RunRequest, SensorEvaluationContext, SkipReason
 
 from ccp_assets import run_guard
 from ccp_assets.assets.uploads.licensing import license_state_job
 from ccp_assets.licensing import clock
+from ccp_assets.sensors import every_minute
 from ccp_assets.settings_resource import SettingsResource
 from ccp_assets.uploads.license_watch import changes, fingerprint
 
 
-@sensor(
-    name="license_sensor",
-    job=license_state_job,
-    minimum_interval_seconds=60,
-    default_status=DefaultSensorStatus.RUNNING,
-    description=("Watches the license pack, trusted keys, policy pack and revocation list (and the days to "
-                 "expiry); on any change re-verifies and materializes license_state."),
-)
+@every_minute("license_sensor", job=license_state_job, description=(
+    "Watches the license pack, trusted keys, policy pack and revocation list (and the days to expiry); on any "
+    "change re-verifies and materializes license_state."))
 def license_sensor(context: SensorEvaluationContext, settings: SettingsResource):  # noqa: ANN201
     now = clock.now()
     state = fingerprint(settings.get(), now)

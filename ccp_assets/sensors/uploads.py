@@ -12,18 +12,17 @@ import json
 
 from dagster import (
     DagsterRunStatus,
-    DefaultSensorStatus,
     RunRequest,
     RunsFilter,
     SensorEvaluationContext,
     SkipReason,
-    sensor,
 )
 
 from ccp_assets import run_guard
 from ccp_assets.assets.uploads.sender_job import upload_sender
 from ccp_assets.licensing import clock
 from ccp_assets.privacy.tiers import PAYLOAD_TIERS
+from ccp_assets.sensors import every_minute
 from ccp_assets.settings_resource import SettingsResource
 from ccp_assets.uploads.enqueue import KIND_OF, rollup_days
 from ccp_assets.uploads.gate import Gate
@@ -48,14 +47,9 @@ def upload_work(settings, gate: Gate) -> tuple[list[str], list[str]]:  # noqa: A
     return pending, missing
 
 
-@sensor(
-    name="upload_sensor",
-    job=upload_sender,
-    minimum_interval_seconds=60,
-    default_status=DefaultSensorStatus.RUNNING,
-    description=("Starts upload_sender when the outbox has pending payloads or new rollups exist, the effective "
-                 "tier (license-capped) allows uploads and CCP_AGGREGATOR_URL is set."),
-)
+@every_minute("upload_sensor", job=upload_sender, description=(
+    "Starts upload_sender when the outbox has pending payloads or new rollups exist, the effective tier "
+    "(license-capped) allows uploads and CCP_AGGREGATOR_URL is set."))
 def upload_sensor(context: SensorEvaluationContext, settings: SettingsResource):  # noqa: ANN201
     config = settings.get()
     now = clock.now()

@@ -25,8 +25,7 @@ from ccp_assets.warehouse.resource import WarehouseResource
 )
 def interaction_daily(context: AssetExecutionContext, warehouse: WarehouseResource,
                       settings: SettingsResource) -> MaterializeResult:
-    config = settings.get()
-    out, blocked = run_days(context, warehouse, lambda conn, day: interaction_day(conn, config, day))
+    out, blocked = run_days(context, warehouse, lambda conn, day: interaction_day(conn, settings.get(), day))
     return per_partition(context, {d: {
         "sessions": r["sessions"],
         "interaction_minutes": round(r["minutes"] or 0, 3),

@@ -26,11 +26,10 @@ from ccp_assets.warehouse.tx import transaction
 )
 def unified_sessions(context: AssetExecutionContext, warehouse: WarehouseResource,
                      settings: SettingsResource) -> MaterializeResult:
-    config = settings.get()
-    resolver = RepoResolver(config.repo_dir)
+    resolver = RepoResolver(settings.get().repo_dir)
     with warehouse.connect() as conn:
         with_repo = {}
         for day in partition_days(context):
             with transaction(conn):
-                with_repo[day] = fill_sessions(conn, config, day, resolver)
+                with_repo[day] = fill_sessions(conn, settings.get(), day, resolver)
     return per_partition(context, {day: {"sessions_with_repository": n} for day, n in with_repo.items()})
