@@ -219,13 +219,18 @@ class IssuerState:
         want = normalize_user_code(user_code)
         return next((g for g in self.grants.values() if g.user_code == want), None)
 
+    def _known_grant(self, user_code: str, client: str) -> DeviceGrant:
+        """The grant of a user code (under the lock), or 404 counted as a failure against `client`."""
+        self.check_client(client)
+        grant = self._by_user_code(user_code)
+        if grant is None:
+            raise self.fail(client, 404, "unknown user code")
+        return grant
+
     def approve(self, user_code: str, client: str = "local") -> DeviceGrant:
         """Grant a pending device code: the license is minted now and handed out on the next poll."""
         with self._lock:
-            self.check_client(client)
-            grant = self._by_user_code(user_code)
-            if grant is None:
-                raise self.fail(client, 404, "unknown user code")
+            grant = self._known_grant(user_code, client)
             if self.clock() >= grant.expires_at:
                 raise IssuerError(410, "user code expired")
             if not grant.approved:
@@ -243,10 +248,7 @@ class IssuerState:
     def status(self, user_code: str, client: str = "local") -> str:
         """pending | approved | expired (404 for an unknown code, counted as a failure)."""
         with self._lock:
-            self.check_client(client)
-            grant = self._by_user_code(user_code)
-            if grant is None:
-                raise self.fail(client, 404, "unknown user code")
+            grant = self._known_grant(user_code, client)
             if self.clock() >= grant.expires_at:
                 return "expired"
             return "approved" if grant.approved else "pending"

@@ -172,9 +172,9 @@ def mint(
             plan,
             feats,
             days,
-            device,
-            license_id,
-            clock.now(),
+            device=device,
+            license_id=license_id,
+            now=clock.now(),
             org=org,
         )
     except (ValueError, OSError, TypeError) as e:

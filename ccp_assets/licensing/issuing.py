@@ -119,22 +119,10 @@ def mint_with_key(
     return sign_envelope("license", build_license(kid, plan, features, days, **kw), key)
 
 
-def mint(
-    private_key_file: Path,
-    kid: str,
-    plan: str,
-    features: list[str],
-    days: float,
-    device: str | None = None,
-    license_id: str | None = None,
-    now: float | None = None,
-    org: str | None = None,
-) -> dict[str, Any]:
-    """A signed license pack (dict); `json.dumps` it to get the file a client installs."""
-    key = load_private_key(private_key_file)
-    return mint_with_key(
-        key, kid, plan, features, days, device=device, license_id=license_id, now=now, org=org
-    )
+def mint(private_key_file: Path, kid: str, plan: str, features: list[str], days: float, **kw: Any) -> dict[str, Any]:
+    """A signed license pack (dict) from a key file; `json.dumps` it to get the file a client installs.
+    Keyword arguments as `build_license` takes them (device, license_id, now, org)."""
+    return mint_with_key(load_private_key(private_key_file), kid, plan, features, days, **kw)
 
 
 def mint_policy(
@@ -150,19 +138,9 @@ def mint_policy(
     now: float | None = None,
 ) -> dict[str, Any]:
     """A signed policy pack (see policy.py for the fields)."""
-    at = int(clock.now() if now is None else now)
-    body = {
-        "schema": POLICY_SCHEMA,
-        "kid": kid,
-        "version": version,
-        "iat": at,
-        "exp": at + int(days * DAY_S),
-        "allowed_models": allowed_models,
-        "retention_days": retention_days,
-        "redaction_rules": redaction_rules,
-        "upload_limits": upload_limits,
-    }
-    return sign_envelope("policy", body, key)
+    return _sign_versioned("policy", POLICY_SCHEMA, key, kid, version, days, now, {
+        "allowed_models": allowed_models, "retention_days": retention_days,
+        "redaction_rules": redaction_rules, "upload_limits": upload_limits})
 
 
 def mint_revocations(
@@ -176,14 +154,13 @@ def mint_revocations(
     now: float | None = None,
 ) -> dict[str, Any]:
     """A signed revocation list."""
+    return _sign_versioned("revocations", REVOCATIONS_SCHEMA, key, kid, version, days, now,
+                           {"license_ids": sorted(license_ids), "kids": sorted(kids)})
+
+
+def _sign_versioned(body_field: str, schema: str, key: Ed25519PrivateKey, kid: str, version: int, days: float,
+                    now: float | None, fields: dict[str, Any]) -> dict[str, Any]:
+    """A signed versioned document (policy pack, revocation list): schema, kid, version, iat, exp + fields."""
     at = int(clock.now() if now is None else now)
-    body = {
-        "schema": REVOCATIONS_SCHEMA,
-        "kid": kid,
-        "version": version,
-        "iat": at,
-        "exp": at + int(days * DAY_S),
-        "license_ids": sorted(license_ids),
-        "kids": sorted(kids),
-    }
-    return sign_envelope("revocations", body, key)
+    body = {"schema": schema, "kid": kid, "version": version, "iat": at, "exp": at + int(days * DAY_S), **fields}
+    return sign_envelope(body_field, body, key)

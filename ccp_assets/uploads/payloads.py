@@ -116,28 +116,27 @@ class EventBuilder:
         return out
 
     # warehouse rows ------------------------------------------------------------------------------------
-    def turn(self, row: Mapping[str, Any], day: str) -> dict[str, Any]:
-        ev: dict[str, Any] = {"type": "turn", "day": day, "ts": _iso(row.get("ts"))}
-        ev["event_id"] = self.h(f"{row.get('source')}|{row.get('turn_id')}", "turn_event")
-        for col, purpose in TURN_IDS.items():
+    def _event(self, ev: dict[str, Any], row: Mapping[str, Any], ids: Mapping[str, str], text: Iterable[str],
+               numbers: Iterable[str]) -> dict[str, Any]:
+        """Ids as keyed hashes (named without `_id`), text redacted, numbers as numbers."""
+        for col, purpose in ids.items():
             ev[col.removesuffix("_id") if col != "file" else "file"] = self.h(row.get(col), purpose)
-        for col in TURN_TEXT:
-            ev[col] = self.text(row.get(col))
-        for col in TURN_NUMBERS:
-            ev[col] = _number(row.get(col))
+        ev.update({col: self.text(row.get(col)) for col in text})
+        ev.update({col: _number(row.get(col)) for col in numbers})
+        return ev
+
+    def turn(self, row: Mapping[str, Any], day: str) -> dict[str, Any]:
+        ev: dict[str, Any] = {"type": "turn", "day": day, "ts": _iso(row.get("ts")),
+                              "event_id": self.h(f"{row.get('source')}|{row.get('turn_id')}", "turn_event")}
+        self._event(ev, row, TURN_IDS, TURN_TEXT, TURN_NUMBERS)
         for col in TURN_FLAGS:
             ev[col] = _flag(row.get(col))
         return _compact(ev)
 
     def session(self, row: Mapping[str, Any], day: str) -> dict[str, Any]:
-        ev: dict[str, Any] = {"type": "session", "day": day}
-        ev["event_id"] = self.h(f"{row.get('source')}|{row.get('session_id')}|{day}", "session_event")
-        for col, purpose in SESSION_IDS.items():
-            ev[col.removesuffix("_id") if col != "file" else "file"] = self.h(row.get(col), purpose)
-        for col in SESSION_TEXT:
-            ev[col] = self.text(row.get(col))
-        for col in SESSION_NUMBERS:
-            ev[col] = _number(row.get(col))
+        ev: dict[str, Any] = {"type": "session", "day": day,
+                              "event_id": self.h(f"{row.get('source')}|{row.get('session_id')}|{day}", "session_event")}
+        self._event(ev, row, SESSION_IDS, SESSION_TEXT, SESSION_NUMBERS)
         for col in SESSION_TIMES:
             ev[col] = _iso(row.get(col))
         models = row.get("models")
