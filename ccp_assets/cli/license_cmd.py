@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from ccp_assets.cli.main import current_settings
 from ccp_assets.licensing import clock
 from ccp_assets.licensing.cache import current_license, install_pack
 from ccp_assets.licensing.device import device_hash
@@ -26,7 +27,7 @@ from ccp_assets.licensing.jsonstrict import read_capped
 from ccp_assets.licensing.keyring import load_keyring
 from ccp_assets.licensing.pack import License, verify_pack
 from ccp_assets.licensing.revocation import load_revocations
-from ccp_assets.settings import Settings, load_settings
+from ccp_assets.settings import Settings
 
 license_app = typer.Typer(
     no_args_is_help=True,
@@ -58,7 +59,7 @@ def _fail(text: str, code: int = 1) -> NoReturn:
 
 def _settings() -> Settings:
     try:
-        return load_settings()
+        return current_settings()
     except ValueError as e:
         _fail(f"[red]configuration error:[/red] {escape(str(e))}", 2)
 

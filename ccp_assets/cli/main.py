@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
+
+if TYPE_CHECKING:
+    from ccp_assets.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="ccp-assets: what AI coding agents cost and deliver.")
@@ -19,7 +24,7 @@ def _configuration(ctx: typer.Context) -> None:
     """Validate the whole configuration once, before any command runs (one line and exit 2 if wrong)."""
     from ccp_assets.settings import ConfigError, load_settings
 
-    settings = load_settings()
+    settings = ctx.obj = load_settings()
     if ctx.invoked_subcommand in READS_SOURCES:
         warning = settings.require_sources()
         if warning:
@@ -31,6 +36,18 @@ def _configuration(ctx: typer.Context) -> None:
             warning = f"warning: {exc} (reporting what the warehouse holds)"
         if warning:
             typer.echo(warning, err=True)
+
+
+def current_settings() -> Settings:
+    """The settings `_configuration` read when this `ccp` command started (read once per command), or,
+    outside a `ccp` invocation (a command function called directly), read now: the same `load_settings`."""
+    import click
+
+    from ccp_assets.settings import Settings, load_settings
+
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_root().obj if ctx is not None else None
+    return obj if isinstance(obj, Settings) else load_settings()
 
 
 def main() -> None:

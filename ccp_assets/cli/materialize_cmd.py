@@ -174,10 +174,10 @@ def _run(rng: tuple[str, str], select: str | None, log: Path):  # noqa: ANN202
 
 def _settings():  # noqa: ANN202
     from ccp_assets import runs
-    from ccp_assets.settings import load_settings
+    from ccp_assets.cli.main import current_settings
 
     try:
-        return load_settings()
+        return current_settings()
     except ValueError as e:  # the settings module names the variable; keep its words, drop the traceback
         raise runs.UsageError(f"{str(e).splitlines()[0]} (check the CCP_* variables; INTERFACES.md lists them)") \
             from None

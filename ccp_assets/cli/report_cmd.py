@@ -17,7 +17,8 @@ import typer
 from rich.console import Console
 
 from ccp_assets.cli.errors import ConfigError, fail
-from ccp_assets.settings import Settings, check_day, check_timezone, load_settings
+from ccp_assets.cli.main import current_settings
+from ccp_assets.settings import Settings, check_day, check_timezone
 
 report_app = typer.Typer(no_args_is_help=True, help="ccusage's reports, answered from the warehouse.")
 claude_app = typer.Typer(no_args_is_help=True, help="The same reports for Claude Code only (agent `claude`).")
@@ -75,7 +76,7 @@ def _report(kind: str, source: str | None, *, as_json: bool, since: str | None, 
             compact: bool, keep: Keep | None = None) -> None:
     from ccp_assets.reports.usage import Query
 
-    settings = load_settings()
+    settings = current_settings()
     zone = check_timezone(timezone, "--timezone") if timezone else settings.timezone
     lo, hi = (check_day(since, "--since") if since else None), (check_day(until, "--until") if until else None)
     if lo and hi and lo > hi:

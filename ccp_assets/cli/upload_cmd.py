@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typer
 
-from ccp_assets.settings import load_settings
+from ccp_assets.cli.main import current_settings
 
 
 def register(app: typer.Typer) -> None:
@@ -26,7 +26,7 @@ def upload(
     from ccp_assets.uploads.service import run_upload
 
     try:
-        settings = load_settings()
+        settings = current_settings()
     except ValueError as e:
         typer.echo(mask_text(f"configuration error: {e}"), err=True)
         raise typer.Exit(2) from None
