@@ -14,54 +14,61 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from typing import Any
 
 
-class TokenBuckets:
+class _PerKey:
+    """What both limiters share: per-client state under one lock, an injectable clock, and a cap on how many
+    clients are remembered (past `max_keys`, clients whose state says nothing any more are forgotten)."""
+
+    def __init__(self, clock: Callable[[], float], max_keys: int) -> None:
+        self._clock, self.max_keys = clock, max_keys
+        self._state: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def _forget(self, now: float, spent: Callable[[Any, float], bool]) -> None:
+        if len(self._state) > self.max_keys:
+            for key in [k for k, v in self._state.items() if spent(v, now)]:
+                del self._state[key]
+
+
+class TokenBuckets(_PerKey):
     """`take(key)` is 0 when the request may go ahead, else the whole seconds to wait (for Retry-After)."""
 
     def __init__(
         self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic, max_keys: int = 100_000
     ) -> None:
-        self.rate, self.burst, self.max_keys = rate, float(burst), max_keys
-        self._clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)
-        self._lock = threading.Lock()
+        super().__init__(clock, max_keys)
+        self.rate, self.burst = rate, float(burst)
+
+    def _tokens(self, bucket: tuple[float, float], now: float) -> float:
+        tokens, at = bucket
+        return min(self.burst, tokens + (now - at) * self.rate)
 
     def take(self, key: str) -> int:
         with self._lock:
             now = self._clock()
-            tokens, at = self._buckets.get(key, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - at) * self.rate)
+            tokens = self._tokens(self._state.get(key, (self.burst, now)), now)
             if tokens >= 1.0:
-                self._buckets[key] = (tokens - 1.0, now)
-                self._prune(now)
+                self._state[key] = (tokens - 1.0, now)
+                self._forget(now, lambda b, t: self._tokens(b, t) >= self.burst)  # full = like new
                 return 0
-            self._buckets[key] = (tokens, now)
+            self._state[key] = (tokens, now)
             return max(1, math.ceil((1.0 - tokens) / self.rate))
 
-    def _prune(self, now: float) -> None:
-        """Forget buckets that have refilled completely (they behave like new ones) when there are many."""
-        if len(self._buckets) <= self.max_keys:
-            return
-        full = [k for k, (t, at) in self._buckets.items() if t + (now - at) * self.rate >= self.burst]
-        for k in full:
-            del self._buckets[k]
 
-
-class FailureLimiter:
+class FailureLimiter(_PerKey):
     """Sliding-window count of failures (bad codes, wrong operator tokens) per client; a client with
     `max_failures` in the last `window_s` seconds is refused until the oldest one ages out."""
 
     def __init__(
         self, max_failures: int, window_s: float, clock: Callable[[], float], max_keys: int = 100_000
     ) -> None:
-        self.max_failures, self.window_s, self.max_keys = max_failures, window_s, max_keys
-        self._clock = clock
-        self._fails: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+        super().__init__(clock, max_keys)
+        self.max_failures, self.window_s = max_failures, window_s
 
     def _recent(self, key: str, now: float) -> deque[float]:
-        q = self._fails.setdefault(key, deque())
+        q = self._state.setdefault(key, deque())
         while q and q[0] <= now - self.window_s:
             q.popleft()
         return q
@@ -69,7 +76,7 @@ class FailureLimiter:
     def retry_after(self, key: str) -> int:
         """0 when `key` may go on, else the whole seconds until it may."""
         with self._lock:
-            if key not in self._fails:  # asking makes no entry: only failures cost memory
+            if key not in self._state:  # asking makes no entry: only failures cost memory
                 return 0
             now = self._clock()
             q = self._recent(key, now)
@@ -81,9 +88,7 @@ class FailureLimiter:
         with self._lock:
             now = self._clock()
             self._recent(key, now).append(now)
-            if len(self._fails) > self.max_keys:  # forget clients whose failures have all aged out
-                for k in [k for k, q in self._fails.items() if not q or q[-1] <= now - self.window_s]:
-                    del self._fails[k]
+            self._forget(now, lambda q, t: not q or q[-1] <= t - self.window_s)  # all aged out
 
 
 Networks = tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
