@@ -17,7 +17,6 @@ from dagster import (
 from ccp_assets.assets.common import OWNERS
 from ccp_assets.licensing import clock
 from ccp_assets.partitions import DAILY
-from ccp_assets.settings import load_settings
 from ccp_assets.settings_resource import SettingsResource
 from ccp_assets.uploads.retention import apply_retention
 from ccp_assets.warehouse.resource import WAREHOUSE_POOL
