@@ -16,6 +16,7 @@ from typing import Any
 
 import duckdb
 
+from ccp_assets.measurements.interaction import minutes_per_feature
 from ccp_assets.warehouse.bulk import insert_rows
 
 SOURCE = "ccp_assets"
@@ -48,12 +49,11 @@ def day_values(conn: duckdb.DuckDBPyConnection, d: date) -> dict[str, Any]:
     impf = None
     if not sessions:
         errors.append("avg_impf: no human prompt in Claude Code transcripts this day")
-    elif shipped is None:
-        errors.append("avg_impf: features shipped unknown: minutes per feature undefined")
-    elif shipped == 0:
-        errors.append("avg_impf: no feature shipped this day: minutes per feature undefined")
     else:
-        impf = minutes / shipped
+        impf, why = minutes_per_feature(minutes, shipped, "avg_impf",
+                                        "features shipped unknown: minutes per feature undefined",
+                                        "no feature shipped this day")
+        errors += [why] if why else []
     ch = conn.execute("SELECT churn_score, churn_source, churn_14d FROM churn_daily WHERE day = ?", [d]).fetchone()
     churn_score = ch[0] if ch else None
     if churn_score is None:

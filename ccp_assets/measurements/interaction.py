@@ -72,6 +72,17 @@ GROUP BY g.sid ORDER BY g.sid
 """
 
 
+def minutes_per_feature(minutes: float | None, features: float | None, what: str, unknown: str,
+                        none: str) -> tuple[float | None, str | None]:
+    """IMPF, the one rule for a session and for a day: (minutes / features, None), or (None, why): the
+    feature count is unknown, or no feature was completed (then minutes per feature is undefined)."""
+    if features is None:
+        return None, f"{what}: {unknown}"
+    if features == 0:
+        return None, f"{what}: {none}: minutes per feature undefined"
+    return (minutes or 0) / features, None
+
+
 def interaction_day(conn: duckdb.DuckDBPyConnection, settings: Settings, day: str) -> dict[str, Any]:
     d = date.fromisoformat(day)
     files = day_files(settings, "claude_code", [str(d - timedelta(days=1)), day])
@@ -83,14 +94,9 @@ def interaction_day(conn: duckdb.DuckDBPyConnection, settings: Settings, day: st
             WHERE source = 'ccc' AND day = ? AND features_completed IS NOT NULL GROUP BY 1""", [d]).fetchall())
         for sid, prompts, idle, minutes in found:
             fc = done.get(sid)
-            errors = []
-            impf = None
-            if fc is None:
-                errors.append("impf: no feature count for this session (CCC session_end)")
-            elif fc == 0:
-                errors.append("impf: no feature completed in this session: minutes per feature undefined")
-            else:
-                impf = minutes / fc
+            impf, why = minutes_per_feature(minutes, fc, "impf", "no feature count for this session (CCC session_end)",
+                                            "no feature completed in this session")
+            errors = [why] if why else []
             rows.append({"day": d, "session_id": sid, "prompts": prompts, "idle_prompts": idle,
                          "interaction_minutes": minutes, "features_completed": None if fc is None else int(fc),
                          "impf": impf, "errors": errors or None})
