@@ -1,9 +1,8 @@
 """Settings as a Dagster resource: every asset, check, op, sensor and schedule reads configuration here.
 
 `SettingsResource.get()` validates the environment once per run (or sensor tick) through the same
-`load_settings` the CLI calls at start, so the code location and the CLI can never disagree on a value,
-and a test can hand a run its own `Settings` (`SettingsResource.of(settings)`) instead of patching the
-environment. Kept out of `settings.py` so the CLI's import of settings does not pull Dagster in (0.34 s
+`load_settings` the CLI calls at start, so the code location and the CLI can never disagree on a value.
+Kept out of `settings.py` so the CLI's import of settings does not pull Dagster in (0.34 s
 of a `ccp report` start measured on this machine).
 """
 
@@ -19,13 +18,6 @@ class SettingsResource(ConfigurableResource):
     """The validated `Settings`, loaded on first use and kept for the run."""
 
     _settings: Settings | None = PrivateAttr(default=None)
-
-    @classmethod
-    def of(cls, settings: Settings) -> SettingsResource:
-        """A resource that answers with `settings` as given (no environment read)."""
-        resource = cls()
-        resource._settings = settings
-        return resource
 
     def setup_for_execution(self, context: InitResourceContext) -> None:  # noqa: ARG002 - Dagster's hook
         self.get()

@@ -1,7 +1,6 @@
-"""The warehouse door's read-only side, importable without Dagster (a warm `ccp report` stays a plain query).
-
-`WarehouseResource.read_only()` (warehouse/resource.py) opens connections through this same function.
-"""
+"""The warehouse door's read-only side, importable without Dagster (a warm `ccp report` stays a plain
+query); the writing side is `WarehouseResource` (warehouse/resource.py). Every read-only connection to the
+warehouse is opened here."""
 
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
-"""The one door to the warehouse: every read and write of DuckDB goes through `WarehouseResource`.
+"""The one door to the warehouse (this package): every writing connection is `WarehouseResource.connect()`.
 
 DuckDB allows one writing process per file, so runs that write it share the Dagster pool
 `duckdb_warehouse` (limit 1 in dagster_home/dagster.yaml) and each step opens a single connection.
-Readers open it read-only through the same door: `WarehouseResource.read_only()` in a run, and
-`warehouse.readonly.open_read_only` (the same function, without importing Dagster) for `ccp report`, the
-upload gate and the sender, waiting while a run holds the write lock.
+Readers (`ccp report`, the upload gate and the sender, none of them inside a run) open it read-only
+through the same package: `warehouse.readonly.open_read_only`, kept free of Dagster imports, waits while a
+run holds the write lock.
 Swapping this resource is how a team points the same assets at a shared database.
 """
 
@@ -18,7 +18,6 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 
 from ccp_assets.settings import Settings, load_settings
-from ccp_assets.warehouse.readonly import open_read_only
 from ccp_assets.warehouse.schema import ensure_schema
 
 WAREHOUSE_POOL = "duckdb_warehouse"
@@ -50,16 +49,6 @@ class WarehouseResource(DuckDBResource):
         with DuckDBResource.get_connection(resource) as conn:
             ensure_schema(conn)
             yield conn
-
-    @contextmanager
-    def read_only(self, wait_s: float = 20.0) -> Iterator[duckdb.DuckDBPyConnection | None]:
-        """A read-only connection (None when there is no warehouse yet), closed on exit."""
-        conn = open_read_only(self.resolved_path(), wait_s)
-        try:
-            yield conn
-        finally:
-            if conn is not None:
-                conn.close()
 
 
 def warehouse_for(path: Path) -> WarehouseResource:
