@@ -4,11 +4,16 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Test processes: one per core (2 here); each test file stays on one worker so its module fixtures run once.
+# Test processes: one per core (2 here). tests/tiers.py keeps a file whose tests share a module fixture on one
+# worker (xdist_group) and hands the slow units out first, so both workers finish together.
 TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+PYTEST_XDIST := -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+# pytest caches its assertion-rewritten modules as .pyc only when bytecode may be written: with
+# PYTHONDONTWRITEBYTECODE set, every worker rewrites ~470 modules again (about 5 s of collection each).
+unexport PYTHONDONTWRITEBYTECODE
 export DAGSTER_HOME ?= $(abspath dagster_home)
 
-.PHONY: run test install system-deps oracle lint schemas bench clean
+.PHONY: run test test-fast install system-deps oracle lint schemas bench clean
 
 install: $(STAMP)
 
@@ -36,7 +41,13 @@ run: install
 
 test: install system-deps oracle
 	$(BIN)/ruff check ccp_assets tests bench
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/pytest $(PYTEST_XDIST)
+
+# The tier to run often: everything not marked `slow` (no whole-graph run, browser, PostgreSQL or BDD scenario;
+# tests/tiers.py marks them at collection).
+test-fast: install system-deps oracle
+	$(BIN)/ruff check ccp_assets tests bench
+	$(BIN)/pytest $(PYTEST_XDIST) -m "not slow"
 
 schemas: install
 	$(BIN)/ccp schemas write

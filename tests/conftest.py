@@ -16,6 +16,7 @@ REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"
 CLAUDE_FIXTURE = FIXTURES / "claude-code"
 MAIN_SESSION = "4d5611e5-241a-462a-8d15-5122611a9569"
+pytest_plugins = ["tests.tiers"]  # the slow/fast split and the xdist order, at collection
 
 
 def _copy_tree(src: Path, dst: Path) -> Path:

@@ -97,6 +97,7 @@ def test_claude_config_dir_may_point_at_projects_itself(tmp_path):
     s.require_sources()
 
 
+@pytest.mark.slow  # `ccp report` brings the warehouse up to date first: a graph run
 def test_days_before_start_date_are_said_not_silently_dropped(tmp_path):
     """The fixture has 2026-02-10 and 2026-02-12; with CCP_START_DATE=2026-02-11 the first day is left out
     and the report says how many lines and why."""

@@ -19,6 +19,7 @@ import pytest
 from ccp_assets.reports.blocks import block_bounds
 from tests.conftest import CLAUDE_FIXTURE, REPO, load_oracle
 from tests.helpers import CCP
+from tests.tiers import runs_graph
 
 TOKENS = ("inputTokens", "outputTokens", "cacheCreationTokens", "cacheReadTokens")
 # ccusage's session and blocks reports leave out subagent usage known only from a parent's embedded
@@ -28,6 +29,7 @@ EMBEDDED_DAY, EMBEDDED_SESSION, EMBEDDED_MODEL = "2026-02-10", "subagent", "clau
 
 
 @pytest.fixture(scope="module")
+@runs_graph  # its first `ccp report` runs the graph
 def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     tmp = tmp_path_factory.mktemp("reports")
     shutil.copytree(CLAUDE_FIXTURE / "projects", tmp / "claude" / "projects")
