@@ -86,44 +86,81 @@ def _fixture_defs(item: pytest.Item) -> list[Any]:
     return [defs[-1] for defs in (info.name2fixturedefs.values() if info else ()) if defs]
 
 
-def is_slow(item: pytest.Item, scanner: _Scanner) -> bool:
+def graph_runs(item: pytest.Item, scanner: _Scanner) -> set[Any]:
+    """What runs the graph for this test: itself (its node id), a fixture of wider scope (once for all its
+    users), a function-scoped fixture (once per test). Empty when nothing does."""
+    out: set[Any] = set()
+    fn = getattr(item, "function", None)
+    if fn is not None and scanner.runs_graph(fn):
+        out.add(item.nodeid)
+    for d in _fixture_defs(item):
+        if scanner.runs_graph(d.func):
+            out.add(d if d.scope != "function" else (d, item.nodeid))
+    return out
+
+
+def is_slow(item: pytest.Item, runs: set[Any]) -> bool:
     rel = Path(str(item.path)).resolve().relative_to(TESTS)
-    if rel.parts[0] in SLOW_DIRS or item.get_closest_marker("browser"):
+    if runs or rel.parts[0] in SLOW_DIRS or item.get_closest_marker("browser"):
         return True
     if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
         return True
-    callspec = getattr(item, "callspec", None)
-    if callspec is not None and any(v == "postgres" for v in callspec.params.values() if isinstance(v, str)):  # the PostgreSQL half of a two-store test
-        return True
-    fn = getattr(item, "function", None)
-    if fn is not None and scanner.runs_graph(fn):
-        return True
-    return any(scanner.runs_graph(d.func) for d in _fixture_defs(item))
+    callspec = getattr(item, "callspec", None)  # the PostgreSQL half of a two-store test:
+    return callspec is not None and any(v == "postgres" for v in callspec.params.values() if isinstance(v, str))
 
 
-def _shares_module_fixture(item: pytest.Item) -> bool:
-    return any(d.scope in _SHARED_SCOPES for d in _fixture_defs(item))
+class _Units:
+    """Union-find over the tests: the tests of a file that shares a module fixture, and the users of one
+    session fixture that runs the graph, must run on one worker, or each worker would build it again."""
+
+    def __init__(self, items: list[pytest.Item]) -> None:
+        self.parent = {i.nodeid: i.nodeid for i in items}
+
+    def find(self, k: str) -> str:
+        while self.parent[k] != k:
+            self.parent[k] = self.parent[self.parent[k]]
+            k = self.parent[k]
+        return k
+
+    def join(self, keys: list[str]) -> None:
+        for k in keys[1:]:
+            self.parent[self.find(k)] = self.find(keys[0])
 
 
 def classify(items: list[pytest.Item]) -> None:
-    """Mark the slow tests, group the files that share a module fixture, and put the slow units first."""
+    """Mark the slow tests, group what must share a worker (xdist_group), and put the heavy units first."""
     scanner = _Scanner()
-    by_module: dict[str, list[pytest.Item]] = {}
+    runs = {i.nodeid: graph_runs(i, scanner) for i in items}
+    units = _Units(items)
+    by_file: dict[str, list[str]] = {}
+    shared_files: set[str] = set()
+    by_fixture: dict[str, list[str]] = {}
     for item in items:
-        if not item.get_closest_marker("slow") and is_slow(item, scanner):
+        if not item.get_closest_marker("slow") and is_slow(item, runs[item.nodeid]):
             item.add_marker(pytest.mark.slow)
-        by_module.setdefault(str(item.path), []).append(item)
-    units: list[tuple[int, list[pytest.Item]]] = []
-    for path, module_items in by_module.items():
-        if any(_shares_module_fixture(i) for i in module_items):
-            for i in module_items:
-                i.add_marker(pytest.mark.xdist_group(Path(path).relative_to(TESTS).as_posix()))
-            units.append((sum(1 for i in module_items if i.get_closest_marker("slow")), module_items))
-        else:
-            units.extend((1 if i.get_closest_marker("slow") else 0, [i]) for i in module_items)
+        by_file.setdefault(str(item.path), []).append(item.nodeid)
+        defs = _fixture_defs(item)
+        if any(d.scope in _SHARED_SCOPES for d in defs):
+            shared_files.add(str(item.path))  # the whole file, not only the tests that use the module fixture
+        for d in defs:
+            if d.scope == "session" and d in runs[item.nodeid]:
+                by_fixture.setdefault(d.argname, []).append(item.nodeid)
+    for keys in [*(by_file[f] for f in shared_files), *by_fixture.values()]:
+        units.join(keys)
+    members: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        members.setdefault(units.find(item.nodeid), []).append(item)
+    for n, unit in enumerate(u for u in members.values() if len(u) > 1):
+        name = f"{n}-{Path(str(unit[0].path)).relative_to(TESTS).as_posix()}"  # no "]": xdist splits on "@"
+        for i in unit:
+            i.add_marker(pytest.mark.xdist_group(name))
     if os.environ.get("PYTEST_XDIST_WORKER"):  # the order the controller hands units out; a plain run keeps its own
-        units.sort(key=lambda u: -u[0])  # stable: slow units first, a grouped file's tests together and in order
-        items[:] = [i for _, unit in units for i in unit]
+        def weight(unit: list[pytest.Item]) -> int:  # a graph run ~3 other slow tests (PostgreSQL, browser)
+            graph = set().union(*(runs[i.nodeid] for i in unit))
+            return 3 * len(graph) + sum(1 for i in unit if i.get_closest_marker("slow"))
+
+        ordered = sorted(members.values(), key=weight, reverse=True)  # stable: ties keep collection order
+        items[:] = [i for unit in ordered for i in unit]
 
 
 _durations: dict[str, float] = {}
