@@ -9,6 +9,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,6 +68,68 @@ def claude_fixture(ccp_env: CcpEnv) -> Path:
     """A writable copy of the real Claude Code fixture tree, configured as CLAUDE_CONFIG_DIR."""
     _copy_tree(CLAUDE_FIXTURE, ccp_env.claude)
     return ccp_env.claude
+
+
+@dataclass
+class MaterializedHome:
+    """A CCP_HOME / DAGSTER_HOME after one in-process `ccp materialize` (local tier, UTC days)."""
+
+    ccp_home: Path
+    dagster_home: Path
+    claude: Path
+    outcome: Any
+
+    def env(self) -> dict[str, str]:
+        return {"CCP_HOME": str(self.ccp_home), "DAGSTER_HOME": str(self.dagster_home),
+                "CLAUDE_CONFIG_DIR": str(self.claude), "CCP_TIMEZONE": "UTC"}
+
+    def use(self, monkeypatch: pytest.MonkeyPatch) -> MaterializedHome:
+        """Make it this test's CCP_HOME / DAGSTER_HOME (every other CCP_ variable unset)."""
+        for k in [k for k in os.environ if k.startswith("CCP_")]:
+            monkeypatch.delenv(k)
+        for k, v in self.env().items():
+            monkeypatch.setenv(k, v)
+        return self
+
+
+def materialize_into(root: Path, claude: Path, extra: dict[str, str] | None = None, start: str | None = None,
+                     end: str | None = None) -> MaterializedHome:
+    """`materialize_all(start, end)` with every source off but Claude Code at `claude`, into `root`; asserts
+    success."""
+    from tests.helpers import materialize_all
+
+    dagster_home = root / "dagster_home"
+    dagster_home.mkdir(parents=True)
+    shutil.copy(REPO / "dagster_home" / "dagster.yaml", dagster_home / "dagster.yaml")
+    home = MaterializedHome(root / "ccp_home", dagster_home, claude, None)
+    mp = pytest.MonkeyPatch()
+    try:
+        for k in [k for k in os.environ if k.startswith("CCP_")]:
+            mp.delenv(k)
+        for k, v in {**home.env(), **(extra or {})}.items():
+            mp.setenv(k, v)
+        home.outcome = materialize_all(start, end)
+        assert home.outcome is not None and home.outcome.success, home.outcome and home.outcome.failures
+    finally:
+        mp.undo()
+    return home
+
+
+@pytest.fixture(scope="session")
+def claude_run(tmp_path_factory: pytest.TempPathFactory) -> MaterializedHome:
+    """The real Claude Code fixture (2026-02-10..12) materialized once per test process and shared: by tests
+    that only read it (`reads_claude_run`) and as the template tests/uploads copies (`use_home`). A graph
+    run costs 8-15 s of CPU; the same run used to be repeated by each of those tests."""
+    root = tmp_path_factory.mktemp("claude-run")
+    shutil.copytree(CLAUDE_FIXTURE, root / "claude")
+    return materialize_into(root, root / "claude")
+
+
+@pytest.fixture
+def reads_claude_run(claude_run: MaterializedHome, monkeypatch: pytest.MonkeyPatch) -> MaterializedHome:
+    """This test's CCP_HOME / DAGSTER_HOME are the shared run's: for a test that only reads the warehouse
+    (`tests.helpers.query`/`report` open it read-only)."""
+    return claude_run.use(monkeypatch)
 
 
 def load_oracle(name: str) -> dict:

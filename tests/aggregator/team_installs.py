@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CLAUDE_FIXTURE, MAIN_SESSION
+from tests.conftest import CLAUDE_FIXTURE, MAIN_SESSION, materialize_into
 
 PROJECT = "-home-USER-projects-spotter"
 HALVES = {
@@ -35,14 +35,12 @@ OPERATOR_TOKEN = "team-operator-token-0123456789"
 
 def materialize_half(root: Path, name: str) -> Path:
     """CCP_HOME after a local-tier materialize of one half of the fixture transcripts."""
-    from tests.uploads.conftest import _materialize_into
-
     project = root / "claude" / "projects" / PROJECT
     project.mkdir(parents=True)
     for item in HALVES[name]:
         src = CLAUDE_FIXTURE / "projects" / PROJECT / item
         (shutil.copytree if src.is_dir() else shutil.copy)(src, project / item)
-    return _materialize_into(root, root / "claude")
+    return materialize_into(root, root / "claude").ccp_home
 
 
 @dataclass

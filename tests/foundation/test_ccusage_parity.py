@@ -1,15 +1,18 @@
-"""On the real fixture transcripts our daily report equals ccusage's own answer."""
+"""On the real fixture transcripts our daily report equals ccusage's own answer.
+
+The three tests read one shared run of the fixture (`reads_claude_run`, tests/conftest.py) instead of each
+materializing the same transcripts again."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 
 from tests.conftest import load_oracle
-from tests.helpers import costs, materialize_all, query, report, token_rows
+from tests.helpers import costs, query, report, token_rows
 
 
-def test_daily_tokens_equal_ccusage_exactly_and_cost_within_half_a_percent(claude_fixture):
-    outcome = materialize_all()
+def test_daily_tokens_equal_ccusage_exactly_and_cost_within_half_a_percent(reads_claude_run):
+    outcome = reads_claude_run.outcome
     assert outcome is not None and outcome.success, outcome
     ours, oracle = report("UTC"), load_oracle("ccusage-daily-utc.json")
     assert token_rows(ours) == token_rows(oracle)
@@ -20,10 +23,9 @@ def test_daily_tokens_equal_ccusage_exactly_and_cost_within_half_a_percent(claud
     assert [d["modelsUsed"] for d in ours["daily"]] == [d["modelsUsed"] for d in oracle["daily"]]
 
 
-def test_session_totals_equal_ccusage_sessions(claude_fixture):
+def test_session_totals_equal_ccusage_sessions(reads_claude_run):
     """ccusage's `session` report leaves out subagent usage known only from a parent's agent_progress
     lines (its `daily` report counts it): we count it everywhere, and this test pins that difference."""
-    materialize_all()
     oracle = load_oracle("ccusage-session-utc.json")["session"]
     only_embedded = "embedded AND subagent NOT IN (SELECT subagent FROM turns WHERE NOT embedded AND subagent IS NOT NULL)"
     rows = query(f"""SELECT transcript_id, model, sum(tokens_in), sum(tokens_out), sum(cache_creation_tokens),
@@ -47,8 +49,7 @@ def test_session_totals_equal_ccusage_sessions(claude_fixture):
         assert set(ours[s["period"]]) == set(s["modelsUsed"])
 
 
-def test_other_timezone_rebuckets_days_from_the_warehouse(claude_fixture):
-    materialize_all()
+def test_other_timezone_rebuckets_days_from_the_warehouse(reads_claude_run):
     utc, tokyo = report("UTC"), report("Asia/Tokyo")
     assert utc["totals"]["totalTokens"] == tokyo["totals"]["totalTokens"]
     # 2026-02-10 21:00Z is 2026-02-11 06:00 in Tokyo: the first day moves.

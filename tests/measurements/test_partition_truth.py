@@ -10,13 +10,14 @@ worked out below from the published Sonnet 4.5 prices.
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from tests.conftest import load_oracle
-from tests.helpers import materialize_all, report
+from tests.conftest import CLAUDE_FIXTURE, MaterializedHome, load_oracle, materialize_into
+from tests.helpers import report
 from tests.measurements.conftest import Transcript
 
 DAYS = ["2026-02-10", "2026-02-11", "2026-02-12"]
@@ -38,19 +39,25 @@ def _per_partition(asset: str) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-@pytest.fixture
-def three_day_run(claude_fixture, ccp_env):
+@pytest.fixture(scope="module")
+def three_day_home(tmp_path_factory: pytest.TempPathFactory) -> MaterializedHome:
+    """One range run over the three days for both tests (they only read it)."""
+    root = tmp_path_factory.mktemp("three-days")
+    shutil.copytree(CLAUDE_FIXTURE, root / "claude")
     t = Transcript("11111111-2222-3333-4444-555555555555")
     for hour in (9, 10, 11):
         t.prompt(datetime(2026, 2, 11, hour, 0, tzinfo=UTC), "next step")
         t.answer(datetime(2026, 2, 11, hour, 1, tzinfo=UTC), tokens=(1000, 200))
-    t.write(claude_fixture)
-    outcome = materialize_all(DAYS[0], DAYS[-1])
-    assert outcome is not None and outcome.success, outcome and outcome.failures
-    return outcome
+    t.write(root / "claude")
+    return materialize_into(root, root / "claude", start=DAYS[0], end=DAYS[-1])
 
 
-def test_each_partition_of_one_range_run_carries_its_own_days_figures(three_day_run, ccp_env):
+@pytest.fixture
+def three_day_run(three_day_home: MaterializedHome, monkeypatch: pytest.MonkeyPatch):
+    return three_day_home.use(monkeypatch).outcome
+
+
+def test_each_partition_of_one_range_run_carries_its_own_days_figures(three_day_run, three_day_home):
     assert three_day_run.start == DAYS[0] and three_day_run.end == DAYS[-1]  # one run over the three days
     by_day = {d["period"]: d for d in report()["daily"]}
     oracle = {d["period"]: d for d in load_oracle("ccusage-daily-utc.json")["daily"]}
@@ -73,7 +80,7 @@ def test_each_partition_of_one_range_run_carries_its_own_days_figures(three_day_
         assert s["cost_usd_total"] == pytest.approx(want, rel=1e-6), day
         assert s["days_with_data"] == 1 and s["files_changed"] >= 1, day
         assert "Cost by source (USD, each call once): claude_code" in s["preview"], day
-        on_disk = json.loads((ccp_env.ccp_home / "rollups" / day / "metrics_summary.json").read_text())
+        on_disk = json.loads((three_day_home.ccp_home / "rollups" / day / "metrics_summary.json").read_text())
         assert s["turns"] == on_disk["turns"] and s["sessions"] == on_disk["sessions"], day
     assert cost["2026-02-11"][0]["counted_calls"] == 3
     # the three days' costs differ by orders of magnitude: no day shows the run's total

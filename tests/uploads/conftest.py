@@ -25,7 +25,7 @@ import uvicorn
 from ccp_assets.aggregator.app import create_app
 from ccp_assets.aggregator.config import AggregatorConfig
 from ccp_assets.licensing.issuing import build_license, keygen, load_private_key, mint_policy, sign_envelope
-from tests.conftest import CLAUDE_FIXTURE, MAIN_SESSION, REPO, CcpEnv
+from tests.conftest import CLAUDE_FIXTURE, MAIN_SESSION, REPO, CcpEnv, MaterializedHome
 
 TEST_TOOLS = REPO / "tests" / "tools"
 KID = "upl-test-1"
@@ -256,33 +256,11 @@ class AggregatorProcess:
 
 
 # --- materialized homes, shared between tests (one Dagster run per session, copied per test) ------------
-def _materialize_into(root: Path, claude: Path, extra: dict[str, str] | None = None) -> Path:
-    from tests.helpers import materialize_all
-
-    dagster_home = root / "dagster_home"
-    dagster_home.mkdir(parents=True)
-    shutil.copy(REPO / "dagster_home" / "dagster.yaml", dagster_home / "dagster.yaml")
-    mp = pytest.MonkeyPatch()
-    try:
-        for k in [k for k in os.environ if k.startswith("CCP_")]:
-            mp.delenv(k)
-        for k, v in {"CCP_HOME": str(root / "ccp_home"), "DAGSTER_HOME": str(dagster_home),
-                     "CLAUDE_CONFIG_DIR": str(claude), "CCP_TIMEZONE": "UTC", **(extra or {})}.items():
-            mp.setenv(k, v)
-        outcome = materialize_all()
-        assert outcome is not None and outcome.success, outcome and outcome.failures
-    finally:
-        mp.undo()
-    return root / "ccp_home"
-
-
 @pytest.fixture(scope="session")
-def fixture_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """CCP_HOME after a local-tier `materialize` of the real Claude Code fixture (2026-02-10..12)."""
-    root = tmp_path_factory.mktemp("fixture-home")
-    claude = root / "claude"
-    shutil.copytree(CLAUDE_FIXTURE, claude)
-    return _materialize_into(root, claude)
+def fixture_home(claude_run: MaterializedHome) -> Path:
+    """CCP_HOME after a local-tier `materialize` of the real Claude Code fixture (2026-02-10..12): a template,
+    never written (`use_home` copies it)."""
+    return claude_run.ccp_home
 
 
 def use_home(template: Path, ccp_env: CcpEnv) -> Path:
