@@ -79,8 +79,8 @@ def test_drift_fails_the_right_check_and_blocks_only_its_day(ccp_env, name, drif
     assert not (rollups / "2026-02-12" / "metrics_summary.json").exists()
 
 
-def test_clean_partitions_pass_every_check(claude_fixture):
-    outcome = materialize_all()
+def test_clean_partitions_pass_every_check(reads_claude_run):
+    outcome = reads_claude_run.outcome  # the shared run of the whole clean fixture (tests/conftest.py)
     assert outcome is not None and outcome.success
     per_day = [c for c in outcome.checks if c["partition"]]
     assert per_day and all(c["passed"] for c in per_day)
