@@ -4,10 +4,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Test processes: one per core (2 here). tests/tiers.py keeps a file whose tests share a module fixture on one
-# worker (xdist_group) and hands the slow units out first, so both workers finish together.
+# Test processes: one per core (2 here); a test file stays on one worker so its module fixtures run once, and
+# tests/tiers.py orders the files heaviest first (xdist's own reorder, by test count, put them last).
 TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
-PYTEST_XDIST := -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+PYTEST_XDIST := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 # pytest caches its assertion-rewritten modules as .pyc only when bytecode may be written: with
 # PYTHONDONTWRITEBYTECODE set, every worker rewrites ~470 modules again (about 5 s of collection each).
 unexport PYTHONDONTWRITEBYTECODE

@@ -8,10 +8,11 @@ aggregator's two stores; the SQLite half stays fast), or is a BDD scenario, a br
 test may also say `pytest.mark.slow` itself. A fast-tier run names any unmarked test that took longer than
 `SLOW_SECONDS`, so a misclassification shows instead of slowing the tier down silently.
 
-The same pass orders the collection for pytest-xdist (`--dist loadgroup --no-loadscope-reorder`): a test
-file whose tests share a module-scoped fixture stays one unit (its fixture runs once), every other test is
-its own unit, and the slow units are handed out first, so the many fast tests fill the end of both workers
-instead of one worker finishing a whole-graph file alone (longest-first scheduling).
+The same pass orders the collection for pytest-xdist (`--dist loadfile --no-loadscope-reorder`): a file stays on
+one worker (its module fixtures run once), and the files that run the graph most are handed out first, so the
+many fast files fill the end of both workers instead of one worker finishing a whole-graph file alone
+(longest-first). xdist's own reorder (by number of tests) put the few-test whole-graph files last. Not
+`--dist loadgroup`: with pytest 9.2 it silently stops grouping (pytest-xdist issue 1386).
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ def runs_graph(fn: Any) -> Any:
     warehouse up to date first): every test using it is slow. A test itself says `@pytest.mark.slow`."""
     setattr(fn, RUNS_GRAPH, True)
     return fn
-_SHARED_SCOPES = frozenset({"module", "package", "class"})
 
 
 def _codes(code: CodeType) -> Iterable[CodeType]:
@@ -99,9 +99,12 @@ def graph_runs(item: pytest.Item, scanner: _Scanner) -> set[Any]:
     return out
 
 
+def _in_slow_dir(item: pytest.Item) -> bool:
+    return Path(str(item.path)).resolve().relative_to(TESTS).parts[0] in SLOW_DIRS
+
+
 def is_slow(item: pytest.Item, runs: set[Any]) -> bool:
-    rel = Path(str(item.path)).resolve().relative_to(TESTS)
-    if runs or rel.parts[0] in SLOW_DIRS or item.get_closest_marker("browser"):
+    if runs or _in_slow_dir(item) or item.get_closest_marker("browser"):
         return True
     if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
         return True
@@ -109,64 +112,27 @@ def is_slow(item: pytest.Item, runs: set[Any]) -> bool:
     return callspec is not None and any(v == "postgres" for v in callspec.params.values() if isinstance(v, str))
 
 
-class _Units:
-    """Union-find over the tests: the tests of a file that shares a module fixture, and the users of one
-    session fixture that runs the graph, must run on one worker, or each worker would build it again."""
-
-    def __init__(self, items: list[pytest.Item]) -> None:
-        self.parent = {i.nodeid: i.nodeid for i in items}
-
-    def find(self, k: str) -> str:
-        while self.parent[k] != k:
-            self.parent[k] = self.parent[self.parent[k]]
-            k = self.parent[k]
-        return k
-
-    def join(self, keys: list[str]) -> None:
-        for k in keys[1:]:
-            self.parent[self.find(k)] = self.find(keys[0])
-
-
 def classify(items: list[pytest.Item]) -> None:
-    """Mark the slow tests, group what must share a worker (xdist_group), and put the heavy units first."""
+    """Mark the slow tests; under xdist, order the files heaviest first (graph runs, then other slow tests)."""
     scanner = _Scanner()
     runs = {i.nodeid: graph_runs(i, scanner) for i in items}
-    units = _Units(items)
-    by_file: dict[str, list[str]] = {}
-    shared_files: set[str] = set()
-    by_fixture: dict[str, list[str]] = {}
+    by_file: dict[str, list[pytest.Item]] = {}
     for item in items:
         if not item.get_closest_marker("slow") and is_slow(item, runs[item.nodeid]):
             item.add_marker(pytest.mark.slow)
-        by_file.setdefault(str(item.path), []).append(item.nodeid)
-        defs = _fixture_defs(item)
-        if any(d.scope in _SHARED_SCOPES for d in defs):
-            shared_files.add(str(item.path))  # the whole file, not only the tests that use the module fixture
-        for d in defs:
-            if d.scope == "session" and d in runs[item.nodeid]:
-                by_fixture.setdefault(d.argname, []).append(item.nodeid)
-    for keys in [*(by_file[f] for f in shared_files), *by_fixture.values()]:
-        units.join(keys)
-    members: dict[str, list[pytest.Item]] = {}
-    for item in items:
-        members.setdefault(units.find(item.nodeid), []).append(item)
-    for n, unit in enumerate(u for u in members.values() if len(u) > 1):
-        name = f"{n}-{Path(str(unit[0].path)).relative_to(TESTS).as_posix()}"  # no "]": xdist splits on "@"
-        for i in unit:
-            i.add_marker(pytest.mark.xdist_group(name))
-    if os.environ.get("PYTEST_XDIST_WORKER"):  # the order the controller hands units out; a plain run keeps its own
-        def weight(unit: list[pytest.Item]) -> int:  # a graph run ~3 other slow tests (PostgreSQL, browser)
-            graph = set().union(*(runs[i.nodeid] for i in unit))
-            return 3 * len(graph) + sum(1 for i in unit if i.get_closest_marker("slow"))
+        by_file.setdefault(str(item.path), []).append(item)
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # the order the controller hands files out; a plain run keeps its own
+        def weight(tests: list[pytest.Item]) -> int:  # a graph run (or a BDD / browser test) as 3 PostgreSQL tests
+            graph = set().union(*(runs[i.nodeid] for i in tests))
+            return 3 * len(graph) + sum(3 if _in_slow_dir(i) else 1 for i in tests if i.get_closest_marker("slow"))
 
-        ordered = sorted(members.values(), key=weight, reverse=True)  # stable: ties keep collection order
-        items[:] = [i for unit in ordered for i in unit]
+        ordered = sorted(by_file.values(), key=weight, reverse=True)  # stable: ties keep collection order
+        items[:] = [i for tests in ordered for i in tests]
 
 
 _durations: dict[str, float] = {}
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook turns the xdist_group marks into node ids
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     classify(items)
 
