@@ -35,7 +35,7 @@ helper (`materialize_all`, `materialize_half`, ...), even one imported inside a 
 GRAPH_PREFIXES = ("materialize_", "_materialize")
 GRAPH_ARGS = frozenset({"materialize"})
 """A string argument that makes a subprocess run the graph: `ccp materialize`."""
-SLOW_SECONDS = 10.0
+SLOW_SECONDS = 20.0
 RUNS_GRAPH = "ccp_runs_graph"
 
 
