@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 TESTS = Path(__file__).resolve().parent
-SLOW_DIRS = frozenset({"bdd", "browser", "scale", "ui"})
+SLOW_DIRS = frozenset({"bdd", "browser", "scale"})
 SLOW_FIXTURES = frozenset({"pg_server", "playwright_instance", "browser_context", "page", "chromium_path"})
 GRAPH_NAMES = frozenset({"materialize", "execute_in_process"})
 """Names whose call runs the graph: runs.materialize, Dagster's own; and every `materialize_*` / `_materialize*`
