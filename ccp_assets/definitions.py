@@ -17,16 +17,10 @@ from ccp_assets.assets.measurements.entity import measurements
 from ccp_assets.assets.measurements.features import features_daily
 from ccp_assets.assets.measurements.interaction import interaction_daily
 from ccp_assets.assets.measurements.mix import model_mix_daily, policy_findings, routing_daily
-from ccp_assets.assets.normalized.agentos import normalized_agentos
-from ccp_assets.assets.normalized.ccc_events import normalized_ccc_events
-from ccp_assets.assets.normalized.ccp_proxy import normalized_ccp_proxy
-from ccp_assets.assets.normalized.claude_code import normalized_claude_code
-from ccp_assets.assets.normalized.repo import normalized_repo
 from ccp_assets.assets.raw.agentos import raw_agentos
 from ccp_assets.assets.raw.ccc_events import raw_ccc_events
 from ccp_assets.assets.raw.ccp_proxy import raw_ccp_proxy
 from ccp_assets.assets.raw.claude_code import raw_claude_code
-from ccp_assets.assets.raw.repo import raw_repo
 from ccp_assets.assets.rollups.daily import daily_summary
 from ccp_assets.assets.unified.sessions import unified_sessions
 from ccp_assets.assets.unified.turns import unified_turns
@@ -42,6 +36,12 @@ from ccp_assets.sensors.ingest import ingest_sensor
 from ccp_assets.sensors.license import license_sensor
 from ccp_assets.sensors.uploads import upload_sensor
 from ccp_assets.settings_resource import SettingsResource
+from ccp_assets.sources.agentos.source import normalized_agentos
+from ccp_assets.sources.ccc.source import normalized_ccc_events
+from ccp_assets.sources.ccp_proxy.source import normalized_ccp_proxy
+from ccp_assets.sources.claude_code.source import normalized_claude_code
+from ccp_assets.sources.repo.raw_metadata import raw_repo
+from ccp_assets.sources.repo.source import normalized_repo
 from ccp_assets.warehouse.resource import WarehouseResource
 
 ASSETS = [

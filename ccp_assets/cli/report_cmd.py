@@ -195,7 +195,7 @@ def _stale(settings: Settings) -> bool:
     run has processed. Read-only; a locked or missing warehouse counts as stale (landing sorts it out)."""
     import duckdb
 
-    from ccp_assets.sources.claude_code import ClaudeCodeSource
+    from ccp_assets.sources.claude_code.adapter import ClaudeCodeSource
     from ccp_assets.warehouse.readonly import open_read_only
 
     source = ClaudeCodeSource()

@@ -22,13 +22,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ccp_assets.demo import ccc
-from ccp_assets.demo.agentos import ClaudeDay, write_agentos
-from ccp_assets.demo.ccp_proxy import ProxyDay, write_results, write_usage_log
-from ccp_assets.demo.claude_code import OPUS, SessionSummary, generate_day
-from ccp_assets.demo.claude_model import ApiCall
-from ccp_assets.demo.repo import build_repo
 from ccp_assets.demo.sink import Sink, SourceStats
+from ccp_assets.sources.agentos.demo import ClaudeDay, write_agentos
+from ccp_assets.sources.ccc import demo as ccc
+from ccp_assets.sources.ccp_proxy.demo import ProxyDay, write_results, write_usage_log
+from ccp_assets.sources.claude_code.demo import OPUS, SessionSummary, generate_day
+from ccp_assets.sources.claude_code.demo_model import ApiCall
+from ccp_assets.sources.repo.demo import build_repo
 
 MARKER = ".ccp-demo"
 """Present in a directory this generator owns: only such a directory is ever cleared."""

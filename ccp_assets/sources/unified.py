@@ -18,7 +18,7 @@ join rule, applied to Claude Code turns and proxy completions (errors are attemp
 A matched row is attributed to the proxy's provider and model (`provider`, `routed_model`) while
 `model` keeps what the transcript says; tokens are the transcript's (they have the cache breakdown),
 the proxy's are kept in proxy_tokens_in/out; latency is the proxy's when it saw the call, else the
-transcript's (answered line to last response line, sources/claude_code_timing.py). Unmatched Claude Code turns keep their own provider;
+transcript's (answered line to last response line, sources/claude_code/timing.py). Unmatched Claude Code turns keep their own provider;
 unmatched proxy completions (other clients, or transcripts we do not have) are rows of their own.
 Candidates come from the day and its two neighbours, so calls straddling midnight still match; a row's
 day is its Claude Code turn's day (else the proxy's). CCC client turns are not rows here: they summarize

@@ -1,7 +1,7 @@
 """raw_agentos: new AgentOS ledger lines (and exported JSON captures) landed per event day."""
 
-from ccp_assets.assets.raw.landing_asset import raw_landing_asset
-from ccp_assets.sources.agentos import AgentOsSource
+from ccp_assets.assets.sources import raw_landing_asset
+from ccp_assets.sources.agentos.adapter import AgentOsSource
 
 raw_agentos = raw_landing_asset(
     "raw_agentos",

@@ -1,7 +1,7 @@
 """raw_ccc_events: new lines of the AgentOS CCC client's unified event log landed per event day."""
 
-from ccp_assets.assets.raw.landing_asset import raw_landing_asset
-from ccp_assets.sources.ccc import CccEventsSource
+from ccp_assets.assets.sources import raw_landing_asset
+from ccp_assets.sources.ccc.adapter import CccEventsSource
 
 raw_ccc_events = raw_landing_asset(
     "raw_ccc_events",

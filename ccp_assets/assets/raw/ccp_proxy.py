@@ -1,7 +1,7 @@
 """raw_ccp_proxy: new CCP proxy usage-log bytes and METRICS summaries landed per event day."""
 
-from ccp_assets.assets.raw.landing_asset import raw_landing_asset
-from ccp_assets.sources.ccp_proxy import CcpProxySource
+from ccp_assets.assets.sources import raw_landing_asset
+from ccp_assets.sources.ccp_proxy.adapter import CcpProxySource
 
 raw_ccp_proxy = raw_landing_asset(
     "raw_ccp_proxy",

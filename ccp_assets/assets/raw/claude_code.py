@@ -4,10 +4,10 @@
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 
 from ccp_assets.assets.common import daily_asset, partition_days, per_partition
-from ccp_assets.assets.raw.landing_asset import landing_pass
+from ccp_assets.assets.sources import landing_pass
 from ccp_assets.checks.gx_runner import prewarm
 from ccp_assets.settings import load_settings
-from ccp_assets.sources.claude_code import ClaudeCodeSource
+from ccp_assets.sources.claude_code.adapter import ClaudeCodeSource
 from ccp_assets.sources.landing import land
 from ccp_assets.warehouse.resource import WarehouseResource
 

@@ -1,7 +1,7 @@
 """Claude Code landed lines -> v1 `turns` and `sessions` rows for one day, in DuckDB SQL.
 
 Which lines count and how they merge follow ccusage 20.0.24, the judge (METRICS.md; its rules measured
-in tests/sources/ccusage_cases and named in claude_code_rules.py and DEDUP_KEY below): any line with
+in tests/sources/ccusage_cases and named in rules.py and DEDUP_KEY below): any line with
 `message.usage` counts whatever its `type`; one API response is written on several lines that repeat
 its usage with output_tokens growing, and subagent responses appear both in the subagent file and
 inside the parent's `agent_progress` lines: each response counts once, the main chain's line over a
@@ -24,9 +24,14 @@ import duckdb
 
 from ccp_assets.partitions import consecutive_chunks
 from ccp_assets.settings import Settings
-from ccp_assets.sources.claude_code import KNOWN_LINE_TYPES, ClaudeCodeSource, project_sql, transcript_id_sql
-from ccp_assets.sources.claude_code_rules import null_field_sql, skip_reason_sql
-from ccp_assets.sources.claude_code_timing import fill_turn_inputs, stage_turn_inputs
+from ccp_assets.sources.claude_code.adapter import (
+    KNOWN_LINE_TYPES,
+    ClaudeCodeSource,
+    project_sql,
+    transcript_id_sql,
+)
+from ccp_assets.sources.claude_code.rules import null_field_sql, skip_reason_sql
+from ccp_assets.sources.claude_code.timing import fill_turn_inputs, stage_turn_inputs
 from ccp_assets.sources.jsonsql import Parsed
 from ccp_assets.sources.landing import day_files
 from ccp_assets.warehouse.tx import transaction

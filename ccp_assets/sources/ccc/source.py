@@ -4,7 +4,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 
 from ccp_assets.assets.common import daily_asset, partition_days, per_partition, table_rows_metadata
 from ccp_assets.settings import load_settings
-from ccp_assets.sources.ccc_normalize import normalize_day
+from ccp_assets.sources.ccc.normalize import normalize_day
 from ccp_assets.warehouse.resource import WarehouseResource
 
 

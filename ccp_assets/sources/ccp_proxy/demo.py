@@ -16,9 +16,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ccp_assets.demo.claude_model import ApiCall
 from ccp_assets.demo.ids import day_start_ms, rng_for, unique_hex
 from ccp_assets.demo.sink import Sink
+from ccp_assets.sources.claude_code.demo_model import ApiCall
 
 ANTH_MODELS = ["claude-sonnet-4-5-20250929"] * 5 + ["claude-opus-4-6"] * 3 + ["claude-haiku-4-5-20251001"] * 2
 BACKGROUND_MODEL = "claude-haiku-4-5-20251001"

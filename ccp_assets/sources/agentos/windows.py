@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ccp_assets.sources.agentos_ledgers import prov
+from ccp_assets.sources.agentos.ledgers import prov
 from ccp_assets.sources.pyrecords import Line, Typed, extras_of, record_hash
 
 FIVE_HOUR = ("fiveh_pct", "session_pct")

@@ -9,9 +9,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from ccp_assets.demo.claude_lines import js
 from ccp_assets.demo.ids import toolu_id
-from ccp_assets.demo.repo import Hunk
 from ccp_assets.demo.text import (
     BASH_COMMANDS,
     BASH_OUTPUTS,
@@ -23,6 +21,8 @@ from ccp_assets.demo.text import (
     VERBS,
     fill,
 )
+from ccp_assets.sources.claude_code.demo_lines import js
+from ccp_assets.sources.repo.demo import Hunk
 
 MAIN_TOOLS = (["Bash"] * 34 + ["Read"] * 22 + ["Edit"] * 24 + ["Grep"] * 8 + ["Write"] * 5 + ["Glob"] * 2
               + ["Task"] * 5)

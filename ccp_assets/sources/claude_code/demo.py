@@ -11,34 +11,7 @@ import random
 from collections.abc import Iterator
 from pathlib import Path
 
-from ccp_assets.demo.claude_lines import Chain, js, message_json, synthetic_message, usage_json
-from ccp_assets.demo.claude_model import (
-    HAIKU,
-    IDLE_CAP_MS,
-    OLD_LAYOUT_VERSION,
-    OPUS,
-    PROJECTS,
-    SONNET,
-    VERSIONS,
-    ApiCall,
-    Ctx,
-    Flags,
-    Mirror,
-    SessionSummary,
-    TurnRecord,
-    add_usage,
-)
-from ccp_assets.demo.claude_tools import (
-    MAIN_TOOLS,
-    PRE_HOOK_TOOLS,
-    REJECTED,
-    SUB_TOOLS,
-    ToolCall,
-    plan_tool,
-    task_block,
-)
 from ccp_assets.demo.ids import day_start_ms, iso_ms, msg_id, req_id, rng_for, uuid4
-from ccp_assets.demo.repo import Hunk
 from ccp_assets.demo.sink import Sink
 from ccp_assets.demo.text import (
     ASSISTANT_TEXTS,
@@ -55,6 +28,33 @@ from ccp_assets.demo.text import (
     USER_PROMPTS,
     fill,
 )
+from ccp_assets.sources.claude_code.demo_lines import Chain, js, message_json, synthetic_message, usage_json
+from ccp_assets.sources.claude_code.demo_model import (
+    HAIKU,
+    IDLE_CAP_MS,
+    OLD_LAYOUT_VERSION,
+    OPUS,
+    PROJECTS,
+    SONNET,
+    VERSIONS,
+    ApiCall,
+    Ctx,
+    Flags,
+    Mirror,
+    SessionSummary,
+    TurnRecord,
+    add_usage,
+)
+from ccp_assets.sources.claude_code.demo_tools import (
+    MAIN_TOOLS,
+    PRE_HOOK_TOOLS,
+    REJECTED,
+    SUB_TOOLS,
+    ToolCall,
+    plan_tool,
+    task_block,
+)
+from ccp_assets.sources.repo.demo import Hunk
 
 
 class _Session:

@@ -1,8 +1,8 @@
 """AgentOS landed lines -> `windows`, `glm_counts`, `churn_records`, `meter_snapshots`, `codex_usage`,
 `proxy_telemetry` and (old-style proxy samples) `turns` rows for one day. This module reads the day's lines,
 writes the rows and keeps the supersede flags; the mapping is split by mechanism: window records
-(agentos_windows.py), side-ledger lines (agentos_ledgers.py), exported whole-JSON captures
-(agentos_documents.py).
+(windows.py), side-ledger lines (ledgers.py), exported whole-JSON captures
+(documents.py).
 
 Windows (METRICS.md):
 - One row per record and provider (`providers.<p>`; a provider with features but no meter gets a row
@@ -35,10 +35,10 @@ from typing import Any
 import duckdb
 
 from ccp_assets.settings import Settings
-from ccp_assets.sources.agentos import ledger_of
-from ccp_assets.sources.agentos_documents import document
-from ccp_assets.sources.agentos_ledgers import HANDLERS, PROXY_TURN_SOURCE, SOURCE
-from ccp_assets.sources.agentos_windows import window_rows
+from ccp_assets.sources.agentos.adapter import ledger_of
+from ccp_assets.sources.agentos.documents import document
+from ccp_assets.sources.agentos.ledgers import HANDLERS, PROXY_TURN_SOURCE, SOURCE
+from ccp_assets.sources.agentos.windows import window_rows
 from ccp_assets.sources.landing import day_files
 from ccp_assets.sources.pyrecords import Line, Quarantine, Typed, insert_rows, read_lines
 from ccp_assets.warehouse.tx import transaction

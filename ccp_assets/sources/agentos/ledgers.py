@@ -1,7 +1,7 @@
 """AgentOS side ledgers -> rows: glm_counts, churn_records, meter_snapshots (snapshots, claude_monitor),
 codex_usage (codex_ccusage), proxy_telemetry, and old-style proxy lines kept by the tracker (turns of source
 `agentos_proxy`). One handler per ledger file name (`HANDLERS`), each mapping a typed record to table rows;
-a wrong JSON type is named by `Typed` and the record quarantined by the caller (agentos_normalize.py).
+a wrong JSON type is named by `Typed` and the record quarantined by the caller (normalize.py).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from ccp_assets.sources.ccp_proxy_normalize import DECISION_FIELDS, FAIL_WORDS, OK_WORDS, provider_of
+from ccp_assets.sources.ccp_proxy.normalize import DECISION_FIELDS, FAIL_WORDS, OK_WORDS, provider_of
 from ccp_assets.sources.pyrecords import Line, Typed, duck_type_name, extras_of, record_hash
 
 SOURCE = "agentos"

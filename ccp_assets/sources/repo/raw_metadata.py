@@ -4,10 +4,10 @@ from typing import Any
 
 from dagster import MetadataValue
 
-from ccp_assets.assets.raw.landing_asset import raw_landing_asset
+from ccp_assets.assets.sources import raw_landing_asset
 from ccp_assets.settings import Settings
 from ccp_assets.sources.landing import LandingResult, day_files, source_dir
-from ccp_assets.sources.repo import RepoSource
+from ccp_assets.sources.repo.adapter import RepoSource
 from ccp_assets.warehouse.resource import warehouse_for
 
 SOURCE = RepoSource()

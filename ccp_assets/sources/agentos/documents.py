@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from ccp_assets.sources.agentos_ledgers import SOURCE, Out, codex_detail, merge
+from ccp_assets.sources.agentos.ledgers import SOURCE, Out, codex_detail, merge
 from ccp_assets.sources.pyrecords import Line, Quarantine, Typed, extras_of
 
 Rows = dict[str, list[dict]]

@@ -4,7 +4,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 
 from ccp_assets.assets.common import daily_asset, partition_days, per_partition
 from ccp_assets.settings import load_settings
-from ccp_assets.sources.ccp_proxy_normalize import normalize_days
+from ccp_assets.sources.ccp_proxy.normalize import normalize_days
 from ccp_assets.warehouse.resource import WarehouseResource
 
 

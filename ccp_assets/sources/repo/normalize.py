@@ -16,7 +16,7 @@ features (one row per feature and day with evidence):
   only for features whose file changed that day, carrying the latest earlier status (said in errors).
 Unparseable reports and feature files without a `Feature:` line are quarantined.
 
-value_records: tests passed (JUnit), merged pull requests and fixes (commits on main), see repo_value.py.
+value_records: tests passed (JUnit), merged pull requests and fixes (commits on main), see value.py.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ import duckdb
 from ccp_assets.settings import Settings
 from ccp_assets.sources.landing import day_files, landed_days
 from ccp_assets.sources.pyrecords import Line, Quarantine, insert_rows, parse_ts
-from ccp_assets.sources.repo import MAIN_BRANCHES, RepoSource
-from ccp_assets.sources.repo_value import value_rows
+from ccp_assets.sources.repo.adapter import MAIN_BRANCHES, RepoSource
+from ccp_assets.sources.repo.value import value_rows
 from ccp_assets.warehouse.tx import transaction
 
 SOURCE = RepoSource.name

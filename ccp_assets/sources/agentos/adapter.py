@@ -3,7 +3,7 @@
 JSONL ledgers land as they are; which ledger a line belongs to is its file name. Whole-JSON captures
 the tracker keeps beside them (ccusage/*.json, glm/*.json, ccc/*usage*.json) are exported one line
 per version to `$CCP_HOME/exports/agentos/documents.jsonl` (sources/exports.py) and land with them.
-The CCC client's event log (`ccc_events*.jsonl`) is a source of its own (sources/ccc.py).
+The CCC client's event log (`ccc_events*.jsonl`) is a source of its own (sources/ccc/).
 """
 
 from __future__ import annotations
