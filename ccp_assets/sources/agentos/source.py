@@ -1,18 +1,31 @@
-"""normalized_agentos: capacity windows (with the supersede rule) and the tracker's side ledgers."""
+"""AgentOS as a `Source`: tracker ledgers -> capacity windows and side ledgers (and old proxy samples)."""
 
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
+from __future__ import annotations
 
-from ccp_assets.assets.common import daily_asset, partition_days, per_partition, table_rows_metadata
-from ccp_assets.settings import load_settings
-from ccp_assets.sources.agentos.normalize import normalize_day
-from ccp_assets.warehouse.resource import WarehouseResource
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ccp_assets.settings import Settings
+from ccp_assets.sources.agentos.adapter import AgentOsSource
+from ccp_assets.sources.protocol import DayMetadata, Source, rows_metadata
+
+if TYPE_CHECKING:
+    import duckdb
 
 
-@daily_asset(
-    name="normalized_agentos",
-    group="normalized",
-    deps=["raw_agentos"],
-    description=(
+class AgentOs(AgentOsSource, Source):
+    rows_source = "agentos"
+    tables = ("windows", "glm_counts", "churn_records", "meter_snapshots", "codex_usage", "proxy_telemetry",
+              "turns")
+    checked_tables = ("windows",)
+    raw_description = (
+        "AgentOS tracker ledgers under CCP_AGENTOS_DATA_DIR, at the root or in any subfolder (windows, "
+        "glm_counts, churn, snapshots, codex_ccusage, proxy_telemetry, claude_monitor .jsonl, plus old-style "
+        "proxy samples), landed under the day of finalized_at / captured_at in $CCP_HOME/landing/agentos. "
+        "Whole-JSON captures (ccusage/, glm/, ccc/ usage files) are exported one line per version and land "
+        "with them. Only new bytes are read."
+    )
+    normalized_description = (
         "AgentOS windows as `windows` rows (one per record and provider: capacity_raw/capacity_unit with the "
         "5-hour-delta rule and the weekly fallback named in errors, features, quality_score; the latest "
         "finalized_at per window is current, exact duplicates count once, superseded records stay as "
@@ -20,11 +33,14 @@ from ccp_assets.warehouse.resource import WarehouseResource
         "claude_monitor, CCC usage), `codex_usage` (ccusage sessions/daily/weekly), `proxy_telemetry`, plus "
         "old-style proxy samples as `turns` (source agentos_proxy). A record with a wrong-typed field is "
         "quarantined naming the field; unknown fields are kept in `extras`."
-    ),
-)
-def normalized_agentos(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-    settings = load_settings()
-    with warehouse.connect() as conn:
-        results = [normalize_day(conn, settings, day) for day in partition_days(context)]
-    return per_partition(context, {r.day: table_rows_metadata(
-        r, current_windows=r.windows_current, lines_by_ledger=MetadataValue.json(r.ledgers)) for r in results})
+    )
+
+    def normalize(self, conn: duckdb.DuckDBPyConnection, settings: Settings, days: Sequence[str]) -> list[DayMetadata]:
+        from ccp_assets.sources.agentos.normalize import normalize_day
+
+        results = [normalize_day(conn, settings, day) for day in days]
+        return [DayMetadata(r.day, rows_metadata(r, current_windows=r.windows_current, lines_by_ledger=r.ledgers))
+                for r in results]
+
+
+SOURCE = AgentOs()
