@@ -117,7 +117,7 @@ class Sink:
 
 @dataclass(frozen=True)
 class DemoRun:
-    """What a source's standalone demo writer gets (sources/protocol.py: Source.write_demo)."""
+    """What a source's standalone demo writer gets (sources/protocol.py: Source.write_demo); `out` is its folder."""
 
     sink: Sink
     out: Path

@@ -81,11 +81,12 @@ class Source(Protocol):
         return {}
 
     def write_demo(self, run: DemoRun) -> dict[str, str]:
-        """Write this source's demo files under `run.out / name`; return the settings that point at them.
+        """Write this source's demo files under `run.out` (demo/<name>); return the settings pointing there.
 
         Default: nothing here. The first five sources feed each other's demo data (a transcript's calls are
         the proxy's log lines), so demo/generate.py calls their writers itself; a source standing alone
-        writes its own here and generate.py calls it for every registered source.
+        writes its own here and generate.py calls it for every registered source (import the writer inside,
+        so that the registry stays light).
         """
         return {}
 
