@@ -64,15 +64,16 @@ class Roles:
 
 @dataclass
 class UnifiedResult:
+    """One day's unified_turns: rows, how they matched, and each "own" source's calls ({source: rows})."""
+
     day: str
+    own_calls: dict[str, int] = field(default_factory=dict)
     rows: int = 0
     claude_code: int = 0
     proxy_only: int = 0
     matched_by_request_id: int = 0
     matched_by_time: int = 0
     rerouted: int = 0
-    own_calls: dict[str, int] = field(default_factory=dict)
-    """{source: rows} of each "own" source (empty when none is registered)."""
 
 
 def build_day(conn: duckdb.DuckDBPyConnection, day: str, roles: Roles = Roles()) -> UnifiedResult:
