@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from ccp_assets.sources.ccp_proxy.normalize import DECISION_FIELDS, FAIL_WORDS, OK_WORDS, provider_of
+from ccp_assets.sources.proxy_wire import DECISION_FIELDS, FAIL_WORDS, OK_WORDS, provider_of
 from ccp_assets.sources.pyrecords import Line, Typed, duck_type_name, extras_of, record_hash
 
 SOURCE = "agentos"

@@ -23,10 +23,10 @@ import duckdb
 
 from ccp_assets.settings import Settings
 from ccp_assets.sources.ccc.adapter import LINE_TYPES, CccEventsSource
-from ccp_assets.sources.ccp_proxy.normalize import DECISION_FIELDS as PROXY_DECISION_FIELDS
-from ccp_assets.sources.ccp_proxy.normalize import provider_sql
 from ccp_assets.sources.jsonsql import Field, columns, drift, extras, top_keys, typed
 from ccp_assets.sources.landing import day_files
+from ccp_assets.sources.proxy_wire import DECISION_FIELDS as PROXY_DECISION_FIELDS
+from ccp_assets.sources.proxy_wire import provider_sql
 from ccp_assets.warehouse.tx import transaction
 
 SOURCE = CccEventsSource.name
