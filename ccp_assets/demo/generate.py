@@ -28,11 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ccp_assets.demo.sink import DemoRun, Sink, SourceStats
+from ccp_assets.demo.world import OPUS, ApiCall, ProxyDay, SessionSummary
 from ccp_assets.sources.agentos.demo import ClaudeDay, write_agentos
 from ccp_assets.sources.ccc import demo as ccc
-from ccp_assets.sources.ccp_proxy.demo import ProxyDay, write_results, write_usage_log
-from ccp_assets.sources.claude_code.demo import OPUS, SessionSummary, generate_day
-from ccp_assets.sources.claude_code.demo_model import ApiCall
+from ccp_assets.sources.ccp_proxy.demo import write_results, write_usage_log
+from ccp_assets.sources.claude_code.demo import generate_day
 from ccp_assets.sources.registry import SOURCES
 from ccp_assets.sources.repo.demo import build_repo
 

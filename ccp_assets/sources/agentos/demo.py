@@ -16,8 +16,7 @@ from pathlib import Path
 
 from ccp_assets.demo.ids import iso_us, rng_for
 from ccp_assets.demo.sink import Sink
-from ccp_assets.sources.ccp_proxy.demo import ProxyDay, percentile
-from ccp_assets.sources.repo.demo import RepoResult, shortstat
+from ccp_assets.demo.world import ProxyDay, RepoResult, percentile, shortstat
 
 META = {"schema_version": "1.0.0", "tool_version": "0.1.0"}
 PP_SESSION, PP_WEEK, PP_OPUS = 40_000, 250_000, 150_000

@@ -13,8 +13,7 @@ from pathlib import Path
 
 from ccp_assets.demo.ids import iso_us
 from ccp_assets.demo.sink import Sink
-from ccp_assets.sources.claude_code.demo import HAIKU, OPUS, SessionSummary
-from ccp_assets.sources.repo.demo import FEATURES, RepoResult
+from ccp_assets.demo.world import FEATURES, HAIKU, OPUS, RepoResult, SessionSummary
 
 PRICE_PER_MTOK = {OPUS: (5.0, 25.0), HAIKU: (1.0, 5.0)}
 """(input, output) USD per million tokens: the client's rough estimate, not the platform's price table."""

@@ -13,12 +13,11 @@ import json
 import random
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ccp_assets.demo.ids import day_start_ms, rng_for, unique_hex
 from ccp_assets.demo.sink import Sink
-from ccp_assets.sources.claude_code.demo_model import ApiCall
+from ccp_assets.demo.world import ApiCall, ProxyDay, percentile
 
 ANTH_MODELS = ["claude-sonnet-4-5-20250929"] * 5 + ["claude-opus-4-6"] * 3 + ["claude-haiku-4-5-20251001"] * 2
 BACKGROUND_MODEL = "claude-haiku-4-5-20251001"
@@ -34,32 +33,6 @@ _WEIGHTS = [70, 14, 4, 2, 4, 2, 2, 2]
 _B = {True: "true", False: "false"}
 _HM = {True: "null", False: '"x-api-key"'}
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
-
-
-@dataclass
-class ProxyDay:
-    """Per-day facts other ledgers reuse (GLM prompts, telemetry sample, METRICS backfill)."""
-
-    day: dt.date
-    requests: int = 0
-    completions: Counter = field(default_factory=Counter)
-    errors: Counter = field(default_factory=Counter)
-    decisions: Counter = field(default_factory=Counter)
-    tokens: dict[str, list[int]] = field(default_factory=dict)
-    latencies: dict[str, list[int]] = field(default_factory=dict)
-    sample: list[str] = field(default_factory=list)
-    weekly_used_end: int = 0
-
-
-def percentile(values: list[int], q: float) -> float:
-    """Linear-interpolated quantile, as the proxy's own summaries report p50/p95."""
-    if not values:
-        return 0.0
-    s = sorted(values)
-    k = (len(s) - 1) * q
-    lo = int(k)
-    hi = min(lo + 1, len(s) - 1)
-    return round(s[lo] + (s[hi] - s[lo]) * (k - lo), 1)
 
 
 class _Day:

@@ -28,21 +28,16 @@ from ccp_assets.demo.text import (
     USER_PROMPTS,
     fill,
 )
+from ccp_assets.demo.world import HAIKU, OPUS, SONNET, ApiCall, Hunk, SessionSummary, TurnRecord
 from ccp_assets.sources.claude_code.demo_lines import Chain, js, message_json, synthetic_message, usage_json
 from ccp_assets.sources.claude_code.demo_model import (
-    HAIKU,
     IDLE_CAP_MS,
     OLD_LAYOUT_VERSION,
-    OPUS,
     PROJECTS,
-    SONNET,
     VERSIONS,
-    ApiCall,
     Ctx,
     Flags,
     Mirror,
-    SessionSummary,
-    TurnRecord,
     add_usage,
 )
 from ccp_assets.sources.claude_code.demo_tools import (
@@ -54,7 +49,6 @@ from ccp_assets.sources.claude_code.demo_tools import (
     plan_tool,
     task_block,
 )
-from ccp_assets.sources.repo.demo import Hunk
 
 
 class _Session:

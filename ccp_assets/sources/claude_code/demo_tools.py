@@ -21,8 +21,8 @@ from ccp_assets.demo.text import (
     VERBS,
     fill,
 )
+from ccp_assets.demo.world import Hunk
 from ccp_assets.sources.claude_code.demo_lines import js
-from ccp_assets.sources.repo.demo import Hunk
 
 MAIN_TOOLS = (["Bash"] * 34 + ["Read"] * 22 + ["Edit"] * 24 + ["Grep"] * 8 + ["Write"] * 5 + ["Glob"] * 2
               + ["Task"] * 5)

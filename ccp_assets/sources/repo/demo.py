@@ -7,117 +7,24 @@ with fixed author/committer dates and an isolated config: the same seed gives th
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import os
 import random
 import re
-import subprocess
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ccp_assets.demo.ids import rng_for
 from ccp_assets.demo.sink import Sink
 from ccp_assets.demo.text import NOUNS, VERBS
+from ccp_assets.demo.world import FEATURES, Commit, FeatureSpec, Git, Hunk, RepoResult
 
 PKG = "src/ledger"
 MODULES = ["models", "ingest", "billing", "export", "report", "quota"]
 COMMIT_HOURS = [(11, 12), (15, 3), (18, 41)]
 
 
-@dataclass(frozen=True)
-class FeatureSpec:
-    """One BDD feature file; `first_day` is the day index it is committed on."""
-
-    feature_id: str
-    stem: str
-    title: str
-    module: str
-    scenarios: tuple[str, ...]
-    first_day: int
-
-
-FEATURES = [
-    FeatureSpec("ingest-usage-files", "ingest", "Idempotent ingest of usage files", "ingest",
-                ("Ingest a new usage file", "Re-ingesting the same file adds nothing", "A truncated last line is kept for later"), 0),
-    FeatureSpec("tenant-budget-alerts", "billing", "Budget alerts per tenant", "billing",
-                ("Alert when a tenant passes 80 percent of budget", "No alert below the threshold"), 0),
-    FeatureSpec("weekly-rollup", "report", "Weekly rollup of token costs", "report",
-                ("Roll up seven days into one ISO week", "A week with no data reports zeros", "Costs are summed per model"), 1),
-    FeatureSpec("csv-export", "export", "CSV export of daily totals", "export",
-                ("Export one day as CSV", "Export escapes commas in model names"), 2),
-    FeatureSpec("quota-headroom", "quota", "Quota headroom warnings", "quota",
-                ("Warn when headroom drops below the configured percent", "Headroom recovers after the window resets"), 3),
-]
 FAILING_FEATURE = "csv-export"
 """Its scenarios fail in every JUnit report: the feature is never 'implemented'."""
 LATE_FEATURE = "quota-headroom"
 """Fails on the day it lands, passes from the next day on: feature delta over time."""
-
-
-@dataclass
-class Hunk:
-    """An edit as Claude Code's Edit tool reports it (structuredPatch plus old/new strings)."""
-
-    path: str
-    old_start: int
-    old_lines: int
-    new_start: int
-    new_lines: int
-    lines: list[str]
-    old_string: str
-    new_string: str
-    original_file: str
-
-
-@dataclass
-class Commit:
-    sha: str
-    day: dt.date
-    ts: dt.datetime
-    message: str
-
-
-@dataclass
-class RepoResult:
-    """What the other generators need from the repo: commit ranges, real edit hunks, feature outcomes."""
-
-    path: Path
-    commits: list[Commit] = field(default_factory=list)
-    hunks_by_day: dict[dt.date, list[Hunk]] = field(default_factory=dict)
-    passing_by_day: dict[dt.date, list[str]] = field(default_factory=dict)
-    features_by_day: dict[dt.date, list[str]] = field(default_factory=dict)
-
-    def head_at(self, when: dt.datetime) -> str:
-        """SHA of the last commit at or before `when` (the first commit if none)."""
-        best = self.commits[0].sha
-        for c in self.commits:
-            if c.ts <= when:
-                best = c.sha
-        return best
-
-    def day_range(self, day: dt.date) -> tuple[str, str]:
-        """(commit before the day's work, last commit of the day): the churn window of that day."""
-        before = [c for c in self.commits if c.day < day] or self.commits[:1]
-        upto = [c for c in self.commits if c.day <= day] or self.commits[:1]
-        return before[-1].sha, upto[-1].sha
-
-
-class _Git:
-    """The git CLI with an isolated config: no user settings (signing, hooks, autocrlf) can leak in."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(path), "LC_ALL": "C",
-            "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_AUTHOR_NAME": "Demo Dev", "GIT_AUTHOR_EMAIL": "dev@demo.invalid",
-            "GIT_COMMITTER_NAME": "Demo Dev", "GIT_COMMITTER_EMAIL": "dev@demo.invalid",
-        }
-
-    def run(self, *args: str, stdin: bytes | None = None) -> str:
-        res = subprocess.run(["git", "-c", "commit.gpgsign=false", "-c", "core.autocrlf=false", *args],
-                             cwd=self.path, env=self.env, input=stdin, capture_output=True, check=True)
-        return res.stdout.decode("utf-8").strip()
 
 
 def _function(rng: random.Random, name: str) -> list[str]:
@@ -308,7 +215,7 @@ def build_repo(sink: Sink, root: Path, start: dt.date, days: int, seed: int) -> 
         sink.write_bytes("repo", root / "reports" / f"junit-{day.isoformat()}.xml", xml.encode("utf-8"))
         res.passing_by_day[day] = passing
         res.features_by_day[day] = [f.feature_id for f in present]
-    git = _Git(root)
+    git = Git(root)
     git.run("init", "-q", "-b", "main")
     git.run("fast-import", "--quiet", stdin=b"".join(stream) + b"done\n")
     git.run("reset", "-q", "--hard", "main")
@@ -317,14 +224,3 @@ def build_repo(sink: Sink, root: Path, start: dt.date, days: int, seed: int) -> 
     for path, text in sorted(committed.items()):
         sink.record("repo", root / path, text.count("\n"), len(text.encode("utf-8")), True)
     return res
-
-
-@functools.lru_cache(maxsize=256)
-def shortstat(repo: Path, a: str, b: str) -> tuple[int, int, int]:
-    """(files_changed, insertions, deletions) between two commits, straight from git (cached: windows of a
-    day share their range)."""
-    out = _Git(repo).run("diff", "--shortstat", a, b)
-    nums = [int(x) for x in re.findall(r"(\d+) (?:file|insertion|deletion)", out)]
-    kinds = re.findall(r"\d+ (file|insertion|deletion)", out)
-    got = dict(zip(kinds, nums, strict=True))
-    return got.get("file", 0), got.get("insertion", 0), got.get("deletion", 0)
