@@ -57,6 +57,9 @@ class Source(Protocol):
     """Every warehouse table its normalizer writes."""
     checked_tables: ClassVar[tuple[str, ...]]
     """The tables with a blocking Great Expectations drift check (schemas/expectations/<table>.json)."""
+    expected_rows: ClassVar[dict[str, str]] = {}
+    """{table: SQL condition on a landed line (`line`, `file`) that must give a row of it}: a day with such
+    lines and no rows is drift (checks/drift.py). A table without one has rows not one-to-one with lines."""
     agent: str | None = None
     """ccusage's agent name (`claude`, `codex`): the source gets `ccp report <agent> ...` and a row key."""
     calls: Calls | None = None

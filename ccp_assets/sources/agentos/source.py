@@ -18,6 +18,7 @@ class AgentOs(AgentOsSource, Source):
     tables = ("windows", "glm_counts", "churn_records", "meter_snapshots", "codex_usage", "proxy_telemetry",
               "turns")
     checked_tables = ("windows",)
+    expected_rows = {"windows": "file LIKE '%windows%.jsonl' AND (line::JSON->>'$.window') IS NOT NULL"}
     raw_description = (
         "AgentOS tracker ledgers under CCP_AGENTOS_DATA_DIR, at the root or in any subfolder (windows, "
         "glm_counts, churn, snapshots, codex_ccusage, proxy_telemetry, claude_monitor .jsonl, plus old-style "

@@ -18,6 +18,7 @@ class Ccc(CccEventsSource, Source):
     tables = ("turns", "sessions", "features", "measurements", "reported_costs", "value_records",
               "routing_decisions")
     checked_tables = ("turns", "sessions")
+    expected_rows = {"turns": "(line::JSON->>'$.type') = 'turn'", "sessions": "(line::JSON->>'$.type') = 'session'"}
     raw_description = (
         "The CCC client's unified event log (ccc_events*.jsonl under CCP_AGENTOS_DATA_DIR, any depth: "
         "session / turn / session_end lines with v1 payloads) landed under the day of each line's time in "

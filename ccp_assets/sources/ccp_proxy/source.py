@@ -18,6 +18,8 @@ class CcpProxy(CcpProxySource, Source):
     calls = "proxy"
     tables = ("turns", "routing_decisions", "proxy_daily_summaries")
     checked_tables = ("turns", "routing_decisions")
+    expected_rows = {"turns": "(line::JSON->>'$.event') IS NULL AND (line::JSON->>'$.model') IS NOT NULL",
+                     "routing_decisions": "(line::JSON->>'$.event') = 'decision'"}
     raw_description = (
         "CCP routing-proxy usage lines (CCP_USAGE_LOG_DIR: usage*.jsonl at any depth; glued `{...}{...}` "
         "lines split, legacy ISO `ts` accepted) landed under the day of their `ts` in "

@@ -19,6 +19,8 @@ class ClaudeCode(ClaudeCodeSource, Source):
     calls = "transcript"
     tables = ("turns", "sessions")
     checked_tables = ("turns", "sessions")
+    expected_rows = {"turns": "(line::JSON->>'$.type') = 'assistant'",
+                     "sessions": "(line::JSON->>'$.sessionId') IS NOT NULL"}
     raw_description = (
         "Claude Code transcript lines (main chains and subagents under CLAUDE_CONFIG_DIR/projects) landed "
         "under the day of their timestamp in $CCP_HOME/landing/claude_code, with file, byte offset and line "
