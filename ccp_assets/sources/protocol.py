@@ -63,6 +63,7 @@ class Source(Protocol):
     agent: str | None = None
     """ccusage's agent name (`claude`, `codex`): the source gets `ccp report <agent> ...` and a row key."""
     calls: Calls | None = None
+    """How its turns enter unified_turns (Calls above); None: they do not."""
 
     # The adapter (sources/base.py: SourceAdapter): what landing needs.
     event_time_sql: str
