@@ -1,8 +1,8 @@
 """The CCP proxy's wire vocabulary, shared by every source that carries proxy records.
 
-The proxy's own log (sources/ccp_proxy/), the AgentOS tracker's old-style proxy samples
-(sources/agentos/ledgers.py) and the CCC client's routing decisions (sources/ccc/) all hold records the
-proxy wrote: the same status words, the same decision fields, the same evidence of which provider
+The proxy's own log (sources/ccp_proxy/), the AgentOS tracker's old-style proxy samples and telemetry
+captures (sources/agentos/ledgers.py) and the CCC client's routing decisions (sources/ccc/) all hold
+records the proxy wrote: the same status words, the same decision fields, the same evidence of which provider
 answered. They are defined once here, below the source packages, so no package imports another.
 """
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 class AgentOs(AgentOsSource, Source):
     rows_source = "agentos"
     tables = ("windows", "glm_counts", "churn_records", "meter_snapshots", "codex_usage", "proxy_telemetry",
-              "turns")
+              "turns", "routing_decisions")
     checked_tables = ("windows",)
     expected_rows = {"windows": "file LIKE '%windows%.jsonl' AND (line::JSON->>'$.window') IS NOT NULL"}
     raw_description = (
