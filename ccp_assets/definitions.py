@@ -17,24 +17,14 @@ from ccp_assets.assets.measurements.entity import measurements
 from ccp_assets.assets.measurements.features import features_daily
 from ccp_assets.assets.measurements.interaction import interaction_daily
 from ccp_assets.assets.measurements.mix import model_mix_daily, policy_findings, routing_daily
-from ccp_assets.assets.normalized.agentos import normalized_agentos
-from ccp_assets.assets.normalized.ccc_events import normalized_ccc_events
-from ccp_assets.assets.normalized.ccp_proxy import normalized_ccp_proxy
-from ccp_assets.assets.normalized.claude_code import normalized_claude_code
-from ccp_assets.assets.normalized.repo import normalized_repo
-from ccp_assets.assets.raw.agentos import raw_agentos
-from ccp_assets.assets.raw.ccc_events import raw_ccc_events
-from ccp_assets.assets.raw.ccp_proxy import raw_ccp_proxy
-from ccp_assets.assets.raw.claude_code import raw_claude_code
-from ccp_assets.assets.raw.repo import raw_repo
 from ccp_assets.assets.rollups.daily import daily_summary
+from ccp_assets.assets.sources import source_assets, source_checks
 from ccp_assets.assets.unified.sessions import unified_sessions
 from ccp_assets.assets.unified.turns import unified_turns
 from ccp_assets.assets.uploads.daily import upload_full, upload_minimized
 from ccp_assets.assets.uploads.licensing import license_state, license_state_job
 from ccp_assets.assets.uploads.retention import landing_retention, landing_retention_job, retention_schedule
 from ccp_assets.assets.uploads.sender_job import upload_sender
-from ccp_assets.checks.normalized import drift_checks
 from ccp_assets.jobs import DAILY_JOB_NAME
 from ccp_assets.partitions import DAILY
 from ccp_assets.schedules import nightly_rollup
@@ -45,11 +35,7 @@ from ccp_assets.settings_resource import SettingsResource
 from ccp_assets.warehouse.resource import WarehouseResource
 
 ASSETS = [
-    raw_claude_code, normalized_claude_code,
-    raw_ccp_proxy, normalized_ccp_proxy,
-    raw_agentos, normalized_agentos,
-    raw_ccc_events, normalized_ccc_events,
-    raw_repo, normalized_repo,
+    *source_assets(),  # raw_<name>, normalized_<name> of every registered source (sources/registry.py)
     unified_turns, unified_sessions,
     usage_cost, features_daily, churn_daily, efficiency_daily, interaction_daily, cls_features,
     model_mix_daily, routing_daily, policy_findings, measurements,
@@ -59,13 +45,7 @@ ASSETS = [
 # Not daily: the license as the UI shows it, and the landing zone's retention (own jobs, not in ccp_daily).
 UNPARTITIONED_ASSETS = [license_state, landing_retention]
 
-CHECKS = [
-    *drift_checks("normalized_claude_code", ["turns", "sessions"], "claude_code"),
-    *drift_checks("normalized_ccp_proxy", ["turns", "routing_decisions"], "ccp_proxy"),
-    *drift_checks("normalized_agentos", ["windows"], "agentos"),
-    *drift_checks("normalized_ccc_events", ["turns", "sessions"], "ccc"),
-    *drift_checks("normalized_repo", ["commits", "features"], "repo"),
-]
+CHECKS = source_checks()
 
 ccp_daily_job = define_asset_job(
     DAILY_JOB_NAME,

@@ -84,8 +84,3 @@ def per_partition(context: AssetExecutionContext, per_day: Mapping[str, Mapping[
             context.add_asset_metadata(meta, partition_key=day)
     return MaterializeResult()
 
-
-def table_rows_metadata(result: Any, **extra: Any) -> dict[str, Any]:
-    """A normalizer's day result as metadata: lines read, rows written (total and per table), quarantined."""
-    return {"lines": result.lines, "rows": sum(result.rows.values()), "quarantined": result.quarantined,
-            "rows_by_table": MetadataValue.json(result.rows), **extra}

@@ -24,21 +24,14 @@ from ccp_assets.checks.suites import history_rule, load_suite
 from ccp_assets.privacy.redact import mask_text, masked
 from ccp_assets.settings import Settings
 from ccp_assets.sources.landing import day_files
+from ccp_assets.sources.registry import SOURCES
 from ccp_assets.warehouse.bulk import insert_rows
 
-# The landing zone each table source is read from (rows' `source` -> raw adapter name).
-LANDING_SOURCE = {"ccc": "ccc_events", "agentos_proxy": "agentos"}
-# Which landed lines must produce rows in a table: a day with such lines and no rows is drift.
-# Pairs without an entry get no row-count expectation (their rows are not one-to-one with lines).
-EXPECTED_ROWS_FILTER: dict[tuple[str, str], str] = {
-    ("turns", "claude_code"): "(line::JSON->>'$.type') = 'assistant'",
-    ("sessions", "claude_code"): "(line::JSON->>'$.sessionId') IS NOT NULL",
-    ("turns", "ccp_proxy"): "(line::JSON->>'$.event') IS NULL AND (line::JSON->>'$.model') IS NOT NULL",
-    ("routing_decisions", "ccp_proxy"): "(line::JSON->>'$.event') = 'decision'",
-    ("windows", "agentos"): "file LIKE '%windows%.jsonl' AND (line::JSON->>'$.window') IS NOT NULL",
-    ("turns", "ccc"): "(line::JSON->>'$.type') = 'turn'",
-    ("sessions", "ccc"): "(line::JSON->>'$.type') = 'session'",
-}
+# The landing zone each table source is read from (rows' `source` -> landed source name).
+LANDING_SOURCE = {s.rows_source: s.name for s in SOURCES}
+# Which landed lines must produce rows in a table (each source's `expected_rows`): a day with such lines
+# and no rows is drift. Pairs without an entry get no row-count expectation (rows not one-to-one with lines).
+EXPECTED_ROWS_FILTER = {(table, s.rows_source): sql for s in SOURCES for table, sql in s.expected_rows.items()}
 TRAILING = 14
 # Noise versus drift: a day may hold this share of odd rows (at least NOISE_ROWS), always a minority of
 # its rows. A field renamed or retyped by a client release breaks every line it writes; a stray line from

@@ -2,7 +2,8 @@
 
 Reports are current: each one first lands new transcript bytes and, when days are new or were never
 materialized, runs the graph for them (progress on stderr), so a first `ccp report` on a machine with
-transcripts just works. `ccp report claude <kind>` narrows to one agent, as ccusage's namespaces do.
+transcripts just works. `ccp report <agent> <kind>` (`claude`, and every other agent source in
+sources/registry.py) narrows to one agent, as ccusage's namespaces do; the plain reports read every agent.
 """
 
 from __future__ import annotations
@@ -19,10 +20,9 @@ from rich.console import Console
 from ccp_assets.cli.errors import ConfigError, fail
 from ccp_assets.cli.main import current_settings
 from ccp_assets.settings import Settings, check_day, check_timezone
+from ccp_assets.sources.registry import agents
 
 report_app = typer.Typer(no_args_is_help=True, help="ccusage's reports, answered from the warehouse.")
-claude_app = typer.Typer(no_args_is_help=True, help="The same reports for Claude Code only (agent `claude`).")
-report_app.add_typer(claude_app, name="claude")
 err = Console(stderr=True, soft_wrap=True)  # one message, one line, whatever the width
 
 HELP = {"daily": "Tokens and cost per day and model.", "weekly": "Tokens and cost per ISO week (Monday).",
@@ -86,9 +86,12 @@ def _report(kind: str, source: str | None, *, as_json: bool, since: str | None, 
     if instances and kind not in ("daily", "weekly", "monthly"):
         fail(f"--instances groups daily, weekly and monthly reports by project; for {kind} use --project NAME")
     _bring_up_to_date(settings)
-    q = Query(zone, lo, hi, project, source or "claude_code")
-    agent = "claude" if source else "all"
-    report = _answer(settings, kind, q, order, agent, instances)
+    named = agents()
+    q = Query(zone, lo, hi, project, source or tuple(named))
+    agent = named[source] if source else "all"
+    # a session or block belongs to one agent: the plain report names it when only one agent is registered
+    row_agent = named[source] if source else (next(iter(named.values())) if len(named) == 1 else "all")
+    report = _answer(settings, kind, q, order, agent, instances, row_agent)
     if keep is not None and kind in report:
         report[kind] = [r for r in report[kind] if keep[0](r)]
         report["totals"] = _sum(report[kind])
@@ -107,7 +110,8 @@ def _report(kind: str, source: str | None, *, as_json: bool, since: str | None, 
             err.print(f"note: {note}")
 
 
-def _answer(settings: Settings, kind: str, q: Any, order: str | None, agent: str, instances: bool) -> dict[str, Any]:
+def _answer(settings: Settings, kind: str, q: Any, order: str | None, agent: str, instances: bool,
+            row_agent: str) -> dict[str, Any]:
     import duckdb
 
     from ccp_assets.warehouse.readonly import open_read_only
@@ -131,10 +135,10 @@ def _answer(settings: Settings, kind: str, q: Any, order: str | None, agent: str
         if kind == "session":
             from ccp_assets.reports.sessions import session_report
 
-            return session_report(conn, q, order or "desc")
+            return session_report(conn, q, order or "desc", agent=row_agent)
         from ccp_assets.reports.blocks import blocks_report
 
-        return blocks_report(conn, q, order or "asc")
+        return blocks_report(conn, q, order or "asc", agent=row_agent)
     finally:
         if conn is not None:
             conn.close()
@@ -191,31 +195,32 @@ def _bring_up_to_date(settings: Settings) -> None:
 
 
 def _stale(settings: Settings) -> bool:
-    """Transcripts new or changed since they were landed (the ledger's size and mtime), or landed days no
-    run has processed. Read-only; a locked or missing warehouse counts as stale (landing sorts it out)."""
+    """An agent's files (transcripts, sessions) new or changed since they were landed (the ledger's size and
+    mtime), or landed days no run has processed. Read-only; a locked or missing warehouse counts as stale
+    (landing sorts it out)."""
     import duckdb
 
-    from ccp_assets.sources.claude_code import ClaudeCodeSource
+    from ccp_assets.sources.registry import SOURCES
     from ccp_assets.warehouse.readonly import open_read_only
 
-    source = ClaudeCodeSource()
-    files = source.files(settings)
+    files = {s.name: s.files(settings) for s in SOURCES if s.agent}
     try:
         conn = open_read_only(settings.warehouse_path, wait_s=0)
     except duckdb.IOException:
         return True
     if conn is None:
-        return bool(files)
+        return any(files.values())
     try:
         tables = {r[0] for r in conn.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         if not {"landing_files", "landing_batches"} <= tables:
-            return bool(files)
-        ledger = {p: (size, mtime) for p, size, mtime in conn.execute(
-            f"SELECT path, size, mtime FROM landing_files WHERE source = '{source.name}'").fetchall()}
-        for f in files:
-            st = f.stat()
-            if ledger.get(str(f)) != (st.st_size, st.st_mtime):
-                return True
+            return any(files.values())
+        for name, paths in files.items():
+            ledger = {p: (size, mtime) for p, size, mtime in conn.execute(
+                f"SELECT path, size, mtime FROM landing_files WHERE source = '{name}'").fetchall()}
+            for f in paths:
+                st = f.stat()
+                if ledger.get(str(f)) != (st.st_size, st.st_mtime):
+                    return True
         days = [str(r[0]) for r in conn.execute(
             "SELECT DISTINCT unnest(days) FROM landing_batches WHERE days IS NOT NULL").fetchall()]
     finally:
@@ -314,6 +319,10 @@ def _sum(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 for _kind in HELP:
     _register(report_app, _kind, None)
-    _register(claude_app, _kind, "claude_code")
+for _source, _agent in agents().items():  # `ccp report claude daily`, `ccp report codex daily`, ...
+    _agent_app = typer.Typer(no_args_is_help=True, help=f"The same reports for agent `{_agent}` only.")
+    report_app.add_typer(_agent_app, name=_agent)
+    for _kind in HELP:
+        _register(_agent_app, _kind, _source)
 
 __all__ = ["report_app", "fail"]

@@ -10,7 +10,12 @@ Layout under `out/`:
     agentos/windows.jsonl glm_counts.jsonl churn.jsonl snapshots.jsonl codex_ccusage.jsonl
             proxy_telemetry.jsonl claude_monitor.jsonl ccc_events.jsonl     CCP_AGENTOS_DATA_DIR=out/agentos
     repo/   git repo (src/ledger/*.py, features/*.feature), repo/reports/junit-<date>.xml (git-ignored)
+    <source name>/  what a standalone source's writer wrote (sources/protocol.py: Source.write_demo)
     demo_manifest.json, .ccp-demo (marker: this directory may be regenerated)
+
+The first five sources feed each other (a transcript's calls are the proxy's log lines, the day's
+sessions are the tracker's windows), so their writers are called here by name; every other registered
+source writes its own files through `Source.write_demo`.
 """
 
 from __future__ import annotations
@@ -22,13 +27,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ccp_assets.demo import ccc
-from ccp_assets.demo.agentos import ClaudeDay, write_agentos
-from ccp_assets.demo.ccp_proxy import ProxyDay, write_results, write_usage_log
-from ccp_assets.demo.claude_code import OPUS, SessionSummary, generate_day
-from ccp_assets.demo.claude_model import ApiCall
-from ccp_assets.demo.repo import build_repo
-from ccp_assets.demo.sink import Sink, SourceStats
+from ccp_assets.demo.sink import DemoRun, Sink, SourceStats
+from ccp_assets.demo.world import OPUS, ApiCall, ProxyDay, SessionSummary
+from ccp_assets.sources.agentos.demo import ClaudeDay, write_agentos
+from ccp_assets.sources.ccc import demo as ccc
+from ccp_assets.sources.ccp_proxy.demo import write_results, write_usage_log
+from ccp_assets.sources.claude_code.demo import generate_day
+from ccp_assets.sources.registry import SOURCES
+from ccp_assets.sources.repo.demo import build_repo
 
 MARKER = ".ccp-demo"
 """Present in a directory this generator owns: only such a directory is ever cleared."""
@@ -58,6 +64,8 @@ class DemoManifest:
     cpu_seconds: float = 0.0
     """CPU seconds of the whole run (all threads, git children excluded): robust on a busy machine."""
     commits: int = 0
+    source_env: dict[str, str] = field(default_factory=dict)
+    """Settings pointing at what standalone source writers wrote (Source.write_demo)."""
 
     @property
     def total_bytes(self) -> int:
@@ -79,7 +87,7 @@ class DemoManifest:
         """The settings (INTERFACES.md) that point the platform at this data."""
         return {"CLAUDE_CONFIG_DIR": str(self.roots["claude"]), "CCP_USAGE_LOG_DIR": str(self.roots["ccp"]),
                 "CCP_AGENTOS_DATA_DIR": str(self.roots["agentos"]), "CCP_REPO_DIR": str(self.roots["repo"]),
-                "CCP_START_DATE": (self.start - dt.timedelta(days=RESULT_DAYS)).isoformat()}
+                "CCP_START_DATE": (self.start - dt.timedelta(days=RESULT_DAYS)).isoformat(), **self.source_env}
 
     def to_json(self) -> dict:
         """Deterministic summary (no timings, relative paths): written as out/demo_manifest.json."""
@@ -95,7 +103,7 @@ def _prepare(out: Path) -> None:
     marker = out / MARKER
     if any(out.iterdir()) and not marker.exists():
         raise FileExistsError(f"{out} is not empty and was not written by `ccp demo-data`; choose an empty directory")
-    for name in OWNED:
+    for name in (*OWNED, *(s.name for s in SOURCES)):
         shutil.rmtree(out / name, ignore_errors=True)
     marker.write_text("written by ccp demo-data; safe to delete\n", encoding="utf-8")
 
@@ -170,11 +178,20 @@ def write_demo_data(out: Path, days: int = 7, scale: int = 1, seed: int = 7, end
 
     t = time.perf_counter()
     write_agentos(sink, roots["agentos"], seed, day_list, claude_days, proxy_days, repo, scale)
-    sink.close()
     secs["agentos"] = time.perf_counter() - t
+
+    source_env: dict[str, str] = {}
+    for source in SOURCES:
+        t = time.perf_counter()
+        env = source.write_demo(DemoRun(sink, out / source.name, seed, day_list, scale))
+        if env:
+            roots[source.name] = out / source.name
+            source_env |= env
+            secs[source.name] = time.perf_counter() - t
+    sink.close()
 
     expected = {d: dict(sorted(m.items())) for d, m in sorted(usage.items())}
     manifest = DemoManifest(out, start, end, days, scale, seed, roots, sink.stats, sink.paths, secs, expected,
-                            time.process_time() - cpu0, len(repo.commits))
+                            time.process_time() - cpu0, len(repo.commits), source_env)
     (out / "demo_manifest.json").write_text(json.dumps(manifest.to_json(), indent=2) + "\n", encoding="utf-8")
     return manifest

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -112,3 +113,14 @@ class Sink:
             self._flush(path)
             self._open[path][1].close()
         self._open.clear()
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """What a source's standalone demo writer gets (sources/protocol.py: Source.write_demo); `out` is its folder."""
+
+    sink: Sink
+    out: Path
+    seed: int
+    days: list[dt.date]
+    scale: int

@@ -2,7 +2,7 @@
 
 Two inputs, never counted twice:
 - a current AgentOS window with a GLM block: its `capacity_raw` (the window's own `prompts_used`, else
-  the latest glm_counts capture of that window, see sources/agentos_windows.py);
+  the latest glm_counts capture of that window, see sources/agentos/windows.py);
 - every current `glm_counts.jsonl` ledger line whose window has no GLM block in `windows.jsonl`: its
   `prompts_used` on the day of its `captured_at`. The real tracker never writes a GLM block (the
   fixture's 2025-10-18 line holds 118 prompts that a windows-only reading loses).

@@ -8,7 +8,9 @@ The counted set of one day (`priced_turns`):
 - CCP proxy completions no Claude Code turn matched (other clients, transcripts we do not have);
 - the AgentOS tracker's old-style proxy samples (`agentos_proxy`) only on a day without a proxy log;
 - CCC client turns only for sessions without Claude Code transcripts (CCC summarizes per prompt what a
-  transcript records per API call: counting both would count a call twice).
+  transcript records per API call: counting both would count a call twice);
+- the calls of an agent source no other source records (Codex: `Source.calls` = "own"), as unified_turns
+  holds them (rows with neither a transcript nor a proxy turn), under that source's own name.
 Pricing: API calls by tokens with the versioned price table (`pricing/`, the same SQL that prices
 `turn_costs`); calls to a subscription provider (zai: the GLM Coding Plan) by prompt, one prompt per
 call, at plan price / prompt cap (`plans_v1.json`). A day with GLM window prompt counts but no GLM call
@@ -77,9 +79,13 @@ WITH cc AS (
     WHERE t.source = 'ccc' AND t.day = $day
       AND coalesce(t.session_id, '') NOT IN (SELECT session_id FROM turns WHERE source = 'claude_code'
                                               AND day BETWEEN $lo AND $hi AND session_id IS NOT NULL)
+), own AS (
+    SELECT t.*, t.model AS transcript_model FROM turns t
+    JOIN unified_turns u ON u.turn_id = t.turn_id AND u.day = t.day AND u.sources = [t.source]
+    WHERE t.day = $day AND u.claude_code_turn_id IS NULL AND u.proxy_turn_id IS NULL
 )
 SELECT * FROM cc UNION ALL BY NAME SELECT * FROM px UNION ALL BY NAME SELECT * FROM ap
-UNION ALL BY NAME SELECT * FROM ccc
+UNION ALL BY NAME SELECT * FROM ccc UNION ALL BY NAME SELECT * FROM own
 """
 
 PRICED_SQL = """

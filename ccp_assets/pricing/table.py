@@ -6,6 +6,11 @@ Model names match exactly, else with a trailing `-YYYYMMDD` snapshot date remove
 `turns.extras`) is its cost when present, as ccusage's default mode has it; the per-kind `*_usd` columns
 stay the token-priced parts. An unknown model costs 0 and is named, never silently: `turn_costs.priced`
 is false and rollups list it in `errors`.
+
+A source may ship its own models' prices (Codex's GPT models): `prices.json` in its package
+(sources/<package>/prices.json), shaped like prices_v1.json. They are found here by that file name, not
+through the source registry, so the price table (below every layer) imports no source; a model the
+shipped table already prices keeps the shipped price.
 """
 
 from __future__ import annotations
@@ -13,16 +18,32 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
 PRICE_COLUMNS = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
+SOURCE_PRICES = "prices.json"
 
 
 @cache
 def price_table() -> dict[str, Any]:
     return json.loads(resources.files("ccp_assets.pricing").joinpath("prices_v1.json").read_text())
+
+
+def source_prices(module: str) -> Path | None:
+    """The `prices.json` of the source package holding `module` (`ccp_assets.sources.codex.source`), if any."""
+    path = resources.files(module.rsplit(".", 1)[0]).joinpath(SOURCE_PRICES)
+    return Path(str(path)) if path.is_file() else None
+
+
+@cache
+def source_price_tables() -> tuple[dict[str, Any], ...]:
+    """Every source package's own price table, in package-name order."""
+    root = resources.files("ccp_assets.sources")
+    found = sorted((p for p in root.iterdir() if p.is_dir() and p.joinpath(SOURCE_PRICES).is_file()), key=str)
+    return tuple(json.loads(p.joinpath(SOURCE_PRICES).read_text()) for p in found)
 
 
 def _rows(table: dict[str, Any]) -> list[list[Any]]:
@@ -37,13 +58,22 @@ def _rows(table: dict[str, Any]) -> list[list[Any]]:
     return rows
 
 
+def all_rows() -> list[list[Any]]:
+    """The shipped table's rows, then each source table's rows for models not priced before it."""
+    rows = _rows(price_table())
+    for table in source_price_tables():
+        have = {r[0] for r in rows}
+        rows += [r for r in _rows(table) if r[0] not in have]
+    return rows
+
+
 def load_prices_into(conn: duckdb.DuckDBPyConnection) -> None:
-    """(Re)load the packaged prices when the warehouse holds another version, and (re)create the view."""
-    table = price_table()
+    """(Re)load the packaged prices when the warehouse holds other versions, and (re)create the view."""
     conn.execute("ALTER TABLE prices ADD COLUMN IF NOT EXISTS fast_multiplier DOUBLE")
-    rows = _rows(table)
-    have = conn.execute("SELECT any_value(price_version), count(*) FROM prices").fetchone()
-    if have != (table["version"], len(rows)):
+    rows = all_rows()
+    versions = sorted({r[13] for r in rows})
+    have = conn.execute("SELECT list(DISTINCT price_version ORDER BY price_version), count(*) FROM prices").fetchone()
+    if (list(have[0] or []), have[1]) != (versions, len(rows)):
         conn.execute("DELETE FROM prices")
         cols = ("model, provider, input, output, cache_write_5m, cache_write_1h, cache_read, lc_threshold, lc_input, "
                 "lc_output, lc_cache_write_5m, lc_cache_write_1h, lc_cache_read, price_version, fast_multiplier")

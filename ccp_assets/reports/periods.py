@@ -10,7 +10,7 @@ from typing import Any
 
 import duckdb
 
-from ccp_assets.reports.usage import AGENTS, Query, agent_metadata, empty_totals, grouped, has_usage_tables
+from ccp_assets.reports.usage import Query, agent_metadata, empty_totals, grouped, has_usage_tables
 
 PERIOD_SQL = {
     "daily": "strftime(day, '%Y-%m-%d')",
@@ -55,7 +55,3 @@ def by_project(conn: duckdb.DuckDBPyConnection | None, kind: str, q: Query, agen
         for k, v in one["totals"].items():
             totals[k] += v
     return {"projects": projects, "totals": totals}
-
-
-def agent_name(source: str) -> str:
-    return AGENTS.get(source, source)

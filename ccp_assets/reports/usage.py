@@ -1,7 +1,7 @@
 """What every ccusage-shaped report shares: the counted turns, one row shape, totals and ordering.
 
 The reports (daily, weekly, monthly, session, blocks) are one DuckDB aggregation each over `Query.base()`
-(`turn_costs` of one source). Rules from ccusage 20.0.24 (tests/sources/ccusage_cases), kept here alone: a
+(`turn_costs` of one agent's source, or of every agent source). Rules from ccusage 20.0.24 (tests/sources/ccusage_cases), kept here alone: a
 `<synthetic>` or model-less line counts in its period's totals (tokens and cost) without a model row; a
 period whose lines carry no token is not shown; a line whose token counts had the wrong type
 (`type_drift`) is not counted, as ccusage skips it.
@@ -15,8 +15,9 @@ from typing import Any
 
 import duckdb
 
+from ccp_assets.sources.registry import agents
+
 TOKEN_KEYS = ("inputTokens", "outputTokens", "cacheCreationTokens", "cacheReadTokens")
-AGENTS = {"claude_code": "claude"}  # warehouse source -> ccusage's agent name
 
 # The project is the folder under projects/ (ccusage's "instance"): a transcript's parent folder, or
 # three levels up for a subagent file (projects/<project>/<session>/subagents/agent-x.jsonl).
@@ -26,19 +27,22 @@ PROJECT_SQL = ("CASE WHEN file LIKE '%/subagents/%' THEN regexp_extract(file, '(
 
 @dataclass(frozen=True)
 class Query:
-    """What the user asked for: zone for days, inclusive day bounds, one project, one agent."""
+    """What the user asked for: zone for days, inclusive day bounds, one project, one agent's source (or
+    several: the plain reports read every agent source of the registry)."""
 
     timezone: str = "UTC"
     since: date | None = None
     until: date | None = None
     project: str | None = None
-    source: str = "claude_code"
+    source: str | tuple[str, ...] = "claude_code"
 
     def base(self) -> str:
         """The counted turns as SQL: local day, project and costs. Literals, not bound parameters: binding a
         Python str makes duckdb import pandas (~0.25 s, more than the whole query takes)."""
-        tz, src = _lit(self.timezone), _lit(self.source)
-        where = [f"source = '{src}'"]
+        tz = _lit(self.timezone)
+        sources = (self.source,) if isinstance(self.source, str) else self.source
+        quoted = [f"'{_lit(s)}'" for s in sources]
+        where = [f"source = {quoted[0]}" if len(quoted) == 1 else f"source IN ({', '.join(quoted)})"]
         where += [f"day {op} DATE '{d.isoformat()}'" for op, d in ((">=", self.since), ("<=", self.until)) if d]
         if self.project:
             where.append(f"project = '{_lit(self.project)}'")
@@ -99,4 +103,5 @@ def grouped(rows: list[tuple], agent: str, metadata: dict[str, tuple[str, Any]] 
 
 
 def agent_metadata(sources: list[str]) -> dict[str, Any]:
-    return {"agents": sorted({AGENTS.get(s, s) for s in sources})}
+    named = agents()
+    return {"agents": sorted({named.get(s, s) for s in sources})}

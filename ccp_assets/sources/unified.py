@@ -18,16 +18,21 @@ join rule, applied to Claude Code turns and proxy completions (errors are attemp
 A matched row is attributed to the proxy's provider and model (`provider`, `routed_model`) while
 `model` keeps what the transcript says; tokens are the transcript's (they have the cache breakdown),
 the proxy's are kept in proxy_tokens_in/out; latency is the proxy's when it saw the call, else the
-transcript's (answered line to last response line, sources/claude_code_timing.py). Unmatched Claude Code turns keep their own provider;
+transcript's (answered line to last response line, sources/claude_code/timing.py). Unmatched Claude Code turns keep their own provider;
 unmatched proxy completions (other clients, or transcripts we do not have) are rows of their own.
 Candidates come from the day and its two neighbours, so calls straddling midnight still match; a row's
 day is its Claude Code turn's day (else the proxy's). CCC client turns are not rows here: they summarize
 per prompt what transcripts record per API call, and join by session_id instead.
+
+Which sources play which part comes from the registry (sources/protocol.py: `Source.calls`): the
+"transcript" and the "proxy" source are matched as above; each completed turn of an "own" source (an
+agent such as Codex, whose calls no proxy or transcript here records) is a row of its own, `sources` =
+[that source], with no match.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import duckdb
@@ -48,9 +53,21 @@ def _norm(col: str) -> str:
             f"'-[0-9]{{8}}$', '')")
 
 
+@dataclass(frozen=True)
+class Roles:
+    """The `source` values of the matched pair and of the sources whose turns are calls of their own."""
+
+    transcript: str = "claude_code"
+    proxy: str = "ccp_proxy"
+    own: tuple[str, ...] = ()
+
+
 @dataclass
 class UnifiedResult:
+    """One day's unified_turns: rows, how they matched, and each "own" source's calls ({source: rows})."""
+
     day: str
+    own_calls: dict[str, int] = field(default_factory=dict)
     rows: int = 0
     claude_code: int = 0
     proxy_only: int = 0
@@ -59,23 +76,24 @@ class UnifiedResult:
     rerouted: int = 0
 
 
-def build_day(conn: duckdb.DuckDBPyConnection, day: str) -> UnifiedResult:
+def build_day(conn: duckdb.DuckDBPyConnection, day: str, roles: Roles = Roles()) -> UnifiedResult:
     res = UnifiedResult(day)
     d = date.fromisoformat(day)
     lo, hi = d - timedelta(days=1), d + timedelta(days=1)
+    cc, px = roles.transcript, roles.proxy
     # Only what matching reads: the rows come back from `turns` for the day's insert (wide rows of
     # three days held in memory were what ran out of it at scale).
     conn.execute("""CREATE OR REPLACE TEMP TABLE u_cc AS SELECT turn_id, ts, day, model, provider, request_id
-        FROM turns WHERE source = 'claude_code' AND day BETWEEN ? AND ?""", [lo, hi])
+        FROM turns WHERE source = ? AND day BETWEEN ? AND ?""", [cc, lo, hi])
     conn.execute("""CREATE OR REPLACE TEMP TABLE u_px AS
         SELECT turn_id, ts, day, model, provider, request_id, rid, latency_ms FROM turns
-        WHERE source = 'ccp_proxy' AND event = 'completion' AND day BETWEEN ? AND ?""", [lo, hi])
+        WHERE source = ? AND event = 'completion' AND day BETWEEN ? AND ?""", [px, lo, hi])
     _match(conn)  # staged outside the transaction (see warehouse/tx.py)
     with transaction(conn):
         conn.execute("DELETE FROM unified_turns WHERE day = ?", [d])
         conn.execute("""INSERT INTO unified_turns BY NAME
             SELECT c.turn_id, c.day, c.ts,
-                   CASE WHEN p.turn_id IS NULL THEN ['claude_code'] ELSE ['claude_code', 'ccp_proxy'] END AS sources,
+                   CASE WHEN p.turn_id IS NULL THEN [$cc] ELSE [$cc, $px] END AS sources,
                    m.rule AS match_rule, m.delta_s AS match_delta_s, c.session_id, c.subagent, c.model,
                    coalesce(p.model, c.model) AS routed_model, coalesce(p.provider, c.provider) AS provider,
                    p.lane, p.upstream, p.rid, coalesce(c.request_id, p.request_id) AS request_id, p.decision,
@@ -84,23 +102,39 @@ def build_day(conn: duckdb.DuckDBPyConnection, day: str) -> UnifiedResult:
                    p.tokens_out AS proxy_tokens_out, coalesce(p.latency_ms, c.latency_ms) AS latency_ms, p.ttft_ms,
                    p.status, c.turn_id AS claude_code_turn_id, p.turn_id AS proxy_turn_id
             FROM turns c LEFT JOIN u_match m ON m.cc = c.turn_id
-                 LEFT JOIN turns p ON p.source = 'ccp_proxy' AND p.turn_id = m.px
-            WHERE c.source = 'claude_code' AND c.day = ?""", [d])
+                 LEFT JOIN turns p ON p.source = $px AND p.turn_id = m.px
+            WHERE c.source = $cc AND c.day = $d""", {"cc": cc, "px": px, "d": d})
         conn.execute("""INSERT INTO unified_turns BY NAME
-            SELECT p.turn_id, p.day, p.ts, ['ccp_proxy'] AS sources, p.session_id, p.model, p.model AS routed_model,
+            SELECT p.turn_id, p.day, p.ts, [$px] AS sources, p.session_id, p.model, p.model AS routed_model,
                    p.provider, p.lane, p.upstream, p.rid, p.request_id, p.decision, p.decision_reason,
                    p.tokens_in, p.tokens_out, p.tokens_in AS proxy_tokens_in, p.tokens_out AS proxy_tokens_out,
                    p.latency_ms, p.ttft_ms, p.status, p.turn_id AS proxy_turn_id
-            FROM turns p WHERE p.source = 'ccp_proxy' AND p.event = 'completion' AND p.day = ?
-              AND p.turn_id NOT IN (SELECT px FROM u_match)""", [d])
+            FROM turns p WHERE p.source = $px AND p.event = 'completion' AND p.day = $d
+              AND p.turn_id NOT IN (SELECT px FROM u_match)""", {"px": px, "d": d})
+        if roles.own:
+            conn.execute(OWN_CALLS_SQL, {"own": list(roles.own), "d": d})
     (res.rows, res.claude_code, res.proxy_only, res.matched_by_request_id, res.matched_by_time,
      res.rerouted) = conn.execute("""SELECT count(*), count(claude_code_turn_id),
-            count(*) FILTER (WHERE claude_code_turn_id IS NULL),
+            count(*) FILTER (WHERE claude_code_turn_id IS NULL AND proxy_turn_id IS NOT NULL),
             count(*) FILTER (WHERE match_rule = 'request_id'), count(*) FILTER (WHERE match_rule = 'time_window'),
             count(*) FILTER (WHERE claude_code_turn_id IS NOT NULL AND proxy_turn_id IS NOT NULL
                              AND provider <> 'anthropic')
         FROM unified_turns WHERE day = ?""", [d]).fetchone()
+    if roles.own:
+        counts = dict(conn.execute("SELECT sources[1], count(*) FROM unified_turns WHERE day = ? AND "
+                                   "claude_code_turn_id IS NULL AND proxy_turn_id IS NULL GROUP BY 1", [d]).fetchall())
+        res.own_calls = {s: counts.get(s, 0) for s in roles.own}
     return res
+
+
+# An "own" source's completed calls as they are: no error line, no attempt, no local placeholder message.
+OWN_CALLS_SQL = """INSERT INTO unified_turns BY NAME
+    SELECT turn_id, day, ts, [source] AS sources, session_id, subagent, model, model AS routed_model, provider,
+           lane, upstream, rid, request_id, tokens_in, tokens_out, cache_creation_tokens, cache_creation_5m_tokens,
+           cache_creation_1h_tokens, cache_read_tokens, latency_ms, ttft_ms, status
+    FROM turns WHERE source IN (SELECT unnest($own)) AND day = $d
+      AND coalesce(event, 'completion') = 'completion' AND NOT coalesce(is_api_error, false)
+      AND model IS DISTINCT FROM '<synthetic>'"""
 
 
 def _match(conn: duckdb.DuckDBPyConnection) -> None:

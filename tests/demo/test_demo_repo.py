@@ -6,7 +6,7 @@ import re
 import subprocess
 import xml.etree.ElementTree as ET
 
-from ccp_assets.demo.repo import FAILING_FEATURE, LATE_FEATURE, commits_expected
+from ccp_assets.sources.repo.demo import FAILING_FEATURE, LATE_FEATURE, commits_expected
 from tests.demo.conftest import DAYS, Corpus
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from ccp_assets.settings import load_settings
 from ccp_assets.sources import landing_lines
-from ccp_assets.sources.claude_code import ClaudeCodeSource
+from ccp_assets.sources.claude_code.adapter import ClaudeCodeSource
 from ccp_assets.sources.landing import LandingResult, day_files, land, landed_days
 from ccp_assets.warehouse.resource import warehouse_for
 from tests.helpers import query

@@ -197,7 +197,7 @@ def test_ccusage_itself_gives_the_expected_report(case: str) -> None:
 
 
 def test_json_written_with_spaces_counts_like_compact_json(ccp_env: CcpEnv) -> None:
-    """The one deliberate difference from ccusage (claude_code_rules.py): it reads only lines holding the bytes
+    """The one deliberate difference from ccusage (sources/claude_code/rules.py): it reads only lines holding the bytes
     `"usage":{`, so `"usage": {` counts nothing there; Claude Code writes compact JSON, other writers may not.
     Here the spaced line counts and a spaced `"requestId": null` is still skipped."""
     proj = ccp_env.projects()

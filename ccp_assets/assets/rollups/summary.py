@@ -176,7 +176,8 @@ def build_daily_summary(conn: duckdb.DuckDBPyConnection, settings: Settings, day
     if not inputs and not _has_rows(conn, d):
         return None
     errors: list[str] = []
-    call_sources = {"claude_code", "ccp_proxy", "ccc_events"} & set(inputs)
+    # sources of model calls: those unified_turns takes (sources/protocol.py: Source.calls), and CCC's turns
+    call_sources = ({"ccc_events"} | {s.name for s in SOURCES if s.calls}) & set(inputs)
     sessions = conn.execute("SELECT count(DISTINCT session_id) FROM sessions WHERE day = ?", [d]).fetchone()[0]
     usage = _usage(conn, d)
     tokens_by_model: dict[str, Any] = {}

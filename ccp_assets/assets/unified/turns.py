@@ -4,15 +4,26 @@ from dagster import AssetExecutionContext, MaterializeResult
 
 from ccp_assets.assets.common import daily_asset, partition_days, per_partition
 from ccp_assets.assets.glossary import glossary
-from ccp_assets.sources.unified import MATCH_WINDOW_S, build_day
+from ccp_assets.assets.sources import normalized_of
+from ccp_assets.sources.registry import by_calls
+from ccp_assets.sources.unified import MATCH_WINDOW_S, Roles, build_day
 from ccp_assets.warehouse.resource import WarehouseResource
+
+
+def _roles() -> Roles:
+    """Which registered source plays which part (sources/protocol.py: Source.calls); one transcript, one proxy."""
+    (transcript,), (proxy,) = by_calls("transcript"), by_calls("proxy")
+    return Roles(transcript.rows_source, proxy.rows_source, tuple(s.rows_source for s in by_calls("own")))
+
+
+ROLES = _roles()
 
 
 @daily_asset(
     name="unified_turns",
     table="unified_turns",
     group="unified",
-    deps=["normalized_claude_code", "normalized_ccp_proxy"],
+    deps=normalized_of("transcript", "proxy", "own"),
     description=(
         "One row per answered model call across sources (table `unified_turns`): a Claude Code turn joined "
         "with the CCP proxy completion of the same request (request id when present, else a compatible model "
@@ -24,7 +35,7 @@ from ccp_assets.warehouse.resource import WarehouseResource
 )
 def unified_turns(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     with warehouse.connect() as conn:
-        results = [build_day(conn, day) for day in partition_days(context)]
+        results = [build_day(conn, day, ROLES) for day in partition_days(context)]
     return per_partition(context, {r.day: {
         "rows": r.rows,
         "claude_code_turns": r.claude_code,
@@ -33,4 +44,5 @@ def unified_turns(context: AssetExecutionContext, warehouse: WarehouseResource) 
         "matched_by_time_window": r.matched_by_time,
         "rerouted_turns": r.rerouted,
         "quarantined": 0,
+        **{f"{src}_calls": n for src, n in r.own_calls.items()},
     } for r in results})

@@ -1,0 +1,1 @@
+"""AgentOS tracker ledgers: adapter, normalizer (windows, side ledgers, documents), source contract, demo writer."""

@@ -1,0 +1,1 @@
+"""Claude Code transcripts: adapter, normalizer (rules, timing), the source contract and the demo writer."""

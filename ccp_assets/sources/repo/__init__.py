@@ -1,0 +1,1 @@
+"""The team's repository (commits, BDD features, JUnit): adapter, normalizer, values, source contract, demo."""
