@@ -16,7 +16,7 @@ from dagster import (
 from ccp_assets.assets.common import daily_asset, partition_days, per_partition
 from ccp_assets.checks.gx_runner import prewarm
 from ccp_assets.checks.normalized import drift_checks
-from ccp_assets.settings import load_settings
+from ccp_assets.settings_resource import SettingsResource
 from ccp_assets.sources.landing import LandingResult, day_files, land
 from ccp_assets.sources.protocol import Source
 from ccp_assets.sources.registry import SOURCES
@@ -40,9 +40,10 @@ def raw_asset(source: Source) -> AssetsDefinition:
 
     @daily_asset(name=f"raw_{source.name}", group="raw", kinds={"parquet", "python"},
                  description=source.raw_description)
-    def _raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    def _raw(context: AssetExecutionContext, warehouse: WarehouseResource,
+             settings: SettingsResource) -> MaterializeResult:
         prewarm()  # the drift checks need Great Expectations: import it on the other core meanwhile
-        settings = load_settings()
+        settings = settings.get()
         days = partition_days(context)
         with warehouse.connect() as conn:
             result = land(conn, source, settings)
@@ -53,10 +54,10 @@ def raw_asset(source: Source) -> AssetsDefinition:
             files = day_files(settings, source.name, days)
             lines = dict(conn.execute("SELECT CAST(day AS VARCHAR), count(*) FROM read_parquet(?, hive_partitioning "
                                       "= true) GROUP BY 1", [files]).fetchall()) if files else {}
+            extra = source.raw_metadata(conn, settings, result, days)
         in_range = sum(n for d, n in result.days.items() if d in days)
         context.log.info(f"{source.name}: landed {result.lines_landed} new lines from {result.files_read} files; "
                          f"{in_range} fall in {days[0]}..{days[-1]}")
-        extra = source.raw_metadata(settings, result, days)
         return per_partition(context, {d: {
             "lines": lines.get(d, 0),
             "quarantined": quarantined.get(d, 0),
@@ -78,10 +79,10 @@ def normalized_asset(source: Source) -> AssetsDefinition:
 
     @daily_asset(name=f"normalized_{source.name}", group="normalized", deps=[f"raw_{source.name}"],
                  description=source.normalized_description)
-    def _normalized(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-        settings = load_settings()
+    def _normalized(context: AssetExecutionContext, warehouse: WarehouseResource,
+                    settings: SettingsResource) -> MaterializeResult:
         with warehouse.connect() as conn:
-            results = source.normalize(conn, settings, partition_days(context))
+            results = source.normalize(conn, settings.get(), partition_days(context))
         return per_partition(context, {r.day: r.metadata for r in results})
 
     return _normalized

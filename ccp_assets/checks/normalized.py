@@ -22,7 +22,7 @@ from dagster import (
 
 from ccp_assets.checks.drift import DriftReport, day_batches, evaluate_days, jsonable, record
 from ccp_assets.partitions import DAILY
-from ccp_assets.settings import load_settings
+from ccp_assets.settings_resource import SettingsResource
 from ccp_assets.warehouse.resource import WAREHOUSE_POOL, WarehouseResource
 
 
@@ -50,8 +50,9 @@ def drift_check(asset: str, table: str, source: str) -> AssetChecksDefinition:
                  description=(f"Great Expectations suite `{table}` (schemas/expectations/{table}.json) on the day's "
                               f"{source} rows, plus drift versus earlier partitions and the share of quarantined "
                               "lines. Blocking: a drifted day is never measured, rolled up or uploaded."))
-    def _check(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
-        settings = load_settings()
+    def _check(context: AssetCheckExecutionContext, warehouse: WarehouseResource,
+               settings: SettingsResource) -> AssetCheckResult:
+        settings = settings.get()
         days = list(context.partition_keys)
         reports = []
         with warehouse.connect() as conn:

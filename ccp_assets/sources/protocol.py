@@ -80,8 +80,10 @@ class Source(Protocol):
         """Replace the days' rows in `tables` from the landed lines; one DayMetadata per day."""
         ...
 
-    def raw_metadata(self, settings: Settings, result: LandingResult, days: list[str]) -> dict[str, dict[str, Any]]:
-        """{day: metadata} added to raw_<name>'s own per-day figures (none by default)."""
+    def raw_metadata(self, conn: duckdb.DuckDBPyConnection, settings: Settings, result: LandingResult,
+                     days: list[str]) -> dict[str, dict[str, Any]]:
+        """{day: metadata} added to raw_<name>'s own per-day figures (none by default), read on the raw
+        asset's own connection (a second writer connection inside a run would wait on the first)."""
         return {}
 
     def write_demo(self, run: DemoRun) -> dict[str, str]:

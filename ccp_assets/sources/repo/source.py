@@ -49,10 +49,11 @@ class Repo(RepoSource, Source):
             "quarantined": r.quarantined,
         }) for r in results]
 
-    def raw_metadata(self, settings: Settings, result: LandingResult, days: list[str]) -> dict[str, dict[str, Any]]:
+    def raw_metadata(self, conn: duckdb.DuckDBPyConnection, settings: Settings, result: LandingResult,
+                     days: list[str]) -> dict[str, dict[str, Any]]:
         from ccp_assets.sources.repo.raw_metadata import commit_metadata
 
-        return commit_metadata(settings, self.name, result, days)
+        return commit_metadata(conn, settings, self.name, result, days)
 
 
 SOURCE = Repo()
