@@ -50,15 +50,18 @@ def ccp_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CcpEnv]
     dagster_home.mkdir()
     shutil.copy(REPO / "dagster_home" / "dagster.yaml", dagster_home / "dagster.yaml")
     claude = tmp_path / "claude"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CCP_")}
+    # every source off: no CCP_ variable and no agent's own home (CODEX_HOME, ...) reaches the test, and HOME is
+    # a fresh folder, so a developer's ~/.claude or ~/.codex never does either
+    foreign = [k for k in os.environ if k.startswith("CCP_") or (k.endswith("_HOME") and k != "DAGSTER_HOME")]
+    env = {k: v for k, v in os.environ.items() if k not in foreign}
     env.update({"CCP_HOME": str(tmp_path / "ccp_home"), "DAGSTER_HOME": str(dagster_home),
                 "CLAUDE_CONFIG_DIR": str(claude), "CCP_TIMEZONE": "UTC", "HOME": str(tmp_path / "home")})
     (tmp_path / "home").mkdir()
     claude.mkdir()  # configured and present, but empty: the Claude Code source is off, not misconfigured
-    for k in [k for k in os.environ if k.startswith("CCP_")]:
+    for k in foreign:
         monkeypatch.delenv(k)
     for k, v in env.items():
-        if k.startswith(("CCP_", "DAGSTER_HOME", "CLAUDE_CONFIG_DIR")):
+        if k.startswith(("CCP_", "DAGSTER_HOME", "CLAUDE_CONFIG_DIR", "HOME")):
             monkeypatch.setenv(k, v)
     yield CcpEnv(tmp_path, tmp_path / "ccp_home", dagster_home, claude, env)
 

@@ -85,13 +85,23 @@ def stale_suites(directory: Path = EXPECTATIONS_DIR) -> list[str]:
 def load_suite(table: str) -> dict[str, Any]:
     """The committed suite when present (what reviewers saw), else the generated one."""
     path = EXPECTATIONS_DIR / f"{table}.json"
-    return json.loads(path.read_text()) if path.exists() else build_suite(table)
+    suite = json.loads(path.read_text()) if path.exists() else build_suite(table)
+    for source, rules in _package_rules(table).items():  # a source package's own rules, beside the core's
+        suite["by_source"].setdefault(source, _rule_expectations(rules))
+    return suite
+
+
+def _package_rules(table: str) -> dict[str, dict[str, Any]]:
+    """{rows source: rules} that source packages declare for `table` (sources/protocol.py: drift_rules)."""
+    from ccp_assets.sources.registry import SOURCES
+
+    return {s.rows_source: s.drift_rules[table] for s in SOURCES if table in s.drift_rules}
 
 
 def history_rule(table: str, source: str) -> tuple[frozenset[str], dict[str, list[Any]]]:
     """What the history-derived not-null rule leaves alone for one table and source: its optional columns
     and the rows it exempts (column -> values), both from `TABLE_RULES`."""
     rules = TABLE_RULES.get(table, {})
-    by_source = rules.get("by_source", {}).get(source, {})
+    by_source = rules.get("by_source", {}).get(source) or _package_rules(table).get(source, {})
     return frozenset(rules.get("optional", ())), by_source.get("history_exempt", {})
 

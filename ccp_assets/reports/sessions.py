@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 
 from ccp_assets.reports.usage import Query, empty_totals, grouped, has_usage_tables
+from ccp_assets.sources.registry import agents
 
 
 def iso_ms(ts: Any) -> str:
@@ -37,13 +38,17 @@ def session_report(conn: duckdb.DuckDBPyConnection | None, q: Query, order: str 
     direction = "ASC" if order == "asc" else "DESC"
     base = replace(q, since=None, until=None).base()
     rows = conn.execute(f"""
-        WITH s AS (SELECT transcript_id, max(ts) AS last_ts, max(day) AS last_day, sum(usd) AS cost
-                   FROM {base} GROUP BY 1),
+        WITH s AS (SELECT transcript_id, max(ts) AS last_ts, max(day) AS last_day, sum(usd) AS cost,
+                          any_value(source) AS src FROM {base} GROUP BY 1),
              keep AS (SELECT * FROM s WHERE true{bounds})
         SELECT b.transcript_id, b.model, sum(b.i), sum(b.o), sum(b.cw), sum(b.cr), sum(b.usd),
-               any_value(k.cost) AS session_cost, any_value(k.last_ts) AS last_ts
+               any_value(k.cost) AS session_cost, any_value(k.last_ts) AS last_ts, any_value(k.src) AS src
         FROM {base} b JOIN keep k USING (transcript_id)
         GROUP BY 1, 2 ORDER BY session_cost {direction}, 1, 7 DESC, 2""").fetchall()
     meta = {r[0]: {"lastActivity": iso_ms(r[8])} for r in rows}
-    out, totals = grouped([r[:7] for r in rows], agent, meta)
+    # a session belongs to one agent: each row names its own (ccusage's plain `session` mixes claude and codex
+    # rows, each with its agent), whatever `agent` the whole report was asked for
+    named = agents()
+    own = {r[0]: {"agent": named.get(r[9], agent)} for r in rows}
+    out, totals = grouped([r[:7] for r in rows], agent, meta, own)
     return {"session": out, "totals": totals}

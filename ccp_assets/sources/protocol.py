@@ -65,6 +65,11 @@ class Source(Protocol):
     calls: Calls | None = None
     """How its turns enter unified_turns (Calls above); None: they do not."""
 
+    drift_rules: ClassVar[dict[str, dict[str, Any]]] = {}
+    """{table: rules for this source's rows}, the keys of model/rules.py's `by_source` (not_null, in_set,
+    not_null_where, history_exempt): what the drift suites expect of this source only. Read at check time
+    beside the committed suites (checks/suites.load_suite), so a new source's rules live in its package."""
+
     # The adapter (sources/base.py: SourceAdapter): what landing needs.
     event_time_sql: str
 
