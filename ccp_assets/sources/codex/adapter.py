@@ -1,0 +1,74 @@
+"""Codex CLI rollout files: `$CODEX_HOME/sessions/YYYY/MM/DD/rollout-<time>-<uuid>.jsonl` (and `archived_sessions/`).
+
+Where ccusage 20.0.24 looks (its docs/guide/codex and rust/adapters/codex/src/README.md, confirmed against the
+binary in tests/sources/codex): `CODEX_HOME` (default `~/.codex`), a comma-separated list allowed; for each home
+`sessions/**/*.jsonl` and `archived_sessions/**/*.jsonl`, and an archived copy whose path relative to its folder
+is also under `sessions/` is left out (the active copy wins, it is never counted twice). Saved `codex exec --json`
+folders (a home with neither folder) are not read: that headless format carries no `turn_context`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from ccp_assets.settings import Settings
+from ccp_assets.sources.base import iso_or_epoch
+
+NAME = "codex"
+FOLDERS = ("sessions", "archived_sessions")
+
+
+def codex_homes(env: Mapping[str, str] | None = None) -> tuple[Path, ...]:
+    """Every Codex home named by CODEX_HOME (comma-separated), else `~/.codex`; absolute, in the given order."""
+    env = os.environ if env is None else env
+    raw = env.get("CODEX_HOME", "").strip()
+    if raw:
+        return tuple(Path(p.strip()).expanduser().resolve() for p in raw.split(",") if p.strip())
+    return (Path(env.get("HOME") or Path.home()).resolve() / ".codex",)
+
+
+class CodexSource:
+    """Every rollout file under each Codex home. CODEX_HOME is read when called (not at import).
+
+    `settings` is accepted for the adapter interface; the Codex homes are not part of Settings yet, so they come
+    from the environment here (see the package README for the hook that would move them into Settings).
+    """
+
+    name = NAME
+    # The line's own `timestamp` (ISO text; numbers as epoch s/ms, as ccusage reads them).
+    event_time_sql = iso_or_epoch("timestamp")
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        self._env = env
+
+    def roots(self, settings: Settings | None = None) -> list[Path]:
+        return [h / f for h in codex_homes(self._env) for f in FOLDERS if (h / f).is_dir()]
+
+    def enabled(self, settings: Settings | None = None) -> bool:
+        return bool(self.roots(settings))
+
+    def files(self, settings: Settings | None = None) -> list[Path]:
+        found: set[Path] = set()
+        for home in codex_homes(self._env):
+            active = home / "sessions"
+            live = {p.relative_to(active) for p in active.rglob("*.jsonl") if p.is_file()} if active.is_dir() else set()
+            found.update((active / rel).resolve() for rel in live)
+            archived = home / "archived_sessions"
+            if archived.is_dir():
+                found.update(p.resolve() for p in archived.rglob("*.jsonl")
+                             if p.is_file() and p.relative_to(archived) not in live)
+        return sorted(found)
+
+
+def ccusage_session_sql(file_col: str = "file") -> str:
+    """ccusage's Codex session id: the file's path below `sessions/` (or `archived_sessions/`), without `.jsonl`."""
+    return (f"coalesce(nullif(regexp_extract({file_col}, '/(?:archived_)?sessions/(.+)\\.jsonl$', 1), ''), "
+            f"regexp_extract({file_col}, '([^/]+)\\.jsonl$', 1))")
+
+
+def path_day_sql(file_col: str = "file") -> str:
+    """The `YYYY/MM/DD` folder a rollout file was started in (NULL when the path has none)."""
+    return (f"TRY_CAST(regexp_replace(regexp_extract({file_col}, '/([0-9]{{4}}/[0-9]{{2}}/[0-9]{{2}})/[^/]+$', 1), "
+            f"'/', '-', 'g') AS DATE)")

@@ -1,0 +1,247 @@
+"""Codex landed lines -> v1 `turns` (one row per counted token_count line), `sessions` and capacity rows, in SQL.
+
+Which lines count and with which tokens and model is ccusage 20.0.24's rule (rules.py). A turn's tokens
+depend on every earlier line of its file (the previous cumulative total, the model in force, the tier), and a
+rollout file runs over several days, so a pass over days lo..hi reads every landed line of the files that
+have a line in lo..hi, from the day before the oldest file's start folder (`sessions/YYYY/MM/DD/`) to hi.
+A turn copied into another file (same instant, model and counts) counts once across files, as in ccusage.
+
+Token mapping (v1 `turns`): tokens_in = input - cached - cache writes (the uncached input, what `input`
+costs), cache_read_tokens = cached input, cache_creation_tokens = cache writes (0 in real rollouts),
+tokens_out = output (reasoning included). `extras` keeps reasoning_output_tokens, total_tokens and which
+figure the turn came from (`last` = last_token_usage, `delta` = difference of cumulative totals).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import duckdb
+
+from ccp_assets.partitions import consecutive_chunks
+from ccp_assets.settings import Settings
+from ccp_assets.sources.codex.adapter import NAME, ccusage_session_sql, path_day_sql
+from ccp_assets.sources.codex.rules import (
+    KNOWN_LINE_TYPES,
+    LINE,
+    MODEL_PATHS,
+    clamp_sql,
+    has_ts_sql,
+    kind_sql,
+    minus_sql,
+    model_sql,
+    own_ts_sql,
+    tier_sql,
+    usage_drift_sql,
+    usage_sql,
+)
+from ccp_assets.sources.codex.tables import write_capacity, write_sessions
+from ccp_assets.sources.landing import day_files, landed_days
+from ccp_assets.warehouse.tx import transaction
+
+SOURCE = NAME
+CHUNK_DAYS = 7  # days normalized per SQL pass
+ORDER = "byte_offset, part"
+
+
+@dataclass
+class NormalizeResult:
+    day: str
+    lines: int = 0
+    turns: int = 0
+    sessions: int = 0
+    capacity_rows: int = 0
+    rate_limit_only: int = 0  # token_count lines with info null
+    repeated_totals: int = 0  # token_count lines that add 0 tokens (a repeated cumulative total)
+    duplicates_dropped: int = 0  # turns already counted from another file
+    model_missing: int = 0
+    drifted_turns: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    unknown_types: dict[str, int] = field(default_factory=dict)
+    versions: list[str] = field(default_factory=list)
+
+
+def normalize_day(conn: duckdb.DuckDBPyConnection, settings: Settings, day: str) -> NormalizeResult:
+    """Replace the codex rows of one day (idempotent)."""
+    return normalize_days(conn, settings, [day])[0]
+
+
+def normalize_days(conn: duckdb.DuckDBPyConnection, settings: Settings, days: list[str]) -> list[NormalizeResult]:
+    """Replace the codex `turns`, `sessions`, capacity and quarantine rows of every given day."""
+    out: list[NormalizeResult] = []
+    for chunk in consecutive_chunks(days, CHUNK_DAYS):
+        out += _normalize_chunk(conn, settings, chunk[0], chunk[-1])
+    return out
+
+
+def _normalize_chunk(conn: duckdb.DuckDBPyConnection, settings: Settings, lo: date, hi: date) -> list[NormalizeResult]:
+    results = {lo + timedelta(days=k): NormalizeResult(str(lo + timedelta(days=k))) for k in range((hi - lo).days + 1)}
+    files = _history_files(conn, settings, lo, hi)
+    tz = settings.timezone.replace("'", "")
+    if files:
+        _stage(conn, *files)  # temp tables before the transaction (see warehouse/tx.py)
+    with transaction(conn):
+        for table in ("turns", "sessions", "meter_snapshots"):
+            conn.execute(f"DELETE FROM {table} WHERE source = ? AND day BETWEEN ? AND ?", [SOURCE, lo, hi])
+        conn.execute("DELETE FROM quarantine WHERE source = ? AND stage = 'normalize' AND day BETWEEN ? AND ?",
+                     [SOURCE, lo, hi])
+        if files:
+            _write_turns(conn, tz, lo, hi, results)
+            _quarantine(conn, lo, hi, results)
+            for d, n in write_sessions(conn, tz, lo, hi).items():
+                results[d].sessions = n
+            for d, n in write_capacity(conn, tz, lo, hi).items():
+                results[d].capacity_rows = n
+    return list(results.values())
+
+
+def _history_files(conn: duckdb.DuckDBPyConnection, settings: Settings, lo: date, hi: date
+                   ) -> tuple[list[str], list[str]] | None:
+    """(Parquet files holding the whole history up to hi of every rollout seen in lo..hi, those rollouts)."""
+    in_range = day_files(settings, SOURCE, [str(lo + timedelta(days=k)) for k in range((hi - lo).days + 1)])
+    if not in_range:
+        return None
+    rollouts = [r[0] for r in conn.execute("SELECT DISTINCT file FROM read_parquet(?)", [in_range]).fetchall()]
+    starts = conn.execute(f"SELECT min({path_day_sql('f')}), count(*) FILTER (WHERE {path_day_sql('f')} IS NULL) "
+                          "FROM (SELECT unnest(?) AS f)", [rollouts]).fetchone()
+    first = None if starts[1] or starts[0] is None else starts[0] - timedelta(days=1)
+    days = [d for d in landed_days(settings, SOURCE)
+            if (first is None or date.fromisoformat(d) >= first) and date.fromisoformat(d) <= hi]
+    return day_files(settings, SOURCE, days), rollouts
+
+
+def _stage(conn: duckdb.DuckDBPyConnection, parquet: list[str], rollouts: list[str]) -> None:
+    """cx_lines (one narrow row per line of the rollouts) and cx_turns (counted turns with model and tier)."""
+    conn.execute(f"""CREATE OR REPLACE TEMP TABLE cx_lines AS
+        WITH x AS (
+            SELECT file, byte_offset, line_no, part, day, line, {LINE.select('line')}
+            FROM read_parquet(?, hive_partitioning = true) WHERE file IN (SELECT unnest(?))
+        )
+        SELECT file, byte_offset, line_no, part, day, {kind_sql()} AS kind, {LINE.text('type')} AS type,
+               {LINE.text('payload.type')} AS ptype, {has_ts_sql()} AS has_ts, {own_ts_sql()} AS ts,
+               CASE WHEN {LINE.text('type')} = 'turn_context' THEN {model_sql(MODEL_PATHS[:3])}
+                    ELSE {model_sql(MODEL_PATHS)} END AS model,
+               {usage_sql('payload.info.last_token_usage')} AS last_u,
+               {usage_sql('payload.info.total_token_usage')} AS total_u,
+               {usage_drift_sql()} AS drift, {tier_sql()} AS tier,
+               CASE WHEN json_type({LINE.raw('payload.rate_limits')}) = 'OBJECT' THEN {LINE.raw('payload.rate_limits')}
+                    END AS rate_limits,
+               {LINE.text('payload.id')} AS meta_id, {LINE.text('payload.cwd')} AS cwd,
+               {LINE.text('payload.cli_version')} AS version, {LINE.text('payload.git.branch')} AS branch,
+               {LINE.text('payload.originator')} AS originator,
+               CASE WHEN {LINE.text('type')} IS NULL OR {LINE.text('type')} NOT IN
+                    ({', '.join(f"'{t}'" for t in KNOWN_LINE_TYPES)}) THEN left(line, 160) END AS excerpt
+        FROM x""", [parquet, rollouts])
+    w = f"PARTITION BY file ORDER BY {ORDER}"
+    conn.execute(f"""CREATE OR REPLACE TEMP TABLE cx_usage AS
+        WITH u AS (
+            SELECT *, last_value(total_u IGNORE NULLS) OVER (
+                          {w} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_u
+            FROM cx_lines WHERE kind = 'usage' AND has_ts
+        ), r AS (
+            SELECT *, CASE WHEN last_u IS NOT NULL AND (total_u IS NULL OR prev_u IS NULL
+                                                        OR total_u IS DISTINCT FROM prev_u) THEN 'last'
+                           WHEN total_u IS NOT NULL THEN 'delta' END AS basis
+            FROM u
+        ), c AS (
+            SELECT *, CASE WHEN basis = 'last' THEN {clamp_sql('last_u')}
+                           WHEN basis = 'delta' THEN {clamp_sql(minus_sql('total_u', 'prev_u'))} END AS t
+            FROM r
+        )
+        SELECT *, {clamp_sql('t')} AS tok FROM c""")
+    conn.execute(f"""CREATE OR REPLACE TEMP TABLE cx_turns AS
+        WITH seq AS (
+            SELECT file, byte_offset, part, model, NULL AS tier, false AS counted FROM cx_lines WHERE kind = 'ctx'
+            UNION ALL
+            SELECT file, byte_offset, part, NULL, tier, false FROM cx_lines WHERE kind = 'tier' AND has_ts
+            UNION ALL
+            SELECT file, byte_offset, part, model, NULL, true FROM cx_usage
+            WHERE tok IS NOT NULL AND ts IS NOT NULL AND list_sum(tok[1:5]) > 0
+        ), carried AS (
+            SELECT file, byte_offset, part, counted,
+                   last_value(model IGNORE NULLS) OVER ({w} ROWS UNBOUNDED PRECEDING) AS cur_model,
+                   last_value(tier IGNORE NULLS) OVER ({w} ROWS UNBOUNDED PRECEDING) AS cur_tier
+            FROM seq
+        ), meta AS (
+            SELECT file, arg_min(meta_id, byte_offset) AS file_session, arg_min(version, byte_offset) AS file_version
+            FROM cx_lines WHERE kind = 'meta' GROUP BY file
+        ), t AS (
+            SELECT u.*, c.cur_model AS turn_model, nullif(c.cur_tier, 'unclassified') AS turn_tier,
+                   m.file_session, m.file_version,
+                   [epoch_ms(u.ts), u.tok[1], u.tok[2], u.tok[4], u.tok[5], u.tok[6]] AS key_tokens
+            FROM cx_usage u
+            JOIN carried c ON c.counted AND c.file = u.file AND c.byte_offset = u.byte_offset AND c.part = u.part
+            LEFT JOIN meta m ON m.file = u.file
+        )
+        SELECT *, row_number() OVER k AS copy_no,
+               CASE WHEN bool_or(turn_tier = 'standard') OVER k THEN 'standard'
+                    WHEN bool_or(turn_tier = 'fast') OVER k THEN 'fast' END AS kept_tier
+        FROM t WINDOW k AS (PARTITION BY key_tokens, turn_model ORDER BY file, {ORDER})""")
+
+
+def _write_turns(conn: duckdb.DuckDBPyConnection, tz: str, lo: date, hi: date,
+                 results: dict[date, NormalizeResult]) -> None:
+    local_day = f"CAST(timezone('{tz}', ts) AS DATE)"
+    conn.execute(f"""INSERT INTO turns BY NAME
+        SELECT file || ':' || byte_offset || CASE WHEN part > 0 THEN ':' || part ELSE '' END AS turn_id,
+               '{SOURCE}' AS source, {local_day} AS day, ts,
+               coalesce(file_session, {ccusage_session_sql()}) AS session_id, {ccusage_session_sql()} AS transcript_id,
+               turn_model AS model, 'openai' AS provider,
+               tok[1] - tok[2] - tok[3] AS tokens_in, tok[4] AS tokens_out, tok[2] AS cache_read_tokens,
+               tok[3] AS cache_creation_tokens, tok[3] AS cache_creation_5m_tokens, 0 AS cache_creation_1h_tokens,
+               kept_tier AS service_tier, file_version AS version, false AS is_sidechain, false AS embedded,
+               false AS is_api_error, 'text' AS input_kind, file, byte_offset, line_no,
+               CASE WHEN len(drift) > 0 THEN drift END AS type_drift,
+               json_object('reasoning_output_tokens', tok[5], 'total_tokens', tok[6], 'basis', basis) AS extras
+        FROM cx_turns WHERE copy_no = 1 AND {local_day} BETWEEN ? AND ?""", [lo, hi])
+    for d, turns, drifted, missing in conn.execute(
+            "SELECT day, count(*), count(type_drift), count(*) FILTER (WHERE model IS NULL) FROM turns "
+            "WHERE source = ? AND day BETWEEN ? AND ? GROUP BY 1", [SOURCE, lo, hi]).fetchall():
+        results[d].turns, results[d].drifted_turns, results[d].model_missing = turns, drifted, missing
+    for d, dups in conn.execute(f"SELECT {local_day}, count(*) FROM cx_turns WHERE copy_no > 1 "
+                                f"AND {local_day} BETWEEN ? AND ? GROUP BY 1", [lo, hi]).fetchall():
+        results[d].duplicates_dropped = dups
+    for d, info_null, zero in conn.execute(
+            f"""SELECT {local_day}, count(*) FILTER (WHERE basis IS NULL),
+                       count(*) FILTER (WHERE basis IS NOT NULL AND list_sum(tok[1:5]) = 0)
+                FROM cx_usage WHERE ts IS NOT NULL AND {local_day} BETWEEN ? AND ? GROUP BY 1""",
+            [lo, hi]).fetchall():
+        results[d].rate_limit_only, results[d].repeated_totals = info_null, zero
+    for d, n, versions in conn.execute(
+            "SELECT day, count(*), list_sort(list_distinct(list(version))) FROM cx_lines "
+            "WHERE day BETWEEN ? AND ? GROUP BY 1", [lo, hi]).fetchall():
+        results[d].lines, results[d].versions = n, [v for v in versions if v]
+
+
+def _quarantine(conn: duckdb.DuckDBPyConnection, lo: date, hi: date, results: dict[date, NormalizeResult]) -> None:
+    """Usage lines ccusage does not read, turns without a model, lines of unknown type: counted, with reasons."""
+    rows = conn.execute("""
+        SELECT day, 'skipped_usage', file, byte_offset, line_no, 'skipped',
+               'token_count line written with spaces: ccusage 20.0.24 reads only compact JSON, not counted', NULL
+        FROM cx_lines WHERE kind = 'spaced_usage' AND (last_u IS NOT NULL OR total_u IS NOT NULL)
+        UNION ALL
+        SELECT day, 'skipped_usage', file, byte_offset, line_no, 'skipped',
+               'token_count line without a valid timestamp of its own: not counted (ccusage skips it)', NULL
+        FROM cx_lines WHERE kind = 'usage' AND ts IS NULL AND (last_u IS NOT NULL OR total_u IS NOT NULL)
+        UNION ALL
+        SELECT day, 'model_missing', file, byte_offset, line_no, 'kept',
+               'turn with no model in any earlier turn_context of its file: kept with model NULL '
+               || '(ccusage 20.0.24 prices it as gpt-5, isFallback)', NULL
+        FROM turns WHERE source = 'codex' AND model IS NULL AND day BETWEEN ? AND ?
+        UNION ALL
+        SELECT day, 'unknown_type', file, byte_offset, line_no, 'skipped',
+               'unknown line type ''' || coalesce(type, '(none)') || ''': counted and skipped', excerpt
+        FROM cx_lines WHERE excerpt IS NOT NULL""", [lo, hi]).fetchall()
+    rows = [r for r in rows if lo <= r[0] <= hi]
+    for d, kind, _f, _off, _ln, _state, reason, _excerpt in rows:
+        if kind == "skipped_usage":
+            key = reason.split(":")[0]
+            results[d].skipped[key] = results[d].skipped.get(key, 0) + 1
+        elif kind == "unknown_type":
+            typ = reason.split("'")[1]
+            results[d].unknown_types[typ] = results[d].unknown_types.get(typ, 0) + 1
+    if rows:
+        conn.executemany("INSERT INTO quarantine VALUES (?, 'normalize', ?, ?, ?, ?, ?, ?, ?, ?, now())",
+                         [[SOURCE, kind, f, off, ln, d, reason, excerpt, state]
+                          for d, kind, f, off, ln, state, reason, excerpt in rows])
