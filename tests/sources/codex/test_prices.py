@@ -1,0 +1,85 @@
+"""The Codex price data is ccusage 20.0.24's: each model's rates measured again from the binary (skips without it),
+and the cost rules (cached rate, reasoning inside output, long context for the whole request, fast tier) worked
+out by hand through the package."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import pytest
+
+from tests.sources.codex.conftest import (
+    CodexHome,
+    ctx,
+    line,
+    needs_ccusage,
+    run_ccusage,
+    run_pipeline,
+    tokens,
+    usage,
+)
+
+PRICES = json.loads(resources.files("ccp_assets.sources.codex").joinpath("prices_v1.json").read_text())
+MODELS = {m["model"]: m for m in PRICES["models"]}
+N = 100_000
+BIG = 300_000  # above the 272k long-context threshold
+S = "sessions/2025/10/01/rollout-p.jsonl"
+
+
+def tier(ts: str, value: str) -> str:
+    return line(ts, "event_msg", {"type": "thread_settings_applied", "thread_settings": {"service_tier": value}})
+
+
+def measured(home: CodexHome, model: str) -> dict[str, float]:
+    """USD per million tokens of each kind, one kind per day, from ccusage's own report."""
+    home.write(S, ctx("2025-10-01T00:00:00Z", model),
+               usage("2025-10-01T11:00:00Z", tokens(N)),
+               usage("2025-10-02T11:00:00Z", tokens(N, N)),
+               usage("2025-10-03T11:00:00Z", tokens(0, 0, N)),
+               usage("2025-10-04T11:00:00Z", {"input_tokens": N, "cache_creation_input_tokens": N}),
+               usage("2025-10-05T11:00:00Z", tokens(BIG, 0, N)),
+               tier("2025-10-06T00:00:00Z", "priority"), usage("2025-10-06T11:00:00Z", tokens(N)))
+    cost = {d["date"][-2:]: d["costUSD"] for d in run_ccusage(home.path)["daily"]}
+    per_m = {k: cost[day] * 1e6 / N for k, day in (("input", "01"), ("cache_read", "02"), ("output", "03"),
+                                                   ("cache_write_5m", "04"))}
+    per_m["fast_multiplier"] = cost["06"] / cost["01"]
+    per_m["big_request"] = cost["05"]
+    return per_m
+
+
+@needs_ccusage
+@pytest.mark.parametrize("model", sorted(MODELS))
+def test_rates_are_ccusages(model: str, codex_home: CodexHome) -> None:
+    got, m = measured(codex_home, model), MODELS[model]
+    for k in ("input", "cache_read", "output", "cache_write_5m"):
+        assert got[k] == pytest.approx(m[k], rel=1e-9), k
+    assert got["fast_multiplier"] == pytest.approx(m.get("fast_multiplier", 1.0), rel=1e-9)
+    rates = m.get("long_context") or m
+    assert got["big_request"] == pytest.approx((BIG * rates["input"] + N * rates["output"]) / 1e6, rel=1e-9)
+
+
+def test_cost_rules_by_hand(codex_home: CodexHome) -> None:
+    """gpt-5: 1.25 input, 0.125 cached, 10 output per million (reasoning inside output, not billed again);
+    gpt-5.4 under priority: 2x; above 272k input every token at the long-context 5 / 0.5 / 22.5."""
+    codex_home.write(S, ctx("2025-10-01T00:00:00Z", "gpt-5"),
+                     usage("2025-10-01T10:00:00Z", tokens(1000, 200, 300, 100)),
+                     ctx("2025-10-02T00:00:00Z", "gpt-5.4"), tier("2025-10-02T00:00:01Z", "priority"),
+                     usage("2025-10-02T10:00:00Z", tokens(300_000, 100_000, 1000)),
+                     tier("2025-10-03T00:00:01Z", "default"),
+                     usage("2025-10-03T10:00:00Z", tokens(272_000, 0, 1000)))
+    cost = {d["date"]: d["costUSD"] for d in run_pipeline()["daily"]}
+    assert cost["2025-10-01"] == pytest.approx((800 * 1.25 + 200 * 0.125 + 300 * 10) / 1e6)
+    assert cost["2025-10-02"] == pytest.approx(2 * (200_000 * 5 + 100_000 * 0.5 + 1000 * 22.5) / 1e6)
+    assert cost["2025-10-03"] == pytest.approx((272_000 * 2.5 + 1000 * 15) / 1e6)  # at the threshold: base rates
+
+
+def test_unknown_model_costs_nothing_and_is_named(codex_home: CodexHome) -> None:
+    from ccp_assets.settings import load_settings
+    from ccp_assets.sources.codex.pricing import unpriced_models
+    from ccp_assets.warehouse.resource import warehouse_for
+
+    codex_home.write(S, ctx("2025-10-01T00:00:00Z", "gpt-9-imaginary"), usage("2025-10-01T10:00:00Z", tokens(10)))
+    assert run_pipeline()["daily"][0]["costUSD"] == 0
+    with warehouse_for(load_settings().warehouse_path).connect() as conn:
+        assert unpriced_models(conn) == ["gpt-9-imaginary"]
