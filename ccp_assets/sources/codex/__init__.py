@@ -1,6 +1,6 @@
 """Codex CLI sessions (SOURCES.md §5): the sixth source, as one package.
 
 adapter.py (where rollout files are, event time), rules.py (which lines count, ccusage 20.0.24's rules),
-normalize.py (turns), tables.py (sessions, rate-limit bars as capacity), pricing.py + prices_v1.json (cost and
+normalize.py (turns), tables.py (sessions, rate-limit bars as capacity), pricing.py + prices.json (cost and
 the `codex daily --json` report), demo.py (a small demo writer). README.md says what is not ported and why.
 """

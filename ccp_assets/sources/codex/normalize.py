@@ -9,7 +9,9 @@ A turn copied into another file (same instant, model and counts) counts once acr
 Token mapping (v1 `turns`): tokens_in = input - cached - cache writes (the uncached input, what `input`
 costs), cache_read_tokens = cached input, cache_creation_tokens = cache writes (0 in real rollouts),
 tokens_out = output (reasoning included). `extras` keeps reasoning_output_tokens, total_tokens and which
-figure the turn came from (`last` = last_token_usage, `delta` = difference of cumulative totals).
+figure the turn came from (`last` = last_token_usage, `delta` = difference of cumulative totals). A turn under
+the fast tier is model `<model>-fast` (service_tier 'fast'), as Claude Code's fast responses are named, so the
+shared price table applies the model's fast multiplier.
 """
 
 from __future__ import annotations
@@ -187,7 +189,8 @@ def _write_turns(conn: duckdb.DuckDBPyConnection, tz: str, lo: date, hi: date,
         SELECT file || ':' || byte_offset || CASE WHEN part > 0 THEN ':' || part ELSE '' END AS turn_id,
                '{SOURCE}' AS source, {local_day} AS day, ts,
                coalesce(file_session, {ccusage_session_sql()}) AS session_id, {ccusage_session_sql()} AS transcript_id,
-               turn_model AS model, 'openai' AS provider,
+               CASE WHEN kept_tier = 'fast' THEN turn_model || '-fast' ELSE turn_model END AS model,
+               'openai' AS provider,
                tok[1] - tok[2] - tok[3] AS tokens_in, tok[4] AS tokens_out, tok[2] AS cache_read_tokens,
                tok[3] AS cache_creation_tokens, tok[3] AS cache_creation_5m_tokens, 0 AS cache_creation_1h_tokens,
                kept_tier AS service_tier, file_version AS version, false AS is_sidechain, false AS embedded,

@@ -1,9 +1,9 @@
 """Codex turn costs as ccusage 20.0.24 prices them, and its `codex daily --json` report over the warehouse.
 
-Prices are data (prices_v1.json in this package, measured from ccusage). Codex differs from the Claude price
+Prices are data (prices.json in this package, measured from ccusage). Codex differs from the Claude price
 rules in pricing/table.py in two ways, both measured: a request whose input (cached included) is above the
 long-context threshold has *all* its tokens priced at the long-context rates, and a fast-tier turn is priced
-at the model's `fast_multiplier` without a `-fast` model name. So the Codex cost is computed here, over
+at the model's `fast_multiplier` (the turn's model is `<model>-fast`, reported under `<model>`). So the Codex cost is computed here, over
 `turns` rows of source codex, until the shared `turn_costs` view takes source-given rules.
 
 The report names models as ccusage does: a turn without a model is ccusage's `missing_model` (gpt-5) and a
@@ -28,7 +28,7 @@ KINDS = ("input", "output", "cache_write_5m", "cache_read")  # the JSON's rate k
 
 @cache
 def price_table() -> dict[str, Any]:
-    return json.loads(resources.files("ccp_assets.sources.codex").joinpath("prices_v1.json").read_text())
+    return json.loads(resources.files("ccp_assets.sources.codex").joinpath("prices.json").read_text())
 
 
 def load_prices(conn: duckdb.DuckDBPyConnection) -> None:
@@ -58,12 +58,14 @@ def priced_turns_sql(where: str = "TRUE") -> str:
         WITH t AS (
             SELECT *, coalesce(tokens_in, 0) AS i, coalesce(tokens_out, 0) AS o, coalesce(cache_read_tokens, 0) AS cr,
                    coalesce(cache_creation_tokens, 0) AS cw,
-                   CASE WHEN model IS NULL THEN '{missing}'
-                        ELSE coalesce((SELECT a.model FROM cx_aliases a WHERE a.alias = turns.model
-                                       AND a.from_day <= CAST(turns.ts AS DATE) ORDER BY a.from_day DESC LIMIT 1),
-                                      model) END AS report_model,
-                   model IS NULL OR model IN (SELECT alias FROM cx_aliases) AS is_fallback
-            FROM turns WHERE source = '{NAME}' AND ({where})
+                   CASE WHEN base IS NULL THEN '{missing}'
+                        ELSE coalesce((SELECT a.model FROM cx_aliases a WHERE a.alias = b.base
+                                       AND a.from_day <= CAST(b.ts AS DATE) ORDER BY a.from_day DESC LIMIT 1),
+                                      base) END AS report_model,
+                   base IS NULL OR base IN (SELECT alias FROM cx_aliases) AS is_fallback
+            FROM (SELECT *, CASE WHEN service_tier = 'fast' AND model LIKE '%-fast' THEN left(model, -5)
+                                 ELSE model END AS base
+                  FROM turns WHERE source = '{NAME}' AND ({where})) b
         ), j AS (
             SELECT t.*, p.model IS NOT NULL AS priced, coalesce({lc}, false) AS long_context, {rates},
                    CASE WHEN t.service_tier = 'fast' THEN coalesce(p.fast, 1.0) ELSE 1.0 END AS speed

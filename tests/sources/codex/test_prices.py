@@ -20,7 +20,7 @@ from tests.sources.codex.conftest import (
     usage,
 )
 
-PRICES = json.loads(resources.files("ccp_assets.sources.codex").joinpath("prices_v1.json").read_text())
+PRICES = json.loads(resources.files("ccp_assets.sources.codex").joinpath("prices.json").read_text())
 MODELS = {m["model"]: m for m in PRICES["models"]}
 N = 100_000
 BIG = 300_000  # above the 272k long-context threshold

@@ -1,0 +1,65 @@
+"""Codex CLI sessions as a `Source`: rollout lines land as raw_codex and become turns, session-days and
+the rate-limit bars (sources/protocol.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ccp_assets.settings import Settings
+from ccp_assets.sources.codex.adapter import CodexSource
+from ccp_assets.sources.protocol import DayMetadata, Source
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from ccp_assets.demo.sink import DemoRun
+
+
+class Codex(CodexSource, Source):
+    rows_source = "codex"
+    agent = "codex"
+    calls = "own"
+    tables = ("turns", "sessions", "meter_snapshots")
+    checked_tables = ("turns", "sessions")
+    raw_description = (
+        "Codex CLI rollout lines (sessions/**/*.jsonl and archived_sessions/**/*.jsonl under each CODEX_HOME, "
+        "default ~/.codex) landed under the day of their timestamp in $CCP_HOME/landing/codex, with file, byte "
+        "offset and line number. Only new bytes are read; landed data survives Codex deleting its files."
+    )
+    normalized_description = (
+        "Codex turns as ccusage 20.0.24 counts them (one row per token_count line that adds tokens: "
+        "last_token_usage, else the difference of cumulative totals; the model of the last turn_context; a turn "
+        "copied into another file counted once) in `turns`, session-days in `sessions` (source = codex), and "
+        "the 5-hour and weekly rate-limit bars as Codex capacity in `meter_snapshots` (ledger "
+        "codex_rate_limits), replaced idempotently per day. Cached input is cache_read_tokens, reasoning stays "
+        "inside tokens_out (kept in extras). Turns without any model keep model NULL and are counted in "
+        "quarantine (model_missing); usage lines ccusage does not read, and unknown line types, are quarantined."
+    )
+
+    def normalize(self, conn: duckdb.DuckDBPyConnection, settings: Settings, days: Sequence[str]) -> list[DayMetadata]:
+        from ccp_assets.sources.codex.normalize import normalize_days
+
+        return [DayMetadata(r.day, {
+            "lines": r.lines,
+            "turns": r.turns,
+            "sessions": r.sessions,
+            "rate_limit_rows": r.capacity_rows,
+            "rate_limit_only_lines": r.rate_limit_only,
+            "repeated_total_lines": r.repeated_totals,
+            "copied_turns_dropped": r.duplicates_dropped,
+            "model_missing_turns": r.model_missing,
+            "drifted_turns": r.drifted_turns,
+            "skipped_usage_lines": r.skipped,
+            "unknown_line_types": r.unknown_types,
+            "client_versions": sorted(r.versions),
+        }) for r in normalize_days(conn, settings, list(days))]
+
+    def write_demo(self, run: DemoRun) -> dict[str, str]:
+        from ccp_assets.sources.codex.demo import write_rollouts
+
+        write_rollouts(run)
+        return {"CODEX_HOME": str(run.out)}
+
+
+SOURCE = Codex()
