@@ -73,20 +73,18 @@ def session_lines(rng: random.Random, start: dt.datetime, sid: str, five: float,
 
 
 def write_rollouts(run: DemoRun) -> None:
-    """Two to four sessions a day (times `scale`), seeded: same arguments, same bytes."""
-    rng = random.Random(f"codex-{run.seed}")
-    week = 5.0
+    """Two to four sessions a day per unit of `scale` (each unit seeded by day and unit: same arguments, same
+    bytes, and scale 2 is scale 1 plus as much again)."""
     for day in run.days:
-        if day.weekday() == 0:
-            week = 2.0
-        five = 0.0
-        hour = 8
-        for _ in range(rng.randint(2, 4) * run.scale):
-            hour = min(22, hour + rng.randint(0, 3))
-            start = dt.datetime.combine(day, dt.time(hour, rng.randint(0, 59), rng.randint(0, 59)), dt.UTC)
-            sid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-            lines, five, week = session_lines(rng, start, sid, five, week)
-            name = f"rollout-{start:%Y-%m-%dT%H-%M-%S}-{sid}.jsonl"
-            run.sink.write_lines("codex", run.out / "sessions" / f"{day:%Y/%m/%d}" / name, lines)
-            if rng.random() < 0.3:
-                five = 0.0  # the 5-hour window reset between sessions
+        for unit in range(run.scale):
+            rng = random.Random(f"codex-{run.seed}-{day}-{unit}")
+            five, week, hour = 0.0, 2.0 + day.weekday() * 6.0, 8 + unit
+            for _ in range(rng.randint(2, 4)):
+                hour = min(22, hour + rng.randint(0, 3))
+                start = dt.datetime.combine(day, dt.time(hour, rng.randint(0, 59), rng.randint(0, 59)), dt.UTC)
+                sid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+                lines, five, week = session_lines(rng, start, sid, five, week)
+                name = f"rollout-{start:%Y-%m-%dT%H-%M-%S}-{sid}.jsonl"
+                run.sink.write_lines("codex", run.out / "sessions" / f"{day:%Y/%m/%d}" / name, lines)
+                if rng.random() < 0.3:
+                    five = 0.0  # the 5-hour window reset between sessions
