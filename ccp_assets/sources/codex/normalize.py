@@ -16,8 +16,9 @@ shared price table applies the model's fast multiplier.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import Any
 
 import duckdb
 
@@ -40,6 +41,7 @@ from ccp_assets.sources.codex.rules import (
 )
 from ccp_assets.sources.codex.tables import write_capacity, write_sessions
 from ccp_assets.sources.landing import day_files, landed_days
+from ccp_assets.sources.protocol import DayMetadata
 from ccp_assets.warehouse.tx import transaction
 
 SOURCE = NAME
@@ -47,38 +49,25 @@ CHUNK_DAYS = 7  # days normalized per SQL pass
 ORDER = "byte_offset, part"
 
 
-@dataclass
-class NormalizeResult:
-    day: str
-    lines: int = 0
-    turns: int = 0
-    sessions: int = 0
-    capacity_rows: int = 0
-    rate_limit_only: int = 0  # token_count lines with info null
-    repeated_totals: int = 0  # token_count lines that add 0 tokens (a repeated cumulative total)
-    duplicates_dropped: int = 0  # turns already counted from another file
-    model_missing: int = 0
-    drifted_turns: int = 0
-    skipped: dict[str, int] = field(default_factory=dict)
-    unknown_types: dict[str, int] = field(default_factory=dict)
-    versions: list[str] = field(default_factory=list)
+COUNTS = ("lines", "turns", "sessions", "rate_limit_rows", "rate_limit_only_lines", "repeated_total_lines",
+          "copied_turns_dropped", "model_missing_turns", "drifted_turns")
+"""A day's figures (its Dagster metadata): rate_limit_only_lines are token_count lines with `info: null`,
+repeated_total_lines add 0 tokens (a cumulative total written again), copied_turns_dropped were counted
+from another file already; skipped_usage_lines and unknown_line_types count by reason and by type."""
+Day = dict[str, Any]
 
 
-def normalize_day(conn: duckdb.DuckDBPyConnection, settings: Settings, day: str) -> NormalizeResult:
-    """Replace the codex rows of one day (idempotent)."""
-    return normalize_days(conn, settings, [day])[0]
+def normalize_days(conn: duckdb.DuckDBPyConnection, settings: Settings, days: Sequence[str]) -> list[DayMetadata]:
+    """Replace the codex `turns`, `sessions`, capacity and quarantine rows of every given day, a run of
+    consecutive days per SQL pass; one DayMetadata per day."""
+    return [DayMetadata(str(d), m) for chunk in consecutive_chunks(list(days), CHUNK_DAYS)
+            for d, m in _normalize_chunk(conn, settings, chunk[0], chunk[-1]).items()]
 
 
-def normalize_days(conn: duckdb.DuckDBPyConnection, settings: Settings, days: list[str]) -> list[NormalizeResult]:
-    """Replace the codex `turns`, `sessions`, capacity and quarantine rows of every given day."""
-    out: list[NormalizeResult] = []
-    for chunk in consecutive_chunks(days, CHUNK_DAYS):
-        out += _normalize_chunk(conn, settings, chunk[0], chunk[-1])
-    return out
-
-
-def _normalize_chunk(conn: duckdb.DuckDBPyConnection, settings: Settings, lo: date, hi: date) -> list[NormalizeResult]:
-    results = {lo + timedelta(days=k): NormalizeResult(str(lo + timedelta(days=k))) for k in range((hi - lo).days + 1)}
+def _normalize_chunk(conn: duckdb.DuckDBPyConnection, settings: Settings, lo: date, hi: date) -> dict[date, Day]:
+    results: dict[date, Day] = {lo + timedelta(days=k): {**dict.fromkeys(COUNTS, 0), "skipped_usage_lines": {},
+                                                        "unknown_line_types": {}, "client_versions": []}
+                                for k in range((hi - lo).days + 1)}
     files = _history_files(conn, settings, lo, hi)
     tz = settings.timezone.replace("'", "")
     if files:
@@ -92,10 +81,10 @@ def _normalize_chunk(conn: duckdb.DuckDBPyConnection, settings: Settings, lo: da
             _write_turns(conn, tz, lo, hi, results)
             _quarantine(conn, lo, hi, results)
             for d, n in write_sessions(conn, tz, lo, hi).items():
-                results[d].sessions = n
+                results[d]["sessions"] = n
             for d, n in write_capacity(conn, tz, lo, hi).items():
-                results[d].capacity_rows = n
-    return list(results.values())
+                results[d]["rate_limit_rows"] = n
+    return results
 
 
 def _history_files(conn: duckdb.DuckDBPyConnection, settings: Settings, lo: date, hi: date
@@ -183,7 +172,7 @@ def _stage(conn: duckdb.DuckDBPyConnection, parquet: list[str], rollouts: list[s
 
 
 def _write_turns(conn: duckdb.DuckDBPyConnection, tz: str, lo: date, hi: date,
-                 results: dict[date, NormalizeResult]) -> None:
+                 results: dict[date, Day]) -> None:
     local_day = f"CAST(timezone('{tz}', ts) AS DATE)"
     conn.execute(f"""INSERT INTO turns BY NAME
         SELECT file || ':' || byte_offset || CASE WHEN part > 0 THEN ':' || part ELSE '' END AS turn_id,
@@ -201,23 +190,23 @@ def _write_turns(conn: duckdb.DuckDBPyConnection, tz: str, lo: date, hi: date,
     for d, turns, drifted, missing in conn.execute(
             "SELECT day, count(*), count(type_drift), count(*) FILTER (WHERE model IS NULL) FROM turns "
             "WHERE source = ? AND day BETWEEN ? AND ? GROUP BY 1", [SOURCE, lo, hi]).fetchall():
-        results[d].turns, results[d].drifted_turns, results[d].model_missing = turns, drifted, missing
+        results[d].update(turns=turns, drifted_turns=drifted, model_missing_turns=missing)
     for d, dups in conn.execute(f"SELECT {local_day}, count(*) FROM cx_turns WHERE copy_no > 1 "
                                 f"AND {local_day} BETWEEN ? AND ? GROUP BY 1", [lo, hi]).fetchall():
-        results[d].duplicates_dropped = dups
+        results[d]["copied_turns_dropped"] = dups
     for d, info_null, zero in conn.execute(
             f"""SELECT {local_day}, count(*) FILTER (WHERE basis IS NULL),
                        count(*) FILTER (WHERE basis IS NOT NULL AND list_sum(tok[1:5]) = 0)
                 FROM cx_usage WHERE ts IS NOT NULL AND {local_day} BETWEEN ? AND ? GROUP BY 1""",
             [lo, hi]).fetchall():
-        results[d].rate_limit_only, results[d].repeated_totals = info_null, zero
+        results[d].update(rate_limit_only_lines=info_null, repeated_total_lines=zero)
     for d, n, versions in conn.execute(
             "SELECT day, count(*), list_sort(list_distinct(list(version))) FROM cx_lines "
             "WHERE day BETWEEN ? AND ? GROUP BY 1", [lo, hi]).fetchall():
-        results[d].lines, results[d].versions = n, [v for v in versions if v]
+        results[d].update(lines=n, client_versions=[v for v in versions if v])
 
 
-def _quarantine(conn: duckdb.DuckDBPyConnection, lo: date, hi: date, results: dict[date, NormalizeResult]) -> None:
+def _quarantine(conn: duckdb.DuckDBPyConnection, lo: date, hi: date, results: dict[date, Day]) -> None:
     """Usage lines ccusage does not read, turns without a model, lines of unknown type: counted, with reasons."""
     rows = conn.execute("""
         SELECT day, 'skipped_usage', file, byte_offset, line_no, 'skipped',
@@ -238,12 +227,10 @@ def _quarantine(conn: duckdb.DuckDBPyConnection, lo: date, hi: date, results: di
         FROM cx_lines WHERE excerpt IS NOT NULL""", [lo, hi]).fetchall()
     rows = [r for r in rows if lo <= r[0] <= hi]
     for d, kind, _f, _off, _ln, _state, reason, _excerpt in rows:
-        if kind == "skipped_usage":
-            key = reason.split(":")[0]
-            results[d].skipped[key] = results[d].skipped.get(key, 0) + 1
-        elif kind == "unknown_type":
-            typ = reason.split("'")[1]
-            results[d].unknown_types[typ] = results[d].unknown_types.get(typ, 0) + 1
+        if kind in ("skipped_usage", "unknown_type"):
+            name, key = (("skipped_usage_lines", reason.split(":")[0]) if kind == "skipped_usage"
+                         else ("unknown_line_types", reason.split("'")[1]))
+            results[d][name][key] = results[d][name].get(key, 0) + 1
     if rows:
         conn.executemany("INSERT INTO quarantine VALUES (?, 'normalize', ?, ?, ?, ?, ?, ?, ?, ?, now())",
                          [[SOURCE, kind, f, off, ln, d, reason, excerpt, state]

@@ -17,8 +17,7 @@ if TYPE_CHECKING:
 
 
 class Codex(CodexSource, Source):
-    rows_source = "codex"
-    agent = "codex"
+    rows_source = agent = "codex"  # its rows' source, and ccusage's agent name (`ccp report codex ...`)
     calls = "own"
     tables = ("turns", "sessions", "meter_snapshots")
     checked_tables = ("turns", "sessions")
@@ -40,20 +39,7 @@ class Codex(CodexSource, Source):
     def normalize(self, conn: duckdb.DuckDBPyConnection, settings: Settings, days: Sequence[str]) -> list[DayMetadata]:
         from ccp_assets.sources.codex.normalize import normalize_days
 
-        return [DayMetadata(r.day, {
-            "lines": r.lines,
-            "turns": r.turns,
-            "sessions": r.sessions,
-            "rate_limit_rows": r.capacity_rows,
-            "rate_limit_only_lines": r.rate_limit_only,
-            "repeated_total_lines": r.repeated_totals,
-            "copied_turns_dropped": r.duplicates_dropped,
-            "model_missing_turns": r.model_missing,
-            "drifted_turns": r.drifted_turns,
-            "skipped_usage_lines": r.skipped,
-            "unknown_line_types": r.unknown_types,
-            "client_versions": sorted(r.versions),
-        }) for r in normalize_days(conn, settings, list(days))]
+        return normalize_days(conn, settings, days)
 
     def write_demo(self, run: DemoRun) -> dict[str, str]:
         from ccp_assets.sources.codex.demo import write_rollouts

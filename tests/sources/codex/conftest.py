@@ -57,11 +57,9 @@ class CodexHome:
 
 @pytest.fixture
 def codex_home(ccp_env: CcpEnv, monkeypatch: pytest.MonkeyPatch) -> CodexHome:
-    """An empty CODEX_HOME of this test (the Codex source reads it)."""
-    home = ccp_env.tmp / "codex"
-    home.mkdir()
-    monkeypatch.setenv("CODEX_HOME", str(home))
-    return CodexHome(home)
+    """This test's CODEX_HOME (the Codex source reads it), created by the first rollout written."""
+    monkeypatch.setenv("CODEX_HOME", str(ccp_env.tmp / "codex"))
+    return CodexHome(ccp_env.tmp / "codex")
 
 
 @pytest.fixture

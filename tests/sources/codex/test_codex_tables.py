@@ -65,7 +65,7 @@ def test_sessions_and_a_second_pass_change_nothing(codex_home: CodexHome) -> Non
     with warehouse_for(settings.warehouse_path).connect() as conn:
         # the second day alone: the previous total and the session come from the first day's lines
         (result,) = normalize_days(conn, settings, ["2025-10-02"])
-    assert (result.turns, result.sessions) == (1, 1)
+    assert (result.day, result.metadata["turns"], result.metadata["sessions"]) == ("2025-10-02", 1, 1)
     assert query(tables) == counts
     assert query("SELECT tokens_in, cache_read_tokens, tokens_out, extras->>'$.basis' FROM turns "
                  "WHERE day = '2025-10-02'") == [(30, 0, 5, "delta")]
