@@ -2,9 +2,10 @@
 
 Prices are data (prices.json in this package, measured from ccusage). Codex differs from the Claude price
 rules in pricing/table.py in two ways, both measured: a request whose input (cached included) is above the
-long-context threshold has *all* its tokens priced at the long-context rates, and a fast-tier turn is priced
-at the model's `fast_multiplier` (the turn's model is `<model>-fast`, reported under `<model>`). So the Codex cost is computed here, over
-`turns` rows of source codex, until the shared `turn_costs` view takes source-given rules.
+long-context threshold has *all* its tokens priced at the long-context rates (pricing/table.py prices only
+the tokens above it), and the report names a fast-tier turn (`<model>-fast`, at the model's fast_multiplier)
+by its model. So the Codex cost is computed here, over `turns` rows of source codex, until the shared
+`turn_costs` view takes source-given rules.
 
 The report names models as ccusage does: a turn without a model is ccusage's `missing_model` (gpt-5) and a
 server-routed label (`codex-auto-review`) the model of its date, both with `isFallback: true`; the turns
