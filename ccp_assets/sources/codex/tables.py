@@ -22,7 +22,10 @@ NUM = "('UBIGINT', 'BIGINT', 'DOUBLE')"
 
 
 def write_sessions(conn: duckdb.DuckDBPyConnection, tz: str, lo: date, hi: date) -> dict[date, int]:
-    """One `sessions` row per (session_meta id, day) with lines in lo..hi; returns rows per day."""
+    """One `sessions` row per (session_meta id, day) with lines in lo..hi; returns rows per day.
+
+    `models` is empty, not NULL, when no turn of the day named a model (a model-less session): the list is
+    known to be empty, and a NULL would read as drift to the sessions suite's history rule."""
     local_day = f"coalesce(CAST(timezone('{tz}', l.ts) AS DATE), l.day)"
     conn.execute(f"""INSERT INTO sessions BY NAME
         WITH f AS (
@@ -48,7 +51,8 @@ def write_sessions(conn: duckdb.DuckDBPyConnection, tz: str, lo: date, hi: date)
         SELECT s.session_id, '{NAME}' AS source, s.day, s.transcript_id, s.cwd, s.version, s.branch,
                regexp_extract(s.cwd, '([^/]+)/?$', 1) AS project,
                strftime(s.first_ts, '%Y-%m-%dT%H:%M:%S.%gZ') AS created_at, s.first_ts, s.last_ts, s.user_prompts,
-               coalesce(t.turns, 0) AS turns, 0 AS subagents, t.models, s.file
+               coalesce(t.turns, 0) AS turns, 0 AS subagents,
+               coalesce(t.models, CAST([] AS VARCHAR[])) AS models, s.file
         FROM s LEFT JOIN t USING (session_id, day)""", [lo, hi, lo, hi])
     return dict(conn.execute("SELECT day, count(*) FROM sessions WHERE source = ? AND day BETWEEN ? AND ? "
                              "GROUP BY 1", [NAME, lo, hi]).fetchall())

@@ -70,3 +70,11 @@ def test_sessions_and_a_second_pass_change_nothing(codex_home: CodexHome) -> Non
     assert query("SELECT tokens_in, cache_read_tokens, tokens_out, extras->>'$.basis' FROM turns "
                  "WHERE day = '2025-10-02'") == [(30, 0, 5, "delta")]
     assert run_pipeline() == first
+
+
+def test_a_model_less_session_is_kept_with_no_model(codex_home: CodexHome) -> None:
+    codex_home.write("sessions/2025/09/08/r.jsonl", meta("2025-09-08T08:00:00Z", "early"),
+                     usage("2025-09-08T08:00:01Z", tokens(100, 10, 20, 5)))
+    run_pipeline()
+    assert query("SELECT model, tokens_in FROM turns") == [(None, 90)]
+    assert query("SELECT session_id, turns, models FROM sessions") == [("early", 1, [])]
