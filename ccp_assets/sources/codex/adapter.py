@@ -10,6 +10,7 @@ folders (a home with neither folder) are not read: that headless format carries 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -27,6 +28,24 @@ def codex_homes(env: Mapping[str, str] | None = None) -> tuple[Path, ...]:
     if raw:
         return tuple(Path(p.strip()).expanduser().resolve() for p in raw.split(",") if p.strip())
     return (Path(env.get("HOME") or Path.home()).resolve() / ".codex",)
+
+
+# A `service_tier = "priority"` (or legacy "fast") line anywhere in a home's config.toml, as ccusage 20.0.24
+# reads it (measured: any table, either quote, a trailing comment; a commented-out line does not count).
+FAST_CONFIG_RE = re.compile(r"""^\s*service_tier\s*=\s*(["'])(priority|fast)\1\s*(#.*)?$""", re.MULTILINE)
+
+
+def config_says_fast(env: Mapping[str, str] | None = None) -> bool:
+    """True when any Codex home's config.toml sets the fast tier: ccusage then prices turns that no
+    `thread_settings_applied` line classified as fast (its default `--speed auto`)."""
+    for home in codex_homes(env):
+        try:
+            text = (home / "config.toml").read_text(errors="replace")
+        except OSError:
+            continue
+        if FAST_CONFIG_RE.search(text):
+            return True
+    return False
 
 
 class CodexSource:

@@ -24,7 +24,7 @@ import duckdb
 
 from ccp_assets.partitions import consecutive_chunks
 from ccp_assets.settings import Settings
-from ccp_assets.sources.codex.adapter import NAME, ccusage_session_sql, path_day_sql
+from ccp_assets.sources.codex.adapter import NAME, ccusage_session_sql, config_says_fast, path_day_sql
 from ccp_assets.sources.codex.rules import (
     KNOWN_LINE_TYPES,
     LINE,
@@ -167,7 +167,8 @@ def _stage(conn: duckdb.DuckDBPyConnection, parquet: list[str], rollouts: list[s
         )
         SELECT *, row_number() OVER k AS copy_no,
                CASE WHEN bool_or(turn_tier = 'standard') OVER k THEN 'standard'
-                    WHEN bool_or(turn_tier = 'fast') OVER k THEN 'fast' END AS kept_tier
+                    WHEN bool_or(turn_tier = 'fast') OVER k THEN 'fast'
+                    WHEN {config_says_fast()} THEN 'fast' END AS kept_tier
         FROM t WINDOW k AS (PARTITION BY key_tokens, turn_model ORDER BY file, {ORDER})""")
 
 

@@ -20,13 +20,13 @@ named the rules, the binary settled them:
   prices the turn as `gpt-5` and marks it `isFallback`; here the model stays NULL (never guessed), the turn
   is kept and counted in quarantine as `model_missing`, and the ccusage-shaped report names it as ccusage does.
 - The service tier: the last `thread_settings_applied` `service_tier` before the turn (`priority`/`fast` is
-  fast, `default`/`standard` is standard, any other value clears it, a settings line without the key keeps it).
+  fast, `default`/`standard` is standard, any other value clears it, a settings line without the key keeps it);
+  a turn left unclassified is fast when a home's config.toml says `service_tier = "priority"` (adapter.py).
 - One turn per (instant, model, input, cached, output, reasoning, total) across all files: a session copied
   into another file (a fork, an archived copy) counts once.
 Deliberate differences: a token count written as a string is NULL here and named in `type_drift` (20.0.24
 reads "100" as 100); the 20.0.24 replay detection of forked sub-agent rollouts whose copied history was
-rewritten to new timestamps, `token_usage_record` compaction usage and `config.toml` speed fallback are not
-ported (see the package README).
+rewritten to new timestamps and `token_usage_record` compaction usage are not ported (see the package README).
 """
 
 from __future__ import annotations

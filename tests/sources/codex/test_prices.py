@@ -10,6 +10,7 @@ from importlib import resources
 import pytest
 
 from tests.sources.codex.conftest import (
+    CCUSAGE,
     CodexHome,
     ctx,
     line,
@@ -83,3 +84,19 @@ def test_unknown_model_costs_nothing_and_is_named(codex_home: CodexHome) -> None
     assert run_pipeline()["daily"][0]["costUSD"] == 0
     with warehouse_for(load_settings().warehouse_path).connect() as conn:
         assert unpriced_models(conn) == ["gpt-9-imaginary"]
+
+
+CONFIGS = {'service_tier = "priority"\n': True, "[profiles.work]\nservice_tier = 'fast' # legacy\n": True,
+           '# service_tier = "priority"\n': False, 'service_tier = "default"\n': False}
+
+
+@pytest.mark.parametrize("config", sorted(CONFIGS))
+def test_config_toml_makes_unclassified_turns_fast(config: str, codex_home: CodexHome) -> None:
+    """gpt-5.4 100k input: $0.25 standard, x2 fast; a turn a settings line classified keeps its tier."""
+    codex_home.write(S, ctx("2025-10-01T00:00:00Z", "gpt-5.4"), usage("2025-10-01T10:00:00Z", tokens(N)),
+                     tier("2025-10-02T00:00:00Z", "default"), usage("2025-10-02T10:00:00Z", tokens(N)))
+    (codex_home.path / "config.toml").write_text(config)
+    want = [0.25 * (2 if CONFIGS[config] else 1), 0.25]
+    assert [d["costUSD"] for d in run_pipeline()["daily"]] == pytest.approx(want)
+    if CCUSAGE.exists():
+        assert [d["costUSD"] for d in run_ccusage(codex_home.path)["daily"]] == pytest.approx(want)
