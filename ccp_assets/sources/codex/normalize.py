@@ -25,6 +25,7 @@ import duckdb
 from ccp_assets.partitions import consecutive_chunks
 from ccp_assets.settings import Settings
 from ccp_assets.sources.codex.adapter import NAME, ccusage_session_sql, config_says_fast, path_day_sql
+from ccp_assets.sources.codex.replay import mark_replayed, parent_files, parent_sql
 from ccp_assets.sources.codex.rules import (
     KNOWN_LINE_TYPES,
     LINE,
@@ -50,10 +51,10 @@ ORDER = "byte_offset, part"
 
 
 COUNTS = ("lines", "turns", "sessions", "rate_limit_rows", "rate_limit_only_lines", "repeated_total_lines",
-          "copied_turns_dropped", "model_missing_turns", "drifted_turns")
+          "copied_turns_dropped", "replayed_turns_dropped", "model_missing_turns", "drifted_turns")
 """A day's figures (its Dagster metadata): rate_limit_only_lines are token_count lines with `info: null`,
 repeated_total_lines add 0 tokens (a cumulative total written again), copied_turns_dropped were counted
-from another file already; skipped_usage_lines and unknown_line_types count by reason and by type."""
+from another file already, replayed_turns_dropped are a fork's copy of its parent's history (replay.py); skipped_usage_lines and unknown_line_types count by reason and by type."""
 Day = dict[str, Any]
 
 
@@ -94,12 +95,20 @@ def _history_files(conn: duckdb.DuckDBPyConnection, settings: Settings, lo: date
     if not in_range:
         return None
     rollouts = [r[0] for r in conn.execute("SELECT DISTINCT file FROM read_parquet(?)", [in_range]).fetchall()]
+    parquet = _history(conn, settings, rollouts, hi)
+    parents = parent_files(conn, parquet, rollouts)  # a fork's parent: its copied history is not counted again
+    return (_history(conn, settings, rollouts + parents, hi), rollouts + parents) if parents else (parquet, rollouts)
+
+
+def _history(conn: duckdb.DuckDBPyConnection, settings: Settings, rollouts: list[str], hi: date) -> list[str]:
+    """Landed Parquet files from the day before the oldest rollout's start folder (all days when a rollout has
+    none) up to hi."""
     starts = conn.execute(f"SELECT min({path_day_sql('f')}), count(*) FILTER (WHERE {path_day_sql('f')} IS NULL) "
                           "FROM (SELECT unnest(?) AS f)", [rollouts]).fetchone()
     first = None if starts[1] or starts[0] is None else starts[0] - timedelta(days=1)
     days = [d for d in landed_days(settings, SOURCE)
             if (first is None or date.fromisoformat(d) >= first) and date.fromisoformat(d) <= hi]
-    return day_files(settings, SOURCE, days), rollouts
+    return day_files(settings, SOURCE, days)
 
 
 def _stage(conn: duckdb.DuckDBPyConnection, parquet: list[str], rollouts: list[str]) -> None:
@@ -121,6 +130,7 @@ def _stage(conn: duckdb.DuckDBPyConnection, parquet: list[str], rollouts: list[s
                {LINE.text('payload.id')} AS meta_id, {LINE.text('payload.cwd')} AS cwd,
                {LINE.text('payload.cli_version')} AS version, {LINE.text('payload.git.branch')} AS branch,
                {LINE.text('payload.originator')} AS originator,
+               CASE WHEN byte_offset = 0 THEN {parent_sql('line')} END AS fork_parent,
                CASE WHEN {LINE.text('type')} IS NULL OR {LINE.text('type')} NOT IN
                     ({', '.join(f"'{t}'" for t in KNOWN_LINE_TYPES)}) THEN left(line, 160) END AS excerpt
         FROM x""", [parquet, rollouts])
@@ -141,7 +151,7 @@ def _stage(conn: duckdb.DuckDBPyConnection, parquet: list[str], rollouts: list[s
             FROM r
         )
         SELECT *, {clamp_sql('t')} AS tok FROM c""")
-    conn.execute(f"""CREATE OR REPLACE TEMP TABLE cx_turns AS
+    conn.execute(f"""CREATE OR REPLACE TEMP TABLE cx_events AS
         WITH seq AS (
             SELECT file, byte_offset, part, model, NULL AS tier, false AS counted FROM cx_lines WHERE kind = 'ctx'
             UNION ALL
@@ -165,11 +175,16 @@ def _stage(conn: duckdb.DuckDBPyConnection, parquet: list[str], rollouts: list[s
             JOIN carried c ON c.counted AND c.file = u.file AND c.byte_offset = u.byte_offset AND c.part = u.part
             LEFT JOIN meta m ON m.file = u.file
         )
+        SELECT * FROM t""")
+    mark_replayed(conn)
+    conn.execute(f"""CREATE OR REPLACE TEMP TABLE cx_turns AS
         SELECT *, row_number() OVER k AS copy_no,
                CASE WHEN bool_or(turn_tier = 'standard') OVER k THEN 'standard'
                     WHEN bool_or(turn_tier = 'fast') OVER k THEN 'fast'
                     WHEN {config_says_fast()} THEN 'fast' END AS kept_tier
-        FROM t WINDOW k AS (PARTITION BY key_tokens, turn_model ORDER BY file, {ORDER})""")
+        FROM cx_events e WHERE NOT EXISTS (SELECT 1 FROM cx_replayed r WHERE r.file = e.file
+                                           AND r.byte_offset = e.byte_offset AND r.part = e.part)
+        WINDOW k AS (PARTITION BY key_tokens, turn_model ORDER BY file, {ORDER})""")
 
 
 def _write_turns(conn: duckdb.DuckDBPyConnection, tz: str, lo: date, hi: date,
@@ -192,6 +207,9 @@ def _write_turns(conn: duckdb.DuckDBPyConnection, tz: str, lo: date, hi: date,
             "SELECT day, count(*), count(type_drift), count(*) FILTER (WHERE model IS NULL) FROM turns "
             "WHERE source = ? AND day BETWEEN ? AND ? GROUP BY 1", [SOURCE, lo, hi]).fetchall():
         results[d].update(turns=turns, drifted_turns=drifted, model_missing_turns=missing)
+    for d, n in conn.execute(f"SELECT {local_day}, count(*) FROM cx_events e JOIN cx_replayed USING (file, "
+                             f"byte_offset, part) WHERE {local_day} BETWEEN ? AND ? GROUP BY 1", [lo, hi]).fetchall():
+        results[d]["replayed_turns_dropped"] = n
     for d, dups in conn.execute(f"SELECT {local_day}, count(*) FROM cx_turns WHERE copy_no > 1 "
                                 f"AND {local_day} BETWEEN ? AND ? GROUP BY 1", [lo, hi]).fetchall():
         results[d]["copied_turns_dropped"] = dups

@@ -24,9 +24,9 @@ named the rules, the binary settled them:
   a turn left unclassified is fast when a home's config.toml says `service_tier = "priority"` (adapter.py).
 - One turn per (instant, model, input, cached, output, reasoning, total) across all files: a session copied
   into another file (a fork, an archived copy) counts once.
+- A fork's replayed copy of its parent's history is not counted (replay.py).
 Deliberate differences: a token count written as a string is NULL here and named in `type_drift` (20.0.24
-reads "100" as 100); the 20.0.24 replay detection of forked sub-agent rollouts whose copied history was
-rewritten to new timestamps and `token_usage_record` compaction usage are not ported (see the package README).
+reads "100" as 100); `token_usage_record` compaction usage is not ported (see the package README).
 """
 
 from __future__ import annotations
