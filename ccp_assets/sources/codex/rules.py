@@ -26,7 +26,7 @@ named the rules, the binary settled them:
   into another file (a fork, an archived copy) counts once.
 - A fork's replayed copy of its parent's history is not counted (replay.py).
 Deliberate differences: a token count written as a string is NULL here and named in `type_drift` (20.0.24
-reads "100" as 100); `token_usage_record` compaction usage is not ported (see the package README).
+reads "100" as 100). `token_usage_record` compaction usage is not counted (nor by 20.0.24: measured).
 """
 
 from __future__ import annotations
