@@ -3,8 +3,9 @@
 Where ccusage 20.0.24 looks (its docs/guide/codex and rust/adapters/codex/src/README.md, confirmed against the
 binary in tests/sources/codex): `CODEX_HOME` (default `~/.codex`), a comma-separated list allowed; for each home
 `sessions/**/*.jsonl` and `archived_sessions/**/*.jsonl`, and an archived copy whose path relative to its folder
-is also under `sessions/` is left out (the active copy wins, it is never counted twice). Saved `codex exec --json`
-folders (a home with neither folder) are not read: that headless format carries no `turn_context`.
+is also under `sessions/` is left out (the active copy wins, it is never counted twice). A home with neither
+folder is read as a folder of JSONL files itself (`CODEX_HOME=~/.codex/sessions` works; measured). Lines of
+saved `codex exec --json` output found there land, but their headless usage format is not counted here.
 """
 
 from __future__ import annotations
@@ -63,7 +64,12 @@ class CodexSource:
         self._env = env
 
     def roots(self, settings: Settings | None = None) -> list[Path]:
-        return [h / f for h in codex_homes(self._env) for f in FOLDERS if (h / f).is_dir()]
+        """Each home's sessions/ and archived_sessions/, or the home itself when it has neither."""
+        out = []
+        for home in codex_homes(self._env):
+            folders = [home / f for f in FOLDERS if (home / f).is_dir()]
+            out += folders or ([home] if home.is_dir() else [])
+        return out
 
     def enabled(self, settings: Settings | None = None) -> bool:
         return bool(self.roots(settings))
@@ -71,6 +77,9 @@ class CodexSource:
     def files(self, settings: Settings | None = None) -> list[Path]:
         found: set[Path] = set()
         for home in codex_homes(self._env):
+            if home.is_dir() and not any((home / f).is_dir() for f in FOLDERS):
+                found.update(p.resolve() for p in home.rglob("*.jsonl") if p.is_file())
+                continue
             active = home / "sessions"
             live = {p.relative_to(active) for p in active.rglob("*.jsonl") if p.is_file()} if active.is_dir() else set()
             found.update((active / rel).resolve() for rel in live)

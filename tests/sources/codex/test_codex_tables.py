@@ -25,6 +25,7 @@ def test_files_of_every_home_and_the_active_copy_wins(tmp_path: Path) -> None:
     assert [str(p.relative_to(tmp_path)) for p in src.files()] == [
         "one/archived_sessions/2025/09/01/old.jsonl", "one/sessions/2025/10/01/a.jsonl",
         "two/archived_sessions/b.jsonl"]
+    assert [p.name for p in CodexSource({"CODEX_HOME": str(one / "sessions")}).files()] == ["a.jsonl"]  # bare
     assert not CodexSource({"HOME": str(tmp_path / "nobody")}).enabled()  # ~/.codex absent: the source is off
     (tmp_path / "nobody" / ".codex" / "sessions").mkdir(parents=True)
     assert CodexSource({"HOME": str(tmp_path / "nobody")}).enabled()  # the default home
