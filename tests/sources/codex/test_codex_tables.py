@@ -79,3 +79,17 @@ def test_a_model_less_session_is_kept_with_no_model(codex_home: CodexHome) -> No
     run_pipeline()
     assert query("SELECT model, tokens_in FROM turns") == [(None, 90)]
     assert query("SELECT session_id, turns, models FROM sessions") == [("early", 1, [])]
+
+
+def test_a_growing_rollout_lands_only_its_new_lines_and_counts_the_difference(codex_home: CodexHome) -> None:
+    """Codex appends to a rollout while it runs: the next pass lands the new line only, and its turn is the
+    difference from the total landed before (100 -> 130 input: 30)."""
+    path = codex_home.write("sessions/2025/10/01/r.jsonl", ctx(f"{D}T10:00:00Z", "gpt-5"),
+                            usage(f"{D}T10:00:01Z", total=tokens(100, 10, 20, 5)))
+    run_pipeline()
+    with path.open("a") as fh:
+        fh.write(usage(f"{D}T10:05:00Z", total=tokens(130, 10, 26, 5)) + "\n")
+    report = run_pipeline()
+    assert report["daily"][0]["models"]["gpt-5"]["inputTokens"] == 90 + 30
+    assert query("SELECT tokens_in, tokens_out, extras->>'$.basis' FROM turns ORDER BY ts") == [
+        (90, 20, "delta"), (30, 6, "delta")]
