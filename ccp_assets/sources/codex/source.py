@@ -21,6 +21,9 @@ class Codex(CodexSource, Source):
     calls = "own"
     tables = ("turns", "sessions", "meter_snapshots")
     checked_tables = ("turns", "sessions")
+    # A day with a session_meta line must have that session's row. Not for turns: a day's usage lines can all be
+    # a fork's replayed copy of an earlier day's turns, which rightly gives no row.
+    expected_rows = {"sessions": "(line::JSON->>'$.type') = 'session_meta'"}
     raw_description = (
         "Codex CLI rollout lines (sessions/**/*.jsonl and archived_sessions/**/*.jsonl under each CODEX_HOME, "
         "default ~/.codex) landed under the day of their timestamp in $CCP_HOME/landing/codex, with file, byte "

@@ -38,3 +38,18 @@ def test_ccusage_counts_the_demo_the_same(codex_home: CodexHome) -> None:
     got, want = run_pipeline(), run_ccusage(codex_home.path)
     assert by_day(got) == by_day(want)
     assert [round(d["costUSD"], 9) for d in got["daily"]] == [round(d["costUSD"], 9) for d in want["daily"]]
+
+
+def test_a_day_with_a_session_meta_line_expects_a_session_row(fixture_home: CodexHome) -> None:
+    from ccp_assets.checks.drift import EXPECTED_ROWS_FILTER
+    from ccp_assets.settings import load_settings
+    from ccp_assets.sources.landing import day_files, landed_days
+    from tests.helpers import query
+
+    run_pipeline()
+    settings = load_settings()
+    flt = EXPECTED_ROWS_FILTER[("sessions", "codex")]
+    files = day_files(settings, "codex", landed_days(settings, "codex"))
+    expected = query(f"SELECT DISTINCT day::VARCHAR FROM read_parquet(?, hive_partitioning = true) WHERE {flt}",
+                     [files])
+    assert expected and set(expected) <= set(query("SELECT DISTINCT day::VARCHAR FROM sessions"))
