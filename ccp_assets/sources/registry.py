@@ -17,6 +17,7 @@ PACKAGES = (
     "agentos",
     "ccc",
     "repo",
+    "codex",
 )
 
 SOURCES: list[Source] = [import_module(f"ccp_assets.sources.{p}.source").SOURCE for p in PACKAGES]
