@@ -1,0 +1,33 @@
+"""`ccp report codex daily --json` (the registry's agent report, through a real Dagster run) against ccusage
+20.0.24's saved Codex answer for the fixture's 2025-10-01 (two rollouts: a model switch, a repeated line, an
+archived copy): tokens per model exact, the day's cost within 1%."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from tests.conftest import CcpEnv
+from tests.helpers import ccp
+from tests.sources.codex.conftest import FIXTURE
+
+DAY = "2025-10-01"
+
+
+def test_ccp_report_codex_daily_equals_ccusage(ccp_env: CcpEnv) -> None:
+    home = ccp_env.tmp / "codex"
+    for rel in (f"sessions/{DAY.replace('-', '/')}", f"archived_sessions/{DAY.replace('-', '/')}"):
+        shutil.copytree(FIXTURE / "home" / rel, home / rel)
+    env = {**ccp_env.env, "CODEX_HOME": str(home)}
+    got = json.loads(ccp(env, "report", "codex", "daily", "--json", "--offline").stdout)
+    want = next(d for d in json.loads((FIXTURE / "ccusage" / "daily_UTC.json").read_text())["daily"]
+                if d["date"] == DAY)
+    (row,) = got["daily"]
+    assert (row["period"], row["agent"]) == (DAY, "codex")
+    keys = ("inputTokens", "outputTokens", "cacheCreationTokens", "cacheReadTokens")
+    assert {m["modelName"]: {k: m[k] for k in keys} for m in row["modelBreakdowns"]} == {
+        name: {k: m[k] for k in keys} for name, m in want["models"].items()}
+    assert row["totalTokens"] == want["totalTokens"]
+    assert row["totalCost"] == pytest.approx(want["costUSD"], rel=0.01)
