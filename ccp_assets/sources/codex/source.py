@@ -24,6 +24,12 @@ class Codex(CodexSource, Source):
     # A day with a session_meta line must have that session's row. Not for turns: a day's usage lines can all be
     # a fork's replayed copy of an earlier day's turns, which rightly gives no row.
     expected_rows = {"sessions": "(line::JSON->>'$.type') = 'session_meta'"}
+    # A turn always has its counts and its session; a session without any model in its turn_context lines keeps
+    # model NULL (counted in quarantine as model_missing, as ccusage counts its tokens), so such rows leave the
+    # history-derived not-null rule: a model-less day after days with models is not drift (measured: it failed).
+    drift_rules = {"turns": {"not_null": ["tokens_in", "tokens_out", "session_id"],
+                             "history_exempt": {"model": [None]},
+                             "in_set": {"provider": ["openai"], "service_tier": ["standard", "fast"]}}}
     raw_description = (
         "Codex CLI rollout lines (sessions/**/*.jsonl and archived_sessions/**/*.jsonl under each CODEX_HOME, "
         "default ~/.codex) landed under the day of their timestamp in $CCP_HOME/landing/codex, with file, byte "
