@@ -91,7 +91,7 @@ def _report(kind: str, source: str | None, *, as_json: bool, since: str | None, 
     agent = named[source] if source else "all"
     # a session or block belongs to one agent: the plain report names it when only one agent is registered
     row_agent = named[source] if source else (next(iter(named.values())) if len(named) == 1 else "all")
-    report = _answer(settings, kind, q, order, agent, instances, row_agent)
+    report = _answer(settings, kind, q, order, agent, instances, row_agent, source if as_json else None)
     if keep is not None and kind in report:
         report[kind] = [r for r in report[kind] if keep[0](r)]
         report["totals"] = _sum(report[kind])
@@ -110,8 +110,15 @@ def _report(kind: str, source: str | None, *, as_json: bool, since: str | None, 
             err.print(f"note: {note}")
 
 
+def _native_report(conn: Any, rows_source: str, kind: str, q: Any) -> dict[str, Any] | None:
+    from ccp_assets.sources.registry import SOURCES
+
+    source = next(s for s in SOURCES if s.rows_source == rows_source)
+    return source.agent_report(conn, kind, q.since, q.until, q.timezone)
+
+
 def _answer(settings: Settings, kind: str, q: Any, order: str | None, agent: str, instances: bool,
-            row_agent: str) -> dict[str, Any]:
+            row_agent: str, native: str | None = None) -> dict[str, Any]:
     import duckdb
 
     from ccp_assets.warehouse.readonly import open_read_only
@@ -122,6 +129,9 @@ def _answer(settings: Settings, kind: str, q: Any, order: str | None, agent: str
         fail(f"the warehouse {settings.warehouse_path} stayed locked by another process (a run?) for 20 s; "
              "try again when it ends", code=1)
     try:
+        own = _native_report(conn, native, kind, q) if native and not instances else None
+        if own is not None:  # the agent's namespace prints ccusage's own shape (`ccp report codex daily --json`)
+            return own
         if kind in ("daily", "weekly", "monthly"):
             from ccp_assets.reports.periods import by_project, period_report
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
@@ -90,6 +91,12 @@ class Source(Protocol):
         """{day: metadata} added to raw_<name>'s own per-day figures (none by default), read on the raw
         asset's own connection (a second writer connection inside a run would wait on the first)."""
         return {}
+
+    def agent_report(self, conn: duckdb.DuckDBPyConnection, kind: str, since: date | None, until: date | None,
+                     zone: str) -> dict[str, Any] | None:
+        """ccusage's own JSON document for `ccp report <agent> <kind> --json` where its namespace prints a shape
+        of its own (ccusage's `codex daily`: `{daily: [{date, ..., models}], totals}`); None: the common one."""
+        return None
 
     def write_demo(self, run: DemoRun) -> dict[str, str]:
         """Write this source's demo files under `run.out` (demo/<name>); return the settings pointing there.

@@ -86,12 +86,15 @@ _KEYS = ("cacheCreationTokens", "cacheReadTokens", "inputTokens", "outputTokens"
          "totalTokens")
 
 
-def daily_report(conn: duckdb.DuckDBPyConnection, since: date | None = None, until: date | None = None
-                 ) -> dict[str, Any]:
-    """`ccusage codex daily --json`'s document from the codex turns (days as the warehouse's CCP_TIMEZONE)."""
+def daily_report(conn: duckdb.DuckDBPyConnection, since: date | None = None, until: date | None = None,
+                 zone: str | None = None) -> dict[str, Any]:
+    """`ccusage codex daily --json`'s document from the codex turns: days in `zone` (ccusage's `-z`), else the
+    warehouse's CCP_TIMEZONE days."""
     load_prices(conn)
-    where = "day BETWEEN coalesce(?, DATE '0001-01-01') AND coalesce(?, DATE '9999-12-31')"
-    conn.execute(f"CREATE OR REPLACE TEMP TABLE cx_report AS {priced_turns_sql(where)}", [since, until])
+    local = f"CAST(timezone('{zone.replace(chr(39), '')}', ts) AS DATE)" if zone else "day"
+    conn.execute(f"""CREATE OR REPLACE TEMP TABLE cx_report AS SELECT * REPLACE ({local} AS day)
+        FROM ({priced_turns_sql()}) WHERE {local} BETWEEN coalesce(?, DATE '0001-01-01')
+                                               AND coalesce(?, DATE '9999-12-31')""", [since, until])
     per_model = conn.execute(f"""SELECT day, report_model, bool_or(is_fallback), {_SUMS}
         FROM cx_report GROUP BY 1, 2 ORDER BY 1, 2""").fetchall()
     per_day = conn.execute(f"SELECT day, sum(cost_usd), {_SUMS} FROM cx_report GROUP BY 1 ORDER BY 1").fetchall()

@@ -4,7 +4,8 @@ the rate-limit bars (sources/protocol.py)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from ccp_assets.settings import Settings
 from ccp_assets.sources.codex.adapter import CodexSource
@@ -49,6 +50,15 @@ class Codex(CodexSource, Source):
         from ccp_assets.sources.codex.normalize import normalize_days
 
         return normalize_days(conn, settings, days)
+
+    def agent_report(self, conn: duckdb.DuckDBPyConnection, kind: str, since: date | None, until: date | None,
+                     zone: str) -> dict[str, Any] | None:
+        """`ccp report codex daily --json` prints ccusage's `codex daily --json` document (its own shape)."""
+        if kind != "daily":
+            return None
+        from ccp_assets.sources.codex.pricing import daily_report
+
+        return daily_report(conn, since, until, zone)
 
     def write_demo(self, run: DemoRun) -> dict[str, str]:
         from ccp_assets.sources.codex.demo import write_rollouts
