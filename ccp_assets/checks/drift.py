@@ -1,6 +1,6 @@
 """Drift detection for one normalized table, one source, one day: GX suite + history + a drift report.
 
-Drift is systematic (a renamed field, a number turned string, a new enum value, a column gone, a day
+DuckDB profiles the rows (checks/profile.py) and Great Expectations judges the profile. Drift is systematic (a renamed field, a number turned string, a new enum value, a column gone, a day
 suddenly empty or full of unparseable lines); one bad line is quarantine's business. A row-level
 expectation that only a few rows of a day break (at most `noise_allowance(rows)`, counted over all such
 expectations together) is noise: the day passes and the odd rows are listed in the report's `noise` with
@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 
 from ccp_assets.checks import gx_runner
-from ccp_assets.checks.profile import Batch, Check, row_checks
+from ccp_assets.checks.profile import Batch, Check, Profile, row_checks
 from ccp_assets.checks.suites import history_rule, load_suite
 from ccp_assets.privacy.redact import mask_text, masked
 from ccp_assets.settings import Settings
@@ -222,10 +222,11 @@ def evaluate_days(conn: duckdb.DuckDBPyConnection, settings: Settings, table: st
                   days: list[str]) -> list[DriftReport]:
     """Judge every day of a batch: DuckDB profiles the rows (checks/profile.py), GX judges the profile.
 
-    One GX validation judges a frame of one row per day (each row-level expectation's count of unexpected
-    rows must be 0; the landing statistics within their bounds), one more the table's columns. Rows are
-    read again only for a failing day: its examples, files and odd rows. History-based expectations use
-    the partitions before the first day of the batch.
+    One GX validation judges the profile (per day: each row-level expectation's count of unexpected rows,
+    which must be 0, and the landing statistics, within their bounds), one more the table's columns: four
+    expectations over a few hundred figures instead of a suite over every row. Rows are read again only for
+    a failing day: its examples, files and odd rows. History-based expectations use the partitions before
+    the first day of the batch.
     """
     import pandas as pd
 
@@ -236,7 +237,7 @@ def evaluate_days(conn: duckdb.DuckDBPyConnection, settings: Settings, table: st
     exps = [dict(e) for e in [*suite["expectations"], *suite.get("by_source", {}).get(source, [])]]
     static_not_null = {e["kwargs"].get("column") for e in exps if e["type"] == "expect_column_values_to_not_be_null"}
     optional, exempt = history_rule(table, source)
-    columns = [r[0] for r in conn.execute(f"DESCRIBE {table}").fetchall()]
+    columns = {r[0] for r in conn.execute(f"DESCRIBE {table}").fetchall()}
     dynamic = [{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": c}}
                for c in established if c in columns and c not in static_not_null and c not in optional]
     checks = row_checks(exps + dynamic, exempt, dynamic_from=len(exps))
@@ -246,48 +247,32 @@ def evaluate_days(conn: duckdb.DuckDBPyConnection, settings: Settings, table: st
                               last_passing_day=last_passing) for d in days}
     if not prof.rows and not any(v["lines"] or v["quarantined"] for v in stats.values()):
         return [reports[d] for d in days]  # the source had nothing these days: nothing to judge
-    by_figure = {f"unexpected_{c.index}": c for c in checks} if prof.rows else {}
-    figures = pd.DataFrame([{
-        "day": d,
-        **{name: prof.unexpected.get(d, {}).get(c.index, 0) for name, c in by_figure.items()},
-        "empty_but_expected": int(reports[d].stats["rows"] == 0 and stats[d]["expected_row_lines"] > 0),
-        "quarantine_share": stats[d]["quarantine_share"] if _judged(stats[d]) else 0.0,
-        "quarantine_vs_trailing_median": (stats[d]["quarantine_share"] / stats[d]["trailing_median_share"])
-        if stats[d]["trailing_median_share"] and _judged(stats[d]) else 0.0} for d in days])
-    judged = gx_runner.validate(figures, [
-        *({"type": "expect_column_values_to_be_between", "kwargs": {"column": name, "max_value": 0}}
-          for name in by_figure),
-        {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "empty_but_expected", "value_set": [0]}},
-        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "quarantine_share", "max_value": 0.05}},
-        {"type": "expect_column_values_to_be_between",
-         "kwargs": {"column": "quarantine_vs_trailing_median", "max_value": 10}}], f"{table}.{source}.profile")
+    frame = _figures(prof, checks, days, stats, reports)
+    figures = pd.DataFrame(frame).astype({e["kwargs"]["column"]: "float64" for e in FIGURE_EXPECTATIONS})
+    judged = gx_runner.validate(figures, FIGURE_EXPECTATIONS, f"{table}.{source}.profile")
     table_level = [e for e in exps if e["type"] == "expect_table_columns_to_match_set"]
     if prof.rows and table_level:  # the table's columns, judged by GX on an empty frame that has them
-        judged += gx_runner.validate(pd.DataFrame(columns=columns), table_level, f"{table}.{source}.columns")
+        judged += gx_runner.validate(pd.DataFrame(columns=batch.columns), table_level, f"{table}.{source}.columns")
     odd: dict[str, list[tuple[dict[str, Any], Check]]] = {}  # day -> tolerable failures
     rank: dict[int, int] = {}  # id(failure) -> its place in the suite
-    for o in judged:
-        if o.success:
-            continue
-        check = by_figure.get(o.kwargs.get("column", ""))
+    for o in (o for o in judged if not o.success):
         if o.type == "expect_table_columns_to_match_set":  # every day of the batch with rows fails
             for d in (d for d in days if reports[d].stats["rows"]):
                 reports[d].failures.append({"expectation": o.type, "column": None, "unexpected_count": None,
                                             "examples": o.examples, "what": _describe(o, 0, [], reports[d].stats)})
                 rank[id(reports[d].failures[-1])] = -1
-        elif check is not None:
-            for i in o.unexpected_index:
-                failure = _row_failure(batch, check, days[i], prof.unexpected[days[i]][check.index], reports[days[i]],
-                                       last_passing)
-                rank[id(failure)] = check.index
-                if check.expectation["type"] in TOLERANT and failure["column"] not in NEVER_NOISE:
-                    odd.setdefault(days[i], []).append((failure, check))
-        else:
-            for i in o.unexpected_index:
-                reports[days[i]].failures.append(_landing_failure(conn, settings, table, source, days[i], o,
-                                                                  reports[days[i]].stats))
+            continue
+        for i in o.unexpected_index:
+            d, check = frame[i]["day"], checks[frame[i]["check"]] if frame[i]["check"] is not None else None
+            if check is None:
+                reports[d].failures.append(_landing_failure(conn, settings, table, source, d, o, reports[d].stats))
+                continue
+            failure = _row_failure(batch, check, d, frame[i]["unexpected"], reports[d], last_passing)
+            rank[id(failure)] = check.index
+            if check.expectation["type"] in TOLERANT and failure["column"] not in NEVER_NOISE:
+                odd.setdefault(d, []).append((failure, check))
     for d in days:  # the suite's order (GX lists its results in an order of its own), landing figures last
-        reports[d].failures.sort(key=lambda f: rank.get(id(f), len(checks)))
+        reports[d].failures.sort(key=lambda f: rank.get(id(f), len(exps) + len(dynamic)))
     for d, found in odd.items():
         _tolerate_noise(reports[d], batch, found)
     profiles = []
@@ -296,6 +281,32 @@ def evaluate_days(conn: duckdb.DuckDBPyConnection, settings: Settings, table: st
         profiles += [(table, source, d, c, rep.stats["rows"], n, rep.passed) for c, n in prof.nulls.get(d, {}).items()]
     _bulk_upsert(conn, "column_profiles", ["suite", "source", "day", "column", "rows", "nulls", "passed"], profiles)
     return [reports[d] for d in days]
+
+
+# How GX judges a batch's profile (one row per day and row-level expectation, one per day of landing
+# figures; GX leaves nulls alone, so each expectation sees its own rows): no unexpected row, no day empty that
+# should have rows, the quarantine share under 5% and under ten times its trailing median.
+FIGURE_EXPECTATIONS = [
+    {"type": "expect_column_values_to_be_between", "kwargs": {"column": "unexpected", "max_value": 0}},
+    {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "empty_but_expected", "value_set": [0]}},
+    {"type": "expect_column_values_to_be_between", "kwargs": {"column": "quarantine_share", "max_value": 0.05}},
+    {"type": "expect_column_values_to_be_between", "kwargs": {"column": "quarantine_vs_trailing_median",
+                                                              "max_value": 10}}]
+
+
+def _figures(prof: Profile, checks: list[Check], days: list[str], stats: dict[str, dict[str, Any]],
+             reports: dict[str, DriftReport]) -> list[dict[str, Any]]:
+    """The profile as GX's frame: per day, each row-level expectation's unexpected rows, then its landing figures."""
+    none = {"unexpected": None, "empty_but_expected": None, "quarantine_share": None,
+            "quarantine_vs_trailing_median": None}
+    rows = [none | {"day": d, "check": k, "unexpected": prof.unexpected[d][c.index]}
+            for d in days if d in prof.unexpected for k, c in enumerate(checks)]
+    return rows + [none | {
+        "day": d, "check": None,
+        "empty_but_expected": int(reports[d].stats["rows"] == 0 and stats[d]["expected_row_lines"] > 0),
+        "quarantine_share": stats[d]["quarantine_share"] if _judged(stats[d]) else 0.0,
+        "quarantine_vs_trailing_median": (stats[d]["quarantine_share"] / stats[d]["trailing_median_share"])
+        if stats[d]["trailing_median_share"] and _judged(stats[d]) else 0.0} for d in days]
 
 
 def _row_failure(batch: Batch, check: Check, day: str, n: int, rep: DriftReport, last_passing: str | None) -> dict:
