@@ -18,7 +18,7 @@ odd rows of the noise report (`unexpected`, `odd_rows`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 
@@ -38,8 +38,7 @@ def _q(col: str) -> str:
     return '"' + col.replace('"', '""') + '"'
 
 
-@dataclass
-class Check:
+class Check(NamedTuple):
     """One row-level expectation as SQL: `unexpected` is true for a row GX would list as unexpected."""
 
     index: int
