@@ -243,7 +243,7 @@ def evaluate_days(conn: duckdb.DuckDBPyConnection, settings: Settings, table: st
     dynamic = [{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": c}}
                for c in established if c in columns and c not in static_not_null and c not in optional]
     checks = row_checks(exps + dynamic, exempt, dynamic_from=len(exps))
-    batch = Batch(conn, table, source, days, checks)
+    batch = Batch(conn, table, source, days, checks, exempt)
     prof = batch.profile()
     reports = {d: DriftReport(table, source, d, stats=stats[d] | {"rows": prof.rows.get(d, 0)},
                               last_passing_day=last_passing) for d in days}

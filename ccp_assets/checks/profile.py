@@ -17,6 +17,7 @@ odd rows of the noise report (`unexpected`, `odd_rows`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -52,8 +53,7 @@ def row_checks(exps: list[dict[str, Any]], exempt: dict[str, list[Any]] | None =
     """SQL for every row-level expectation; expectations from `dynamic_from` on (the history rule) skip the
     rows `exempt` names (column -> values), as the frame filtered by those values did."""
     out = []
-    skip = " OR ".join(f"coalesce({_q(c)} IN ({', '.join(lit(v) for v in vals)}), false)"
-                       for c, vals in (exempt or {}).items() if vals)
+    skip = exempt_sql(exempt)
     for i, e in enumerate(exps):
         kw, t = e["kwargs"], e["type"]
         col = _q(kw["column"]) if "column" in kw else None
@@ -77,10 +77,36 @@ def row_checks(exps: list[dict[str, Any]], exempt: dict[str, list[Any]] | None =
             pred = f"NOT ({' AND '.join(f'{c} IS NULL' for c in cols)}) AND _w{i} > 1"
         else:
             continue  # table-level: GX judges it on the table's columns
+        if kw.get("row_condition"):
+            pred = f"({pred}) AND ({row_condition_sql(kw['row_condition'], kw.get('condition_parser'))})"
         if skip and dynamic_from is not None and i >= dynamic_from:
             pred = f"({pred}) AND NOT ({skip})"
         out.append(Check(i, e, pred, window))
     return out
+
+
+def exempt_sql(exempt: dict[str, list[Any]] | None) -> str:
+    """Rows a history rule leaves alone (column -> values; None means a null value, as pandas' `isin`)."""
+    parts = []
+    for c, vals in (exempt or {}).items():
+        known = [v for v in vals if v is not None]
+        if known:
+            parts.append(f"coalesce({_q(c)} IN ({', '.join(lit(v) for v in known)}), false)")
+        if len(known) < len(vals):
+            parts.append(f"{_q(c)} IS NULL")
+    return " OR ".join(parts)
+
+
+_CONDITION = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\.(notna|notnull|isna|isnull)\(\)\s*$")
+
+
+def row_condition_sql(condition: str, parser: str | None) -> str:
+    """A suite's `row_condition` (GX's pandas parser) as SQL: the `col.notna()` / `col.isna()` forms the suites
+    use. Another form is refused by name, so a new rule is translated here rather than judged wrongly."""
+    m = _CONDITION.match(condition) if parser in (None, "pandas") else None
+    if not m:
+        raise ValueError(f"row_condition {condition!r} ({parser}) has no SQL form in checks/profile.py; add it there")
+    return f"{_q(m.group(1))} IS {'NOT ' if m.group(2).startswith('not') else ''}NULL"
 
 
 @dataclass
@@ -97,8 +123,9 @@ class Batch:
     """The rows of `table` for `source` on `days`, as DuckDB sees them; profiled once, re-read per failure."""
 
     def __init__(self, conn: duckdb.DuckDBPyConnection, table: str, source: str, days: list[str],
-                 checks: list[Check]) -> None:
+                 checks: list[Check], exempt: dict[str, list[Any]] | None = None) -> None:
         self.conn, self.table, self.source, self.days, self.checks = conn, table, source, days, checks
+        self.kept = f"NOT ({exempt_sql(exempt)})" if exempt_sql(exempt) else "true"
         self.columns = [r[0] for r in conn.execute(f"DESCRIBE {table}").fetchall()]
         windows = "".join(f", {c.window} AS _w{c.index}" for c in checks if c.window)
         self.sql = BATCH.format(windows=windows, table=table)
@@ -107,14 +134,18 @@ class Batch:
         return self.conn.execute(f"WITH b AS ({self.sql}) {body}", [self.source, self.days, *params]).fetchall()
 
     def profile(self) -> Profile:
-        """Rows, unexpected rows per expectation and nulls per column, per day: one scan of the batch."""
+        """Rows, unexpected rows per expectation and nulls per column, per day: one scan of the batch. The
+        null counts (the history of `column_profiles`) leave out the rows the history rule exempts: they
+        teach it nothing, nor do they spoil it."""
         figures = [f"count(*) FILTER (WHERE {c.unexpected})" for c in self.checks]
-        figures += [f"count(*) - count({_q(c)})" for c in self.columns]
+        figures += [f"count(*) FILTER (WHERE {self.kept})"]
+        figures += [f"count(*) FILTER (WHERE {self.kept} AND {_q(c)} IS NULL)" for c in self.columns]
         p = Profile(self.columns)
         for d, n, *rest in self._with(f"SELECT CAST(day AS VARCHAR), count(*), {', '.join(figures)} FROM b GROUP BY 1"):
             p.rows[d] = n
             p.unexpected[d] = {c.index: rest[k] for k, c in enumerate(self.checks)}
-            p.nulls[d] = dict(zip(self.columns, rest[len(self.checks):], strict=True))
+            if rest[len(self.checks)]:  # a day whose every row is exempt has no profile
+                p.nulls[d] = dict(zip(self.columns, rest[len(self.checks) + 1:], strict=True))
         return p
 
     def unexpected(self, check: Check, day: str, columns: list[str], limit: int) -> list[dict[str, Any]]:
