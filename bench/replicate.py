@@ -1,11 +1,22 @@
-"""Make a benchmark corpus by replicating the real fixture transcripts: new ids, shifted days."""
+"""Make a benchmark corpus by replicating the real fixture transcripts: new ids, shifted days.
+
+    .venv/bin/python bench/replicate.py OUT --size-mb 376    # ≈ 100 copies of the 3.7 MB fixture
+    .venv/bin/python bench/replicate.py OUT --copies 1000    # ≈ 3.7 GB
+
+OUT becomes a CLAUDE_CONFIG_DIR (OUT/projects/...). Copy k moves every timestamp k mod 60 days later and
+gives every message, request, session and line id a `c{k}` prefix, so ccusage and `ccp` count each copy
+as new usage (nothing deduplicated away) spread over two months.
+"""
 
 from __future__ import annotations
 
+import argparse
+import math
 import re
 from datetime import date, timedelta
 from pathlib import Path
 
+FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "claude-code"
 TS = re.compile(rb'"timestamp":"(\d{4}-\d{2}-\d{2})')
 IDS = [(b'"id":"msg_', b'"id":"msg_c{k}_'), (b'"requestId":"req_', b'"requestId":"req_c{k}_'),
        (b'"sessionId":"', b'"sessionId":"c{k}-'), (b'"uuid":"', b'"uuid":"c{k}-')]
@@ -34,3 +45,22 @@ def replicate(fixture_claude: Path, out_claude: Path, copies: int) -> int:
             dst.write_bytes(data)
             written += len(data)
     return written
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("out", type=Path, help="the CLAUDE_CONFIG_DIR to write (its projects/ must not exist yet)")
+    size = ap.add_mutually_exclusive_group(required=True)
+    size.add_argument("--copies", type=int, help="copies of the fixture transcripts")
+    size.add_argument("--size-mb", type=float, help="about this many MB (10^6 bytes) of transcripts")
+    args = ap.parse_args()
+    if (args.out / "projects").exists():
+        raise SystemExit(f"{args.out / 'projects'} exists: pick an empty folder (copies would mix with it)")
+    one = sum(p.stat().st_size for p in (FIXTURE / "projects").rglob("*.jsonl"))
+    copies = args.copies if args.copies is not None else max(1, math.ceil(args.size_mb * 1e6 / one))
+    written = replicate(FIXTURE, args.out, copies)
+    print(f"{args.out}: {copies} copies, {written / 1e6:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -54,6 +54,7 @@ def land_all(settings: Settings) -> dict[str, Any]:
         with warehouse_for(settings.warehouse_path).connect() as conn:
             for adapter in SOURCES:
                 results[adapter.name] = land(conn, adapter, settings)
+            stamps = landed_at(conn)
     except duckdb.IOException as e:
         if "lock" not in str(e).lower():
             raise
@@ -63,20 +64,51 @@ def land_all(settings: Settings) -> dict[str, Any]:
                    "`ccp materialize` again") from None
     days = sorted({d for a in SOURCES for d in landed_days(settings, a.name)})
     touched = sorted({d for r in results.values() for d in r.days})
-    return {"results": results, "days": days, "touched": touched}
+    return {"results": results, "days": days, "touched": touched, "landed_at": stamps}
 
 
 def days_to_run(landed: dict[str, Any]) -> list[str]:
-    """Days with data that need a run: new bytes landed for them, or never materialized yet.
+    """Days with data that need a run: new bytes landed for them now, never materialized, a later attempt
+    failed, or bytes landed after their last materialization (a run that landed them and then died).
 
     This is what makes an incremental `ccp materialize` cost work proportional to the new bytes
     rather than to the whole history.
     """
-    from dagster import AssetKey, DagsterInstance
+    from dagster import DagsterInstance
 
     with DagsterInstance.get() as instance:
-        done = instance.get_materialized_partitions(AssetKey("daily_summary"))
-    return sorted(set(landed["touched"]) | {d for d in landed["days"] if d not in done})
+        done = done_days(instance)
+    return sorted(set(landed["touched"]) | set(stale_days(landed["days"], landed.get("landed_at", {}), done)))
+
+
+def stale_days(days: list[str], landed_at: dict[str, float], done: dict[str, float]) -> list[str]:
+    """The days not done, or with bytes landed after their latest materialization (epoch seconds)."""
+    return [d for d in days if d not in done or landed_at.get(d, 0.0) > done[d]]
+
+
+def landed_at(conn: Any) -> dict[str, float]:
+    """Per day, when bytes for it last landed (epoch seconds): the landing ledger's committed batches."""
+    return {d: t.timestamp() for d, t in conn.execute(
+        "SELECT d, max(committed_at) FROM (SELECT unnest(days) AS d, committed_at FROM landing_batches) "
+        "GROUP BY 1").fetchall()}
+
+
+def done_days(instance: Any) -> dict[str, float]:
+    """Days whose `daily_summary` is materialized, with the time of the latest materialization (epoch seconds);
+    a day waiting on a later attempt that failed is not done."""
+    from dagster import AssetKey, AssetRecordsFilter, DagsterEventType
+
+    key, storage = AssetKey("daily_summary"), instance.event_log_storage
+    failed = storage.get_latest_asset_partition_materialization_attempts_without_materializations(key)
+    materialized = instance.get_materialized_partitions(key)
+    ids = [i for p, i in storage.get_latest_storage_id_by_partition(key, DagsterEventType.ASSET_MATERIALIZATION).items()
+           if p in materialized and p not in failed]
+    done: dict[str, float] = {}
+    for n in range(0, len(ids), 500):
+        records = instance.fetch_materializations(AssetRecordsFilter(asset_key=key, storage_ids=ids[n:n + 500]),
+                                                  limit=500).records
+        done.update({r.partition_key: r.timestamp for r in records if r.partition_key})
+    return done
 
 
 @dataclass

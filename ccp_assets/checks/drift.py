@@ -1,6 +1,6 @@
 """Drift detection for one normalized table, one source, one day: GX suite + history + a drift report.
 
-Drift is systematic (a renamed field, a number turned string, a new enum value, a column gone, a day
+DuckDB profiles the rows (checks/profile.py) and Great Expectations judges the profile. Drift is systematic (a renamed field, a number turned string, a new enum value, a column gone, a day
 suddenly empty or full of unparseable lines); one bad line is quarantine's business. A row-level
 expectation that only a few rows of a day break (at most `noise_allowance(rows)`, counted over all such
 expectations together) is noise: the day passes and the odd rows are listed in the report's `noise` with
@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 
 from ccp_assets.checks import gx_runner
+from ccp_assets.checks.profile import Batch, Check, Profile, row_checks
 from ccp_assets.checks.suites import history_rule, load_suite
 from ccp_assets.privacy.redact import mask_text, masked
 from ccp_assets.settings import Settings
@@ -198,7 +199,9 @@ def _judged(day_stats: dict[str, Any]) -> bool:
 
 
 BATCH_DAYS = 31  # days judged per GX validation: few validations...
-BATCH_ROWS = 50_000  # ...and a bounded pandas frame (~1 KB a row, GX's work on top): a bigger day goes alone
+# ...and rows per profile scan. Rows no longer reach pandas (the cap was 50k for a ~1 KB-a-row frame); DuckDB
+# profiles them within its memory limit, so only the uniqueness windows grow with it. A bigger day goes alone.
+BATCH_ROWS = 2_000_000
 
 
 def day_batches(conn: duckdb.DuckDBPyConnection, table: str, source: str, days: list[str]) -> list[list[str]]:
@@ -219,118 +222,140 @@ def day_batches(conn: duckdb.DuckDBPyConnection, table: str, source: str, days: 
 
 def evaluate_days(conn: duckdb.DuckDBPyConnection, settings: Settings, table: str, source: str,
                   days: list[str]) -> list[DriftReport]:
-    """Judge every day with one GX validation of the rows and one of the per-day landing statistics.
+    """Judge every day of a batch: DuckDB profiles the rows (checks/profile.py), GX judges the profile.
 
-    GX returns the index of each unexpected row, so each failure lands on its own day. History-based
-    expectations use the partitions before the first day of the batch.
+    One GX validation judges the profile (per day: each row-level expectation's count of unexpected rows,
+    which must be 0, and the landing statistics, within their bounds), one more the table's columns: four
+    expectations over a few hundred figures instead of a suite over every row. Rows are read again only for
+    a failing day: its examples, files and odd rows. History-based expectations use the partitions before
+    the first day of the batch.
     """
     import pandas as pd
 
     days = sorted(days)
     suite = load_suite(table)
-    df = conn.execute(f"SELECT * FROM {table} WHERE source = ? AND CAST(day AS VARCHAR) IN (SELECT unnest(?)) "
-                      "ORDER BY day", [source, days]).df()
-    df_days = df["day"].astype(str).tolist() if len(df) else []
     stats = _landing_stats(conn, settings, table, source, days)
     established, last_passing = _history(conn, table, source, days[0])
-    reports = {d: DriftReport(table, source, d, stats=stats[d] | {"rows": df_days.count(d)},
-                              last_passing_day=last_passing) for d in days}
-    if not len(df) and not any(v["lines"] or v["quarantined"] for v in stats.values()):
-        return [reports[d] for d in days]  # the source had nothing these days: nothing to judge
     exps = [dict(e) for e in [*suite["expectations"], *suite.get("by_source", {}).get(source, [])]]
     static_not_null = {e["kwargs"].get("column") for e in exps if e["type"] == "expect_column_values_to_not_be_null"}
     optional, exempt = history_rule(table, source)
+    columns = {r[0] for r in conn.execute(f"DESCRIBE {table}").fetchall()}
     dynamic = [{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": c}}
-               for c in established if c in df.columns and c not in static_not_null and c not in optional]
-    keep = None
-    for col, values in exempt.items():
-        if col in df.columns:
-            hit = df[col].isin(values)
-            keep = ~hit if keep is None else keep & ~hit
-    if keep is None or keep.all() or not dynamic:  # nothing exempt: one validation pass over the frame
-        outcomes = gx_runner.validate(df, exps + dynamic, f"{table}.{source}") if len(df) else []
-    else:  # the exempt rows leave the history rule only; filtering keeps index labels, which point into `df`
-        outcomes = gx_runner.validate(df, exps, f"{table}.{source}") if len(df) else []
-        outcomes += gx_runner.validate(df[keep], dynamic, f"{table}.{source}.history") if keep.any() else []
-    stat_df = pd.DataFrame([{
-        "day": d,
-        "empty_but_expected": int(reports[d].stats["rows"] == 0 and stats[d]["expected_row_lines"] > 0),
-        "quarantine_share": stats[d]["quarantine_share"] if _judged(stats[d]) else 0.0,
-        "quarantine_vs_trailing_median": (stats[d]["quarantine_share"] / stats[d]["trailing_median_share"])
-        if stats[d]["trailing_median_share"] and _judged(stats[d]) else 0.0} for d in days])
-    stat_outcomes = gx_runner.validate(stat_df, [
-        {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "empty_but_expected", "value_set": [0]}},
-        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "quarantine_share", "max_value": 0.05}},
-        {"type": "expect_column_values_to_be_between",
-         "kwargs": {"column": "quarantine_vs_trailing_median", "max_value": 10}}], f"{table}.{source}.landing")
-    odd: dict[str, list[tuple[dict[str, Any], list[int]]]] = {}  # day -> tolerable failures and their rows
-    for o in outcomes:
-        if o.success:
+               for c in established if c in columns and c not in static_not_null and c not in optional]
+    checks = row_checks(exps + dynamic, exempt, dynamic_from=len(exps))
+    batch = Batch(conn, table, source, days, checks, exempt)
+    prof = batch.profile()
+    reports = {d: DriftReport(table, source, d, stats=stats[d] | {"rows": prof.rows.get(d, 0)},
+                              last_passing_day=last_passing) for d in days}
+    if not prof.rows and not any(v["lines"] or v["quarantined"] for v in stats.values()):
+        return [reports[d] for d in days]  # the source had nothing these days: nothing to judge
+    frame = _figures(prof, checks, days, stats, reports)
+    figures = pd.DataFrame(frame).astype({e["kwargs"]["column"]: "float64" for e in FIGURE_EXPECTATIONS})
+    judged = gx_runner.validate(figures, FIGURE_EXPECTATIONS, f"{table}.{source}.profile")
+    table_level = [e for e in exps if e["type"] == "expect_table_columns_to_match_set"]
+    if prof.rows and table_level:  # the table's columns, judged by GX on an empty frame that has them
+        judged += gx_runner.validate(pd.DataFrame(columns=batch.columns), table_level, f"{table}.{source}.columns")
+    odd: dict[str, list[tuple[dict[str, Any], Check]]] = {}  # day -> tolerable failures
+    rank: dict[int, int] = {}  # id(failure) -> its place in the suite
+    for o in (o for o in judged if not o.success):
+        if o.type == "expect_table_columns_to_match_set":  # every day of the batch with rows fails
+            for d in (d for d in days if reports[d].stats["rows"]):
+                reports[d].failures.append({"expectation": o.type, "column": None, "unexpected_count": None,
+                                            "examples": o.examples, "what": _describe(o, 0, [], reports[d].stats)})
+                rank[id(reports[d].failures[-1])] = -1
             continue
-        if not o.unexpected_index:  # a table-level expectation: every day of the batch with rows fails
-            hit = {d: [] for d in days if reports[d].stats["rows"]}
-        else:
-            hit: dict[str, list[int]] = {}
-            for i in o.unexpected_index:
-                hit.setdefault(df_days[i], []).append(i)
-        col = o.kwargs.get("column") or (o.kwargs.get("column_list") or [None])[0]
-        for d, idx in hit.items():
-            rows = df.iloc[idx] if idx else df.iloc[0:0]
-            examples = jsonable(rows[col].head(5).tolist()) if col in df.columns and idx else o.examples
-            failure: dict[str, Any] = {"expectation": o.type, "column": col, "unexpected_count": len(idx) or None,
-                                       "examples": examples,
-                                       "what": _describe(o, len(idx), examples, reports[d].stats)}
-            if idx and {"file", "version"} <= set(df.columns):
-                grouped = rows.groupby(["file", "version"], dropna=False).size().sort_values(ascending=False)
-                failure["files"] = jsonable([{"file": f, "version": v, "rows": int(n)}
-                                             for (f, v), n in grouped.head(3).items()])
-            if last_passing and col and o.type == "expect_column_values_to_not_be_null":
-                before = conn.execute('SELECT rows, nulls FROM column_profiles WHERE suite = ? AND source = ? AND day = ? '
-                                      'AND "column" = ?', [table, source, last_passing, col]).fetchone()
-                if before:
-                    failure["before"] = {"day": last_passing, "rows": before[0], "nulls": before[1]}
-            reports[d].failures.append(failure)
-            if o.type in TOLERANT and idx and col not in NEVER_NOISE:
-                odd.setdefault(d, []).append((failure, idx))
+        for i in o.unexpected_index:
+            d, check = frame[i]["day"], checks[frame[i]["check"]] if frame[i]["check"] is not None else None
+            if check is None:
+                reports[d].failures.append(_landing_failure(conn, settings, table, source, d, o, reports[d].stats))
+                continue
+            failure = _row_failure(batch, check, d, frame[i]["unexpected"], reports[d], last_passing)
+            rank[id(failure)] = check.index
+            if check.expectation["type"] in TOLERANT and failure["column"] not in NEVER_NOISE:
+                odd.setdefault(d, []).append((failure, check))
+    for d in days:  # the suite's order (GX lists its results in an order of its own), landing figures last
+        reports[d].failures.sort(key=lambda f: rank.get(id(f), len(exps) + len(dynamic)))
     for d, found in odd.items():
-        _tolerate_noise(reports[d], df, found)
-    for o in stat_outcomes:
-        for i in ([] if o.success else o.unexpected_index):
-            d = days[i]
-            failure = {"expectation": o.type, "column": o.kwargs["column"], "what": _describe(o, 1, [], reports[d].stats)}
-            files = day_files(settings, LANDING_SOURCE.get(source, source), [d])
-            if files:  # name the landed files (and client versions) behind the day
-                flt = EXPECTED_ROWS_FILTER.get((table, source), "true")
-                failure["files"] = [{"file": f, "version": v, "rows": n} for f, v, n in conn.execute(
-                    f"SELECT file, max(line::JSON->>'$.version'), count(*) FROM read_parquet(?) WHERE {flt} "
-                    "GROUP BY 1 ORDER BY 3 DESC LIMIT 3", [files]).fetchall()]
-            reports[d].failures.append(failure)
+        _tolerate_noise(reports[d], batch, found)
     profiles = []
-    profiled = df if keep is None else df[keep]  # exempt rows teach the history nothing (nor do they spoil it)
-    nulls = profiled.isna().groupby(profiled["day"].astype(str)).sum() if len(profiled) else None
     for d, rep in reports.items():
         rep.passed = not rep.failures
-        if nulls is not None and d in nulls.index:
-            profiles += [(table, source, d, c, rep.stats["rows"], int(nulls.loc[d, c]), rep.passed) for c in df.columns]
+        profiles += [(table, source, d, c, rep.stats["rows"], n, rep.passed) for c, n in prof.nulls.get(d, {}).items()]
     _bulk_upsert(conn, "column_profiles", ["suite", "source", "day", "column", "rows", "nulls", "passed"], profiles)
     return [reports[d] for d in days]
 
 
-def _tolerate_noise(rep: DriftReport, df: Any, found: list[tuple[dict[str, Any], list[int]]]) -> None:
+# How GX judges a batch's profile (one row per day and row-level expectation, one per day of landing
+# figures; GX leaves nulls alone, so each expectation sees its own rows): no unexpected row, no day empty that
+# should have rows, the quarantine share under 5% and under ten times its trailing median.
+FIGURE_EXPECTATIONS = [
+    {"type": "expect_column_values_to_be_between", "kwargs": {"column": "unexpected", "max_value": 0}},
+    {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "empty_but_expected", "value_set": [0]}},
+    {"type": "expect_column_values_to_be_between", "kwargs": {"column": "quarantine_share", "max_value": 0.05}},
+    {"type": "expect_column_values_to_be_between", "kwargs": {"column": "quarantine_vs_trailing_median",
+                                                              "max_value": 10}}]
+
+
+def _figures(prof: Profile, checks: list[Check], days: list[str], stats: dict[str, dict[str, Any]],
+             reports: dict[str, DriftReport]) -> list[dict[str, Any]]:
+    """The profile as GX's frame: per day, each row-level expectation's unexpected rows, then its landing figures."""
+    none = {"unexpected": None, "empty_but_expected": None, "quarantine_share": None,
+            "quarantine_vs_trailing_median": None}
+    rows = [none | {"day": d, "check": k, "unexpected": prof.unexpected[d][c.index]}
+            for d in days if d in prof.unexpected for k, c in enumerate(checks)]
+    return rows + [none | {
+        "day": d, "check": None,
+        "empty_but_expected": int(reports[d].stats["rows"] == 0 and stats[d]["expected_row_lines"] > 0),
+        "quarantine_share": stats[d]["quarantine_share"] if _judged(stats[d]) else 0.0,
+        "quarantine_vs_trailing_median": (stats[d]["quarantine_share"] / stats[d]["trailing_median_share"])
+        if stats[d]["trailing_median_share"] and _judged(stats[d]) else 0.0} for d in days]
+
+
+def _row_failure(batch: Batch, check: Check, day: str, n: int, rep: DriftReport, last_passing: str | None) -> dict:
+    """A row-level expectation a day failed: how many rows, the first values, the files behind them."""
+    kw = check.expectation["kwargs"]
+    col = kw.get("column") or (kw.get("column_list") or [None])[0]
+    examples = jsonable([r[col] for r in batch.unexpected(check, day, [col], 5)])
+    o = gx_runner.Outcome(check.expectation["type"], dict(kw), False)
+    failure: dict[str, Any] = {"expectation": o.type, "column": col, "unexpected_count": n, "examples": examples,
+                               "what": _describe(o, n, examples, rep.stats)}
+    files = batch.files(check, day)
+    if files:
+        failure["files"] = jsonable(files)
+    if last_passing and col and o.type == "expect_column_values_to_not_be_null":
+        before = batch.conn.execute('SELECT rows, nulls FROM column_profiles WHERE suite = ? AND source = ? AND day = ? '
+                                    'AND "column" = ?', [batch.table, batch.source, last_passing, col]).fetchone()
+        if before:
+            failure["before"] = {"day": last_passing, "rows": before[0], "nulls": before[1]}
+    rep.failures.append(failure)
+    return failure
+
+
+def _landing_failure(conn: duckdb.DuckDBPyConnection, settings: Settings, table: str, source: str, day: str,
+                     o: gx_runner.Outcome, stats: dict[str, Any]) -> dict[str, Any]:
+    failure = {"expectation": o.type, "column": o.kwargs["column"], "what": _describe(o, 1, [], stats)}
+    files = day_files(settings, LANDING_SOURCE.get(source, source), [day])
+    if files:  # name the landed files (and client versions) behind the day
+        flt = EXPECTED_ROWS_FILTER.get((table, source), "true")
+        failure["files"] = [{"file": f, "version": v, "rows": n} for f, v, n in conn.execute(
+            f"SELECT file, max(line::JSON->>'$.version'), count(*) FROM read_parquet(?) WHERE {flt} "
+            "GROUP BY 1 ORDER BY 3 DESC LIMIT 3", [files]).fetchall()]
+    return failure
+
+
+def _tolerate_noise(rep: DriftReport, batch: Batch, found: list[tuple[dict[str, Any], Check]]) -> None:
     """Move the day's row-level failures to `rep.noise` when, together, they touch few enough rows."""
-    rows = sorted({i for _, idx in found for i in idx})
-    if len(rows) > noise_allowance(rep.stats["rows"]):
+    odd = batch.odd_rows([c for _, c in found], rep.day)
+    if odd > noise_allowance(rep.stats["rows"]):
         return
-    cols = [c for c in PROVENANCE if c in df.columns]
-    for failure, idx in found:
+    for failure, check in found:
         rep.failures.remove(failure)
         col = failure["column"]
-        for i in idx[:NOISE_SHOWN - len(rep.noise)]:
-            rec = jsonable(df.iloc[i][cols].to_dict())
-            value = df.iloc[i][col] if col in df.columns else None
+        for row in batch.unexpected(check, rep.day, [*PROVENANCE, col], NOISE_SHOWN - len(rep.noise)):
+            rec = jsonable({c: row[c] for c in PROVENANCE if c in row})
             rep.noise.append({**rec, "expectation": failure["expectation"], "column": col,
-                              "value": jsonable(value)})
-    rep.stats["odd_rows"] = len(rows)
+                              "value": jsonable(row.get(col))})
+    rep.stats["odd_rows"] = odd
 
 
 def record(conn: duckdb.DuckDBPyConnection, check_name: str, asset: str, report: DriftReport, run_id: str) -> None:

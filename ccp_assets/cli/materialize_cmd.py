@@ -18,6 +18,7 @@ from ccp_assets.cli.errors import CliError
 
 err = Console(stderr=True)
 out = Console()
+UP_TO_DATE = "everything is up to date: no new source bytes since the last run."
 
 
 def materialize(
@@ -64,14 +65,24 @@ def _materialize(start: str | None, end: str | None, select: str | None) -> None
     runs.resolve_selection(select)  # a bad selection fails here, before any work
     runs.ensure_dagster_home(settings)
     with runs.one_at_a_time(settings):
+        if not (start or end or select):
+            from ccp_assets.cli.nothing_new import nothing_to_do
+
+            days = nothing_to_do(settings)  # a stat walk and the ledger: no Dagster import, no run
+            if days is not None:
+                _explain_empty(days, lo, settings)
+                err.print(UP_TO_DATE, highlight=False)  # rich's highlighter compiles its regexes: 0.08 s
+                raise typer.Exit(0)
         _land_and_run(settings, start, end, lo, hi, select)
 
 
 def _land_and_run(settings, start: str | None, end: str | None, lo: date | None, hi: date | None,  # noqa: ANN001
                   select: str | None) -> None:
     from ccp_assets import runs
+    from ccp_assets.cli.nothing_new import forget
 
     runs.preflight(notice=_notice)
+    forget(settings)  # the stamp comes back only once the instance has been asked again, below
     with err.status("landing new source bytes…", spinner="dots") if err.is_terminal else _null():
         landed = runs.land_all(settings)
     for name, r in landed["results"].items():
@@ -88,9 +99,11 @@ def _land_and_run(settings, start: str | None, end: str | None, lo: date | None,
     rng = runs.clamp_range(days, lo, hi, settings)
     if rng is None:
         _explain_empty(landed["days"], lo, settings)
-        err.print("everything is up to date: no new source bytes since the last run.")
+        _remember(settings)
+        err.print(UP_TO_DATE, highlight=False)
         raise typer.Exit(0)
     outcome = _run(rng, select, settings.ccp_home / "logs" / "materialize.log")
+    _remember(settings)
     _summary(outcome, {f"raw_{name}": r.lines_landed for name, r in landed["results"].items()})
     for line in outcome.failures:
         print(f"FAILED {line}", file=sys.stderr)
@@ -115,6 +128,16 @@ def _explain_empty(data_days: list[str], lo: date | None, settings) -> None:  # 
     if settings.start_date.isoformat() > last:
         raise runs.UsageError(f"CCP_START_DATE={settings.start_date} is after every day with data "
                               f"({first}..{last}); lower CCP_START_DATE or unset it")
+
+
+def _remember(settings) -> None:  # noqa: ANN001
+    """Keep the instance's done days for the next no-op `ccp materialize` (cli/nothing_new.py)."""
+    from dagster import DagsterInstance
+
+    from ccp_assets.cli.nothing_new import remember
+
+    with DagsterInstance.get() as instance:
+        remember(settings, instance)
 
 
 _say: list[Console] = []
