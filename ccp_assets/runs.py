@@ -87,10 +87,11 @@ def stale_days(days: list[str], landed_at: dict[str, float], done: dict[str, flo
 
 
 def landed_at(conn: Any) -> dict[str, float]:
-    """Per day, when bytes for it last landed (epoch seconds): the landing ledger's committed batches."""
-    return {d: t.timestamp() for d, t in conn.execute(
-        "SELECT d, max(committed_at) FROM (SELECT unnest(days) AS d, committed_at FROM landing_batches) "
-        "GROUP BY 1").fetchall()}
+    """Per day, when its data last changed (epoch seconds): the landing ledger's committed batches, and the days
+    a run over other days changed (day_changes: a response repeated days later won there)."""
+    return {str(d): t.timestamp() for d, t in conn.execute(
+        "SELECT d, max(t) FROM (SELECT unnest(days) AS d, committed_at AS t FROM landing_batches UNION ALL "
+        "SELECT CAST(day AS VARCHAR), changed_at FROM day_changes) GROUP BY 1").fetchall()}
 
 
 def done_days(instance: Any) -> dict[str, float]:

@@ -67,6 +67,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     _t("partition_stats", ops.PartitionStat, "operational", ("source", "day")),
     _t("cost_daily", ops.CostDaily, "operational"),
     _t("cc_dedup_keys", ops.CcDedupKey, "operational"),
+    _t("day_changes", ops.DayChange, "operational"),
     _t("warehouse_schema", ops.WarehouseSchema, "operational"),
     _t("glm_counts", ledgers.GlmCount, "ledger"),
     _t("churn_records", ledgers.ChurnRecord, "ledger"),

@@ -127,6 +127,17 @@ class CcDedupKey(Row):
     byte_offset: int | None = col("byte offset of the line in its file", ge=0)
 
 
+class DayChange(Row):
+    """A day whose rows a run over *other* days changed (a response repeated days later wins there, so its copy
+    is deleted here): the day's measurements and rollups are stale until it runs again. `ccp materialize` and its
+    "nothing new" path treat `changed_at` like a landing time (runs.landed_at)."""
+
+    day: date | None = col("the day whose rows changed")
+    source: str | None = col("the source whose normalizer changed them")
+    changed_at: datetime | None = col("when (UTC)")
+    reason: str | None = col("why, in a few words")
+
+
 class CostDaily(Row):
     """Tokens of each kind and estimated USD per day, source, provider and model (every source's rows priced)."""
 

@@ -185,6 +185,13 @@ def test_a_response_repeated_days_later_counts_once_when_the_copy_lands_in_a_lat
         ("2025-03-01", "msg_resume:req_resume"), ("2025-03-02", "msg_grow:req_grow"),
         ("2025-03-11", "msg_moved:req_moved"), ("2025-03-11", "msg_new:req_new"),
         ("2025-03-11", "msg_resume:req_resume"), ("2025-03-12", "msg_grow:req_grow")]
+    # 03-01 and 03-02 lost a response to the later copies: their measurements and rollups are stale, so the next
+    # `ccp materialize` runs them again (and only them), and then there is nothing left to do
+    assert query("SELECT DISTINCT CAST(day AS VARCHAR) FROM day_changes ORDER BY 1") == [("2025-03-01",),
+                                                                                        ("2025-03-02",)]
+    third = materialize_all()
+    assert third is not None and (third.start, third.end) == ("2025-03-01", "2025-03-02")
+    assert materialize_all() is None
 
 
 @pytest.mark.skipif(not CCUSAGE.exists(), reason="ccusage 20.0.24 is not installed (`make oracle` needs npm)")

@@ -235,9 +235,12 @@ def _dedup_across_days(conn: duckdb.DuckDBPyConnection, lo: date, hi: date) -> N
         SELECT k.*, row_number() OVER (PARTITION BY dedup_key ORDER BY sidechain, total DESC, cost_usd DESC NULLS LAST,
                                        fast DESC, file, byte_offset) AS rk
         FROM cc_dedup_keys k WHERE dedup_key IN (SELECT dedup_key FROM cc_kept)""")
-    conn.execute("""DELETE FROM turns t USING cc_key_rank r
-        WHERE t.source = ? AND t.day = r.day AND t.turn_id = r.turn_id AND r.rk > 1
-          AND r.day NOT BETWEEN ? AND ?""", [SOURCE, lo, hi])
+    lost = """FROM turns t JOIN cc_key_rank r ON t.day = r.day AND t.turn_id = r.turn_id
+        WHERE t.source = ? AND r.rk > 1 AND r.day NOT BETWEEN ? AND ?"""
+    # the other day's measurements and rollups are stale now: the next `ccp materialize` runs it again
+    conn.execute(f"""INSERT INTO day_changes SELECT DISTINCT r.day, ?, now(), 'a repeated response won on ' || ?
+        {lost}""", [SOURCE, f"{lo}..{hi}", SOURCE, lo, hi])
+    conn.execute(f"DELETE FROM turns WHERE (day, turn_id) IN (SELECT (t.day, t.turn_id) {lost})", [SOURCE, lo, hi])
     conn.execute("""INSERT INTO turns BY NAME
         SELECT * EXCLUDE (dedup_key, k_side, k_total, k_cost, k_fast, k_file, k_offset) FROM cc_kept c
         WHERE NOT EXISTS (SELECT 1 FROM cc_key_rank r WHERE r.dedup_key = c.dedup_key AND r.rk = 1
