@@ -179,19 +179,19 @@ def _describe(o: gx_runner.Outcome, n: int, examples: list[Any], stats: dict[str
     if col in ("quarantine_share", "quarantine_vs_trailing_median"):
         return (f"{stats['quarantined']} of {stats['lines'] + stats['quarantined']} lines quarantined "
                 f"({stats['quarantine_share']:.1%}; trailing median {stats['trailing_median_share']})")
-    if o.type == "expect_column_values_to_not_be_null":
-        return f"column {col} is null in {n} rows"
-    if o.type == "expect_column_values_to_be_in_set":
-        return f"column {col} has values outside its set: {ex} ({n} rows)"
-    if o.type == "expect_column_values_to_be_between":
-        return f"column {col} out of range: {ex} ({n} rows)"
-    if o.type == "expect_column_values_to_be_unique":
-        return f"column {col} not unique: {ex}"
-    if o.type == "expect_compound_columns_to_be_unique":
-        return f"columns {', '.join(o.kwargs['column_list'])} not unique together ({n} rows)"
-    if o.type == "expect_table_columns_to_match_set":
-        return f"table columns differ from the model: {o.observed}"
-    return f"{o.type} failed on {col or 'table'}"
+    template = _SAYS.get(o.type, "{type} failed on {col}")
+    return template.format(type=o.type, col=col or "table", n=n, ex=ex, observed=o.observed,
+                           cols=", ".join(o.kwargs.get("column_list", ())))
+
+
+_SAYS = {  # what a failed expectation says, in the words of the drift report
+    "expect_column_values_to_not_be_null": "column {col} is null in {n} rows",
+    "expect_column_values_to_be_in_set": "column {col} has values outside its set: {ex} ({n} rows)",
+    "expect_column_values_to_be_between": "column {col} out of range: {ex} ({n} rows)",
+    "expect_column_values_to_be_unique": "column {col} not unique: {ex}",
+    "expect_compound_columns_to_be_unique": "columns {cols} not unique together ({n} rows)",
+    "expect_table_columns_to_match_set": "table columns differ from the model: {observed}",
+}
 
 
 def _judged(day_stats: dict[str, Any]) -> bool:

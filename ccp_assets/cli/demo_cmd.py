@@ -93,7 +93,8 @@ def _demo_manifest(out: Path) -> DemoManifest:
         m = json.loads(saved.read_text(encoding="utf-8"))
         return DemoManifest(out=out, start=dt.date.fromisoformat(m["start"]), end=dt.date.fromisoformat(m["end"]),
                             days=m["days"], scale=m["scale"], seed=m["seed"],
-                            roots={k: out / v for k, v in m["roots"].items()}, sources={})
+                            roots={k: out / v for k, v in m["roots"].items()}, sources={},
+                            source_env={k: str(out / v) for k, v in m.get("source_env", {}).items()})
     return write_demo_data(out, days=7)
 
 

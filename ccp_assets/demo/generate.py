@@ -94,6 +94,9 @@ class DemoManifest:
         return {"start": self.start.isoformat(), "end": self.end.isoformat(), "days": self.days, "scale": self.scale,
                 "seed": self.seed, "commits": self.commits,
                 "roots": {k: str(v.relative_to(self.out)) for k, v in self.roots.items()},
+                # the settings of sources that write their own demo (Source.write_demo), relative when under out
+                "source_env": {k: str(Path(v).relative_to(self.out)) if Path(v).is_relative_to(self.out) else v
+                               for k, v in sorted(self.source_env.items())},
                 "sources": {k: {"files": v.files, "lines": v.lines, "bytes": v.bytes} for k, v in sorted(self.sources.items())},
                 "expected_usage": self.expected_usage}
 

@@ -34,9 +34,10 @@ TABLE_RULES: dict[str, dict[str, Any]] = {
     "routing_decisions": {"not_null": ["day", "ts"], "null": ["type_drift"]},
     # `optional`: columns the history-derived not-null rule skips. A GLM window is counted in prompts
     # (glm_counts.jsonl), so it has no 5-hour/weekly bar and often no commit range: those columns are null
-    # by design on some days, never "a null share jumping".
+    # by design on some days, never "a null share jumping". `methodology` and `commit_range` may come from the
+    # window's churn record, which is written after the window (the newest days have none yet).
     "windows": {"not_null": ["window", "finalized_at", "day"],
-                "optional": ["capacity_5h_delta", "capacity_weekly_delta", "commit_range", "capacity_raw",
+                "optional": ["capacity_5h_delta", "capacity_weekly_delta", "commit_range", "methodology", "capacity_raw",
                              "before", "after", "delta", "captured_before", "captured_after"]},
     "features": {"not_null": ["feature_id", "spec_ref", "status"]},
     "commits": {"not_null": ["sha", "day"], "unique": ["sha"]},

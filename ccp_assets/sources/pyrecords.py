@@ -24,35 +24,20 @@ _KIND_NAMES = {"int": "integer", "num": "number", "str": "string", "bool": "bool
                "obj": "object", "arr": "array", "strlist": "array of strings"}
 
 
+# (Python type, JSON Schema's name, DuckDB json_type's name), bool before int (a bool is an int in Python)
+_TYPE_NAMES = ((bool, "boolean", "BOOLEAN"), (int, "number", "UBIGINT"), (float, "number", "DOUBLE"),
+               (str, "string", "VARCHAR"), (list, "array", "ARRAY"), (dict, "object", "OBJECT"))
+
+
 def json_type_name(v: Any) -> str:
-    if isinstance(v, bool):
-        return "boolean"
-    if isinstance(v, int | float):
-        return "number"
-    if isinstance(v, str):
-        return "string"
-    if isinstance(v, list):
-        return "array"
-    if isinstance(v, dict):
-        return "object"
-    return type(v).__name__
+    return next((js for t, js, _ in _TYPE_NAMES if isinstance(v, t)), type(v).__name__)
 
 
 def duck_type_name(v: Any) -> str:
     """The name DuckDB's json_type gives a value, so Python- and SQL-made `type_drift` entries read alike."""
-    if isinstance(v, bool):
-        return "BOOLEAN"
-    if isinstance(v, int):
-        return "BIGINT" if v < 0 else "UBIGINT"
-    if isinstance(v, float):
-        return "DOUBLE"
-    if isinstance(v, str):
-        return "VARCHAR"
-    if isinstance(v, list):
-        return "ARRAY"
-    if isinstance(v, dict):
-        return "OBJECT"
-    return "NULL" if v is None else type(v).__name__
+    if isinstance(v, int) and not isinstance(v, bool) and v < 0:
+        return "BIGINT"
+    return next((duck for t, _, duck in _TYPE_NAMES if isinstance(v, t)), "NULL" if v is None else type(v).__name__)
 
 
 class Typed:

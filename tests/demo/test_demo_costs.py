@@ -41,6 +41,10 @@ def _proxy_completions(corpus: Corpus) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def demo_run(corpus: Corpus, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     env = {k: v for k, v in corpus.manifest.env().items() if k != "CCP_START_DATE"}
+    # the reconciliation is the transcripts' and the proxy's: sources whose demo stands alone (Codex: calls of
+    # its own, its own agent in the report) are pointed at an empty folder here
+    off = tmp_path_factory.mktemp("standalone_sources_off")
+    env |= dict.fromkeys(corpus.manifest.source_env, str(off))
     with isolated_env(tmp_path_factory.mktemp("demo_costs"), env) as ccp_home:
         outcome = materialize_all()
         assert outcome is not None and outcome.success, outcome and outcome.failures
