@@ -20,11 +20,14 @@ import json
 from collections.abc import Iterator
 from datetime import datetime
 from itertools import accumulate
+from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
 
 from ccp_assets.sources.landing_ledger import FileCursor
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 READ_BLOCK = 16 << 20
 FLUSH_BYTES = 32 << 20
@@ -40,7 +43,17 @@ WHITESPACE = " \t\r\x0b\x0c"
 """What makes a line blank (Python's bytes.isspace): blank lines are not events; their numbers are kept."""
 EXCERPT_CHARS = 160
 HELD_REASON = "truncated last line (no newline yet): held until the writer finishes it"
-TS = pa.timestamp("us", tz="UTC")
+
+
+def _pa():  # noqa: ANN202 - the pyarrow module
+    """pyarrow on first landing, not when the code location loads (0.06-0.25 s of every start, measured)."""
+    import pyarrow
+
+    return pyarrow
+
+
+def _ts() -> pa.DataType:
+    return _pa().timestamp("us", tz="UTC")
 
 
 def tail_is_complete(rest: bytes) -> bool:
@@ -120,11 +133,12 @@ class _Batch:
         return len(self.line)
 
     def table(self) -> pa.Table:
+        pa = _pa()
         return pa.table({
             "file": pa.array(self.file, pa.string()), "byte_offset": pa.array(self.offset, pa.int64()),
             "line_no": pa.array(self.line_no, pa.int64()), "part": pa.array([0] * len(self), pa.int32()),
             "line": pa.array(self.line, pa.string()), "problem": pa.array(self.problem, pa.string()),
-            "fallback_ts": pa.array(self.fallback, TS),
+            "fallback_ts": pa.array(self.fallback, _ts()),
         })
 
 
@@ -233,6 +247,7 @@ class Flush:
     def stage(self, conn: duckdb.DuckDBPyConnection, event_time_sql: str) -> list[tuple]:
         """Create the temp table `staged` (STAGED_COLUMNS) from this flush's new bytes and set the whole
         files' cursors; returns the quarantine rows of held tails."""
+        pa = _pa()
         conn.execute(f"CREATE OR REPLACE TEMP TABLE staged ({STAGED_COLUMNS})")
         held = self._read_whole(conn, event_time_sql) if self.whole else []
         if self.segs["file"] or len(self.lines):
@@ -240,7 +255,7 @@ class Flush:
                 "file": pa.array(self.segs["file"], pa.string()),
                 "base_offset": pa.array(self.segs["base_offset"], pa.int64()),
                 "base_line": pa.array(self.segs["base_line"], pa.int64()),
-                "fallback_ts": pa.array(self.segs["fallback_ts"], TS), "has_rest": pa.array([False] * len(self.segs["file"])),
+                "fallback_ts": pa.array(self.segs["fallback_ts"], _ts()), "has_rest": pa.array([False] * len(self.segs["file"])),
                 "text": pa.array(self.segs["text"], pa.string())})
             self._insert(conn, "SELECT * FROM seg_in", segs, self.lines.table(), event_time_sql)
         return held
@@ -294,10 +309,11 @@ class Flush:
         return held
 
     def _insert_whole(self, conn: duckdb.DuckDBPyConnection, paths: list[str], event_time_sql: str) -> None:
+        pa = _pa()
         if not paths:
             return
         conn.register("whole_in", pa.table({"file": pa.array(paths, pa.string()),
-                                            "fallback_ts": pa.array([self.fallback[p] for p in paths], TS)}))
+                                            "fallback_ts": pa.array([self.fallback[p] for p in paths], _ts())}))
         try:
             self._insert(conn, "SELECT t.filename AS file, 0 AS base_offset, 0 AS base_line, w.fallback_ts, "
                                "true AS has_rest, t.content AS text "

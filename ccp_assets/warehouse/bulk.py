@@ -10,16 +10,23 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from functools import cache
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from ccp_assets.model.contract import column_types
 
-_ARROW = {"VARCHAR": pa.string(), "BIGINT": pa.int64(), "DOUBLE": pa.float64(), "BOOLEAN": pa.bool_(),
-          "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"), "DATE": pa.date32(), "JSON": pa.string(),
-          "VARCHAR[]": pa.list_(pa.string()), "JSON[]": pa.list_(pa.string())}
+
+@cache
+def _arrow_types() -> dict[str, Any]:
+    """DuckDB type -> Arrow type. pyarrow is imported here, on the first insert, not when the code location loads
+    (the measurements import this module: 0.1-0.25 s of every `dagster` and `ccp` start, measured)."""
+    import pyarrow as pa
+
+    return {"VARCHAR": pa.string(), "BIGINT": pa.int64(), "DOUBLE": pa.float64(), "BOOLEAN": pa.bool_(),
+            "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"), "DATE": pa.date32(), "JSON": pa.string(),
+            "VARCHAR[]": pa.list_(pa.string()), "JSON[]": pa.list_(pa.string())}
 
 
 def insert_rows(conn: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]], *,
@@ -33,7 +40,9 @@ def insert_rows(conn: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str
     unknown = [n for n in names if n not in types]
     if unknown:
         raise KeyError(f"{table} has no column(s) {unknown}")
-    arrays = []
+    import pyarrow as pa
+
+    arrow, arrays = _arrow_types(), []
     for n in names:
         t = types[n]
         vals = [r.get(n) for r in rows]
@@ -45,7 +54,7 @@ def insert_rows(conn: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str
             vals = [date.fromisoformat(v) if isinstance(v, str) else v for v in vals]
         elif t == "DOUBLE":
             vals = [None if v is None else float(v) for v in vals]
-        arrays.append(pa.array(vals, type=_ARROW.get(t, pa.string())))
+        arrays.append(pa.array(vals, type=arrow.get(t, pa.string())))
     tbl = pa.Table.from_arrays(arrays, names=names)
     conn.register("_rows_in", tbl)
     try:
