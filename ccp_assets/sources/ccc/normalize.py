@@ -99,6 +99,17 @@ def _quarantine(conn: duckdb.DuckDBPyConnection, select_sql: str, params: list) 
     conn.execute(f"INSERT INTO quarantine SELECT '{SOURCE}', 'normalize', *, now() FROM ({select_sql})", params)
 
 
+def _quarantine_without_id(conn: duckdb.DuckDBPyConnection, prov: str, d: date, table: str, kind: str,
+                           id_field: str) -> None:
+    """The `kind` lines of staged `table` with a wrong-typed field or no session id, each with its reason."""
+    _quarantine(conn, f"""SELECT CASE WHEN len(dr) > 0 THEN 'wrong_type' ELSE 'missing_field' END, {prov},
+            CAST(? AS DATE),
+            'CCC {kind} line: ' || CASE WHEN len(dr) > 0 THEN 'wrong type: ' || array_to_string(dr, '; ')
+                                        ELSE 'missing field: {id_field}' END,
+            left(CAST(j AS VARCHAR), 160), 'rejected'
+        FROM {table} WHERE len(dr) > 0 OR session_id IS NULL""", [d])
+
+
 def _build(conn: duckdb.DuckDBPyConnection, files: list[str], tz: str, d: date, res: CccResult) -> None:
     conn.execute(f"""CREATE OR REPLACE TEMP TABLE ccc_lines AS
         SELECT file, byte_offset, line_no, part, ts, j, (j->>'$.type') AS type
@@ -179,22 +190,12 @@ def _build(conn: duckdb.DuckDBPyConnection, files: list[str], tz: str, d: date, 
         SELECT *, {columns(sj, SESSION_FIELDS)}, {drift(sj, SESSION_FIELDS, 'session.')} AS dr,
                {extras(sj, top_keys(SESSION_FIELDS))} AS sx
         FROM ccc_lines WHERE type = 'session'""")
-    _quarantine(conn, f"""SELECT CASE WHEN len(dr) > 0 THEN 'wrong_type' ELSE 'missing_field' END, {prov},
-            CAST(? AS DATE),
-            'CCC session line: ' || CASE WHEN len(dr) > 0 THEN 'wrong type: ' || array_to_string(dr, '; ')
-                                        ELSE 'missing field: session.session_id' END,
-            left(CAST(j AS VARCHAR), 160), 'rejected'
-        FROM ccc_sessions WHERE len(dr) > 0 OR session_id IS NULL""", [d])
+    _quarantine_without_id(conn, prov, d, "ccc_sessions", "session", "session.session_id")
     conn.execute(f"""CREATE OR REPLACE TEMP TABLE ccc_ends AS
         SELECT *, {columns(ej, END_FIELDS)}, {drift(ej, END_FIELDS)} AS dr,
                {extras(ej, ['type', *top_keys(END_FIELDS)])} AS ex
         FROM ccc_lines WHERE type = 'session_end'""")
-    _quarantine(conn, f"""SELECT CASE WHEN len(dr) > 0 THEN 'wrong_type' ELSE 'missing_field' END, {prov},
-            CAST(? AS DATE),
-            'CCC session_end line: ' || CASE WHEN len(dr) > 0 THEN 'wrong type: ' || array_to_string(dr, '; ')
-                                            ELSE 'missing field: session_id' END,
-            left(CAST(j AS VARCHAR), 160), 'rejected'
-        FROM ccc_ends WHERE len(dr) > 0 OR session_id IS NULL""", [d])
+    _quarantine_without_id(conn, prov, d, "ccc_ends", "session_end", "session_id")
     conn.execute(f"""INSERT INTO sessions BY NAME
         WITH hdr AS (
             SELECT session_id, arg_min(repo_id, byte_offset) AS repo_id, arg_min(branch, byte_offset) AS branch,
