@@ -22,7 +22,9 @@ from ccp_assets.cli.errors import CliError  # one error path: any CLI caller pri
 from ccp_assets.settings import Settings
 
 REPO_DAGSTER_HOME = Path(__file__).resolve().parents[1] / "dagster_home"
-MINIMAL_INSTANCE_YAML = "telemetry:\n  enabled: false\nnux:\n  enabled: false\n"
+MINIMAL_INSTANCE_YAML = ("telemetry:\n  enabled: false\nnux:\n  enabled: false\n"
+                         "storage:\n  custom:\n    module: ccp_assets.instance_storage\n    class: CcpSqliteStorage\n"
+                         "    config:\n      base_dir:\n        env: DAGSTER_HOME\n")
 
 
 def ensure_dagster_home(settings: Settings) -> Path:
