@@ -13,7 +13,7 @@ PYTEST_XDIST := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 unexport PYTHONDONTWRITEBYTECODE
 export DAGSTER_HOME ?= $(abspath dagster_home)
 
-.PHONY: run test test-fast install system-deps oracle lint schemas bench clean
+.PHONY: run test test-fast test-profile install system-deps oracle lint schemas bench clean
 
 install: $(STAMP)
 
@@ -48,6 +48,14 @@ test: install system-deps oracle
 test-fast: install system-deps oracle
 	$(BIN)/ruff check ccp_assets tests bench
 	$(BIN)/pytest $(PYTEST_XDIST) -m "not slow"
+
+# Where the suite waits instead of computing: wall and CPU per test (tests/timing.py) into test-profile/, then
+# the files and tests that wait most. `make test-profile PROFILE_ARGS="-m slow tests/browser"` for a part.
+PROFILE_ARGS ?= -m slow
+test-profile: install system-deps oracle
+	rm -rf test-profile && mkdir -p test-profile
+	CCP_TEST_PROFILE=$(abspath test-profile)/tests.jsonl $(BIN)/pytest $(PYTEST_XDIST) $(PROFILE_ARGS); \
+	  rc=$$?; $(BIN)/python -m tests.timing test-profile/tests.jsonl.*; exit $$rc
 
 schemas: install
 	$(BIN)/ccp schemas write

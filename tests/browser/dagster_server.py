@@ -21,6 +21,7 @@ LOCATION = "ccp_assets"
 ACTIVE_RUN_STATUSES = ["QUEUED", "NOT_STARTED", "STARTING", "STARTED", "CANCELING"]
 TERMINAL_RUN_STATUSES = {"SUCCESS", "FAILURE", "CANCELED"}
 UNFINISHED_BACKFILL_STATUSES = {"REQUESTED", "CANCELING", "FAILING"}
+POLL_S = 0.25  # one small GraphQL query: a finished run is seen within a quarter second (was 1 s, avg 0.5 s lost)
 
 WORKSPACE_Q = """{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus
   locationOrLoadError { __typename ... on PythonError { message } } } } } }"""
@@ -119,7 +120,7 @@ class DagsterServer:
                 return
             assert time.monotonic() < deadline, (f"not idle after {timeout}s: sensors without a tick {unticked}, "
                                                  f"runs {active}\n{self.log_tail()}")
-            time.sleep(1)
+            time.sleep(2 * POLL_S)  # two queries a poll, while a run competes for the CPU
 
     def run(self, run_id: str) -> dict[str, Any]:
         r = self.gql(RUN_Q, {"runId": run_id})["runOrError"]
@@ -143,7 +144,7 @@ class DagsterServer:
             if r["status"] in TERMINAL_RUN_STATUSES:
                 return r
             assert time.monotonic() < deadline, f"run {run_id} still {r['status']} after {timeout}s:\n{self.log_tail()}"
-            time.sleep(1)
+            time.sleep(POLL_S)
 
     def wait_run_success(self, run_id: str, timeout: float = 240) -> dict[str, Any]:
         r = self.wait_run(run_id, timeout)
@@ -159,7 +160,7 @@ class DagsterServer:
             if b["status"] not in UNFINISHED_BACKFILL_STATUSES and runs_done:
                 return b
             assert time.monotonic() < deadline, f"backfill {backfill_id} still {b['status']} after {timeout}s: {b}"
-            time.sleep(1)
+            time.sleep(POLL_S)
 
     # ---- ending it -----------------------------------------------------------------------------------
 
