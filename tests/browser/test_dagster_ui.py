@@ -17,13 +17,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import shutil
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import save_server_log
-from tests.browser.dagster_server import DagsterServer, free_port
+from tests.browser.dagster_server import DagsterServer, free_port, instance_yaml
 from tests.browser.ui import RUN_TIMEOUT_MS, automation_row, is_shown, launch_job_partitions, shown_names
 from tests.helpers import REPO
 
@@ -35,10 +34,6 @@ DAILY_SUMMARY_Q = """query($day: String!) { assetOrError(assetKey: {path: ["dail
   assetMaterializations(partitions: [$day], limit: 1) { runId partition metadataEntries { label __typename
     ... on IntMetadataEntry { intValue } ... on FloatMetadataEntry { floatValue }
     ... on MarkdownMetadataEntry { mdStr } } } } } }"""
-
-
-QUEUE = "  class: QueuedRunCoordinator\n"
-DEQUEUE_1S = QUEUE + "  config:\n    dequeue_interval_seconds: 1  # tests/browser/test_dagster_ui.py\n"
 
 
 class Demo:
@@ -61,12 +56,7 @@ def ui(tmp_path_factory: pytest.TempPathFactory):
     tmp = tmp_path_factory.mktemp("dagster_ui")
     dagster_home = tmp / "dagster_home"
     dagster_home.mkdir()
-    shutil.copy(REPO / "dagster_home" / "dagster.yaml", dagster_home / "dagster.yaml")
-    # The queue's default interval: each run launched here (the sensor's, one day, the backfill's) waited up to
-    # 5 s for the daemon to start it. What is proven is that the run starts and succeeds, not how soon.
-    yaml = (dagster_home / "dagster.yaml").read_text()
-    assert QUEUE in yaml, "the repo's dagster.yaml no longer names the QueuedRunCoordinator"
-    (dagster_home / "dagster.yaml").write_text(yaml.replace(QUEUE, DEQUEUE_1S))
+    instance_yaml(dagster_home, REPO)  # the repo's, dequeuing each second
     (tmp / "home").mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CCP_", "DAGSTER_", "CLAUDE_"))}
     env.update({"CCP_HOME": str(tmp / "ccp_home"), "DAGSTER_HOME": str(dagster_home), "CCP_TIMEZONE": "UTC",
