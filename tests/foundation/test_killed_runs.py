@@ -41,12 +41,11 @@ def clean_report(claude_run: MaterializedHome, tmp_path_factory: pytest.TempPath
     (root / "home").mkdir()
     shutil.copy(REPO / "dagster_home" / "dagster.yaml", root / "dh" / "dagster.yaml")
     shutil.copytree(claude_run.ccp_home, root / "ccp")
-    shutil.copytree(claude_run.claude, root / "claude")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCP_")}
     env.update({"CCP_HOME": str(root / "ccp"), "DAGSTER_HOME": str(root / "dh"), "CLAUDE_CONFIG_DIR":
-                str(root / "claude"), "CCP_TIMEZONE": "UTC", "HOME": str(root / "home")})
+                str(claude_run.claude), "CCP_TIMEZONE": "UTC", "HOME": str(root / "home")})  # the ledger's paths
     r = ccp(env, "report", "daily", "--json")
-    assert "materializ" not in r.stderr.lower(), f"the clean run was not up to date:\n{r.stderr}"
+    assert "materializ" not in r.stderr, f"the clean run was not up to date, the report ran the graph:\n{r.stderr}"
     rep = json.loads(r.stdout)
     assert rep["daily"], "the clean run reported no day: the comparison would prove nothing"
     return rep
