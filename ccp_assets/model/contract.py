@@ -62,6 +62,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     _t("landing_batches", ops.LandingBatch, "operational", ("batch_id",)),
     _t("quarantine", ops.QuarantineRow, "operational"),
     _t("prices", ops.PriceRow, "operational", ("model",)),
+    _t("source_prices", ops.SourcePriceRow, "operational", ("source", "model", "valid_from")),
     _t("check_results", ops.CheckResult, "operational"),
     _t("column_profiles", ops.ColumnProfile, "operational", ("suite", "source", "day", "column")),
     _t("partition_stats", ops.PartitionStat, "operational", ("source", "day")),

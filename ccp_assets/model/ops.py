@@ -4,7 +4,7 @@ version. They are the product's own bookkeeping, not evidence; every column says
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from ccp_assets.model.fields import Row, col, key
 
@@ -72,6 +72,33 @@ class PriceRow(Row):
     lc_cache_read: float | None = col("long-context USD per million cache-read tokens", ge=0)
     price_version: str | None = col("version of the price table the row came from")
     fast_multiplier: float | None = col("price multiplier of the model's fast mode (`<model>-fast`)", ge=0)
+
+
+class SourcePriceRow(Row):
+    """One model's USD prices per million tokens under one source's own rules (the `prices.json` of its package,
+    sources/<package>/prices.json): a turn of that source is priced from these rows, not from `prices`."""
+
+    source: str = key("the `source` of the turns these prices are for (codex)")
+    model: str = key("model name as the source writes it; an alias label; `<missing>` is a turn without a model")
+    valid_from: date = key("first UTC day the row applies (an alias label follows a timeline); 0001-01-01: always")
+    priced_as: str | None = col("the model whose prices these are (the row's own model, or an alias's target)")
+    provider: str | None = col("provider selling the model (openai, ...)")
+    input: float | None = col("USD per million uncached input tokens", ge=0)
+    output: float | None = col("USD per million output tokens", ge=0)
+    cache_write_5m: float | None = col("USD per million 5-minute cache-write tokens", ge=0)
+    cache_write_1h: float | None = col("USD per million 1-hour cache-write tokens", ge=0)
+    cache_read: float | None = col("USD per million cache-read tokens", ge=0)
+    lc_threshold: int | None = col("long-context tier: tokens per request above which the lc_* prices apply", ge=0)
+    lc_input: float | None = col("long-context USD per million input tokens", ge=0)
+    lc_output: float | None = col("long-context USD per million output tokens", ge=0)
+    lc_cache_write_5m: float | None = col("long-context USD per million 5-minute cache-write tokens", ge=0)
+    lc_cache_write_1h: float | None = col("long-context USD per million 1-hour cache-write tokens", ge=0)
+    lc_cache_read: float | None = col("long-context USD per million cache-read tokens", ge=0)
+    lc_basis: Literal["per_kind", "request_input"] | None = col(
+        "how the long-context tier applies: per_kind (the tokens of a kind above the threshold), request_input "
+        "(every token of the request once its input, cached included, is above the threshold)")
+    fast_multiplier: float | None = col("price multiplier of the model's fast tier (`<model>-fast`)", ge=0)
+    price_version: str | None = col("version of the source's price table the row came from")
 
 
 class CheckResult(Row):

@@ -68,7 +68,10 @@ def all_rows() -> list[list[Any]]:
 
 
 def load_prices_into(conn: duckdb.DuckDBPyConnection) -> None:
-    """(Re)load the packaged prices when the warehouse holds other versions, and (re)create the view."""
+    """(Re)load the packaged prices and the sources' own rules when the warehouse holds other versions, and
+    (re)create the view."""
+    from ccp_assets.pricing.source_rules import COLUMNS, all_source_rows
+
     conn.execute("ALTER TABLE prices ADD COLUMN IF NOT EXISTS fast_multiplier DOUBLE")
     rows = all_rows()
     versions = sorted({r[13] for r in rows})
@@ -78,6 +81,10 @@ def load_prices_into(conn: duckdb.DuckDBPyConnection) -> None:
         cols = ("model, provider, input, output, cache_write_5m, cache_write_1h, cache_read, lc_threshold, lc_input, "
                 "lc_output, lc_cache_write_5m, lc_cache_write_1h, lc_cache_read, price_version, fast_multiplier")
         conn.executemany(f"INSERT INTO prices ({cols}) VALUES ({', '.join('?' * 15)})", rows)
+    conn.execute("DELETE FROM source_prices")
+    if own := all_source_rows():
+        conn.executemany(f"INSERT INTO source_prices ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                         own)
     conn.execute(TURN_COSTS_VIEW)
 
 
@@ -88,10 +95,20 @@ def _tiered(tokens: str, kind: str) -> str:
             f"THEN lc_threshold * {kind} + ({tokens} - lc_threshold) * lc_{kind} ELSE {tokens} * {kind} END")
 
 
+def _priced(tokens: str, kind: str) -> str:
+    """One token kind's price under the row's long-context basis: `request_input` (a source's rule, Codex's):
+    every token at the long-context price once the request is long; else per kind (`_tiered`)."""
+    return (f"CASE WHEN lc_basis = 'request_input' THEN {tokens} * CASE WHEN long_context "
+            f"THEN coalesce(lc_{kind}, {kind}) ELSE {kind} END ELSE {_tiered(tokens, kind)} END")
+
+
 KINDS = {"input_usd": [("i", "input")], "output_usd": [("o", "output")],
          "cache_write_usd": [("c5m", "cache_write_5m"), ("c1h", "cache_write_1h")],
          "cache_read_usd": [("cr", "cache_read")]}
-_PARTS = {col: " + ".join(f"coalesce({_tiered(n, k)}, 0)" for n, k in parts) for col, parts in KINDS.items()}
+_PARTS = {col: " + ".join(f"coalesce({_priced(n, k)}, 0)" for n, k in parts) for col, parts in KINDS.items()}
+_RATES = (*PRICE_COLUMNS, "lc_threshold", *(f"lc_{c}" for c in PRICE_COLUMNS), "fast_multiplier", "price_version")
+# A source's dated snapshot of a model (`gpt-5.4-2026-03-05`, `gpt-5.4-20260305`): priced as the model.
+SNAPSHOT = "-([0-9]{{8}}|[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}})$"
 
 TURN_COSTS_VIEW = f"""
 CREATE OR REPLACE VIEW turn_costs AS
@@ -100,25 +117,42 @@ WITH t AS (
            coalesce(t.tokens_in, 0) AS i, coalesce(t.tokens_out, 0) AS o, coalesce(t.cache_read_tokens, 0) AS cr,
            coalesce(t.cache_creation_1h_tokens, 0) AS c1h,
            greatest(coalesce(t.cache_creation_tokens, 0) - coalesce(t.cache_creation_1h_tokens, 0), 0) AS c5m,
-           t.model LIKE '%-fast' AND t.model NOT IN (SELECT model FROM prices) AS fast,
+           t.source IN (SELECT source FROM source_prices) AS by_source,
            CASE WHEN t.source = 'claude_code' THEN TRY_CAST(t.extras->>'$.costUSD' AS DOUBLE) END AS reported_usd
     FROM turns t
 ), k AS (
-    SELECT *, CASE WHEN fast THEN left(model, -5) ELSE model END AS base_model FROM t
+    SELECT *, CASE WHEN fast THEN left(model, -5) ELSE model END AS base_model
+    FROM (SELECT *, model LIKE '%-fast' AND CASE WHEN by_source
+                        THEN t.model NOT IN (SELECT s.model FROM source_prices s WHERE s.source = t.source)
+                        ELSE t.model NOT IN (SELECT model FROM prices) END AS fast FROM t)
+), q AS (  -- the names rows are looked up by: a source's (the model, its snapshot's model, `<missing>`), else prices'
+    SELECT *, CAST(timezone('UTC', ts) AS DATE) AS utc_day,
+           CASE WHEN NOT by_source THEN NULL WHEN base_model IS NULL THEN '<missing>'
+                WHEN k.base_model IN (SELECT s.model FROM source_prices s WHERE s.source = k.source) THEN k.base_model
+                ELSE regexp_replace(k.base_model, '{SNAPSHOT}', '') END AS price_key,
+           CASE WHEN by_source THEN NULL WHEN k.base_model IN (SELECT model FROM prices) THEN k.base_model
+                ELSE regexp_replace(k.base_model, '-[0-9]{{8}}$', '') END AS shared_key
+    FROM k
 ), p AS (
-    SELECT k.*, p.model AS priced_as, p.price_version, p.lc_threshold,
-           (p.lc_threshold IS NOT NULL AND greatest(k.i, k.o, k.cr, k.c5m, k.c1h) > p.lc_threshold) AS long_context,
-           CASE WHEN k.fast THEN coalesce(p.fast_multiplier, 1.0) ELSE 1.0 END AS speed_multiplier,
-           p.input, p.output, p.cache_write_5m, p.cache_write_1h, p.cache_read,
-           p.lc_input, p.lc_output, p.lc_cache_write_5m, p.lc_cache_write_1h, p.lc_cache_read
-    FROM k LEFT JOIN prices p ON p.model = CASE WHEN k.base_model IN (SELECT model FROM prices) THEN k.base_model
-                                                ELSE regexp_replace(k.base_model, '-[0-9]{{8}}$', '') END
+    SELECT q.*, CASE WHEN q.by_source THEN s.priced_as ELSE p.model END AS priced_as,
+           {", ".join(f"CASE WHEN q.by_source THEN s.{c} ELSE p.{c} END AS {c}" for c in _RATES)},
+           s.lc_basis, coalesce(s.model <> s.priced_as, false) AS is_fallback
+    FROM q
+    LEFT JOIN prices p ON p.model = q.shared_key
+    ASOF LEFT JOIN source_prices s ON s.source = q.source AND s.model = q.price_key AND q.utc_day >= s.valid_from
 ), c AS (
-    SELECT p.*, {", ".join(f"({sql}) * speed_multiplier / 1e6 AS {col}" for col, sql in _PARTS.items())}
-    FROM p
+    SELECT *, {", ".join(f"({sql}) * speed_multiplier / 1e6 AS {col}" for col, sql in _PARTS.items())}
+    FROM (SELECT p.* EXCLUDE (fast_multiplier),
+                 CASE WHEN lc_basis = 'request_input' THEN lc_threshold IS NOT NULL AND i + cr + c5m + c1h > lc_threshold
+                      ELSE lc_threshold IS NOT NULL AND greatest(i, o, cr, c5m, c1h) > lc_threshold END AS long_context,
+                 CASE WHEN fast THEN CASE WHEN by_source AND price_key <> base_model THEN 1.0  -- a snapshot: 1x
+                                          ELSE coalesce(fast_multiplier, 1.0) END ELSE 1.0 END AS speed_multiplier,
+                 CASE WHEN is_fallback THEN priced_as ELSE base_model END AS report_model
+          FROM p)
 )
 SELECT * EXCLUDE (input, output, cache_write_5m, cache_write_1h, cache_read, lc_threshold,
-                  lc_input, lc_output, lc_cache_write_5m, lc_cache_write_1h, lc_cache_read, base_model),
+                  lc_input, lc_output, lc_cache_write_5m, lc_cache_write_1h, lc_cache_read, base_model,
+                  lc_basis, by_source, utc_day, price_key, shared_key),
        priced_as IS NOT NULL OR reported_usd IS NOT NULL AS priced,
        coalesce(reported_usd, {" + ".join(KINDS)}) AS estimated_usd
 FROM c

@@ -39,9 +39,10 @@ CREATE OR REPLACE VIEW proxy_summary_lanes AS
 @cache
 def schema_version() -> str:
     """Hash of everything `ensure_schema` applies: a change to any of it re-applies the schema once."""
-    from ccp_assets.pricing.table import TURN_COSTS_VIEW, price_table
+    from ccp_assets.pricing.table import TURN_COSTS_VIEW, price_table, source_price_tables
 
-    text = warehouse_ddl() + VIEWS_DDL + TURN_COSTS_VIEW + json.dumps(price_table(), sort_keys=True)
+    prices = json.dumps([price_table(), *source_price_tables()], sort_keys=True)
+    text = warehouse_ddl() + VIEWS_DDL + TURN_COSTS_VIEW + prices
     return "ddl-" + hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
