@@ -13,9 +13,10 @@ at 0), and `prices` keeps one row per model. What a source's `prices.json` may s
   turn's UTC day (Codex's `codex-auto-review`), one row per step with `valid_from`;
 - `aliases`: {alias: model} that always hold (one row from 0001-01-01);
 - `missing_model`: the model a turn without one is priced as (the row `<missing>`).
-A dated snapshot name (`gpt-5.4-2026-03-05`, `gpt-5.4-20260305`) is priced as its model but without the
-model's fast multiplier: measured with ccusage 20.0.24 (`codex daily --offline`, 100k input tokens of
-gpt-5.4-2026-03-05 under service tier priority cost $0.25, as standard gpt-5.4), a rule of the view.
+A dated snapshot name of a model the table prices (`gpt-5.4-20260305`, `gpt-5.4-2026-03-05`) is priced as that
+model, long context included; under the fast tier the first spelling takes the model's fast multiplier and the
+second does not. Measured with ccusage 20.0.24 (`codex daily --offline`, 100k input tokens under service tier
+priority: gpt-5.4 and gpt-5.4-20260305 $0.50, gpt-5.4-2026-03-05 $0.25); rules of the view (pricing/table.py).
 """
 
 from __future__ import annotations

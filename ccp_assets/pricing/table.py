@@ -7,10 +7,13 @@ Model names match exactly, else with a trailing `-YYYYMMDD` snapshot date remove
 stay the token-priced parts. An unknown model costs 0 and is named, never silently: `turn_costs.priced`
 is false and rollups list it in `errors`.
 
-A source may ship its own models' prices (Codex's GPT models): `prices.json` in its package
-(sources/<package>/prices.json), shaped like prices_v1.json. They are found here by that file name, not
-through the source registry, so the price table (below every layer) imports no source; a model the
-shipped table already prices keeps the shipped price.
+A source may ship its own models' prices and rules (Codex's GPT models): `prices.json` in its package
+(sources/<package>/prices.json), shaped like prices_v1.json and naming its `source`. They are found here by
+that file name, not through the source registry, so the price table (below every layer) imports no source.
+That source's turns are priced by its own rows (`source_prices`, pricing/source_rules.py: long context on the
+whole request, dated aliases, the model of a turn without one); every other source's turns by `prices`, where
+a source's models the shipped table lacks are added too (a model the shipped table prices keeps its price).
+So `turn_costs` is the one price of a turn: usage_cost, the rollups and `ccp report codex` read it.
 """
 
 from __future__ import annotations
@@ -107,8 +110,10 @@ KINDS = {"input_usd": [("i", "input")], "output_usd": [("o", "output")],
          "cache_read_usd": [("cr", "cache_read")]}
 _PARTS = {col: " + ".join(f"coalesce({_priced(n, k)}, 0)" for n, k in parts) for col, parts in KINDS.items()}
 _RATES = (*PRICE_COLUMNS, "lc_threshold", *(f"lc_{c}" for c in PRICE_COLUMNS), "fast_multiplier", "price_version")
-# A source's dated snapshot of a model (`gpt-5.4-2026-03-05`, `gpt-5.4-20260305`): priced as the model.
-SNAPSHOT = "-([0-9]{{8}}|[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}})$"
+# A source's dated snapshot of a model (`gpt-5.4-20260305`, `gpt-5.4-2026-03-05`): priced as the model; only the
+# first spelling also takes the model's fast multiplier (source_rules.py: measured).
+SNAPSHOT = "-([0-9]{8}|[0-9]{4}-[0-9]{2}-[0-9]{2})$"
+SNAPSHOT_NOT_FAST = "-[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 TURN_COSTS_VIEW = f"""
 CREATE OR REPLACE VIEW turn_costs AS
@@ -145,8 +150,9 @@ WITH t AS (
     FROM (SELECT p.* EXCLUDE (fast_multiplier),
                  CASE WHEN lc_basis = 'request_input' THEN lc_threshold IS NOT NULL AND i + cr + c5m + c1h > lc_threshold
                       ELSE lc_threshold IS NOT NULL AND greatest(i, o, cr, c5m, c1h) > lc_threshold END AS long_context,
-                 CASE WHEN fast THEN CASE WHEN by_source AND price_key <> base_model THEN 1.0  -- a snapshot: 1x
-                                          ELSE coalesce(fast_multiplier, 1.0) END ELSE 1.0 END AS speed_multiplier,
+                 CASE WHEN NOT coalesce(fast, false) THEN 1.0
+                      WHEN by_source AND price_key <> base_model AND regexp_matches(base_model, '{SNAPSHOT_NOT_FAST}')
+                      THEN 1.0 ELSE coalesce(fast_multiplier, 1.0) END AS speed_multiplier,
                  CASE WHEN is_fallback THEN priced_as ELSE base_model END AS report_model
           FROM p)
 )
