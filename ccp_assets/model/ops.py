@@ -81,6 +81,7 @@ class SourcePriceRow(Row):
     source: str = key("the `source` of the turns these prices are for (codex)")
     model: str = key("model name as the source writes it; an alias label; `<missing>` is a turn without a model")
     valid_from: date = key("first UTC day the row applies (an alias label follows a timeline); 0001-01-01: always")
+    valid_to: date | None = col("first UTC day the row no longer applies (its timeline's next step); null: open")
     priced_as: str | None = col("the model whose prices these are (the row's own model, or an alias's target)")
     provider: str | None = col("provider selling the model (openai, ...)")
     input: float | None = col("USD per million uncached input tokens", ge=0)

@@ -27,13 +27,14 @@ from ccp_assets.pricing.table import PRICE_COLUMNS, SOURCE_PRICES, source_price_
 
 ALWAYS = "0001-01-01"
 MISSING = "<missing>"
-COLUMNS = ("source", "model", "valid_from", "priced_as", "provider", *PRICE_COLUMNS, "lc_threshold",
+COLUMNS = ("source", "model", "valid_from", "valid_to", "priced_as", "provider", *PRICE_COLUMNS, "lc_threshold",
            *(f"lc_{c}" for c in PRICE_COLUMNS), "lc_basis", "fast_multiplier", "price_version")
 
 
-def _row(source: str, name: str, valid_from: str, m: dict[str, Any], basis: str, version: str) -> list[Any]:
+def _row(source: str, name: str, valid_from: str, m: dict[str, Any], basis: str, version: str,
+         valid_to: str | None = None) -> list[Any]:
     lc = m.get("long_context") or {}
-    return [source, name, valid_from, m["model"], m["provider"], *(m[c] for c in PRICE_COLUMNS), lc.get("threshold"),
+    return [source, name, valid_from, valid_to, m["model"], m["provider"], *(m[c] for c in PRICE_COLUMNS), lc.get("threshold"),
             *(lc.get(c) for c in PRICE_COLUMNS), basis, m.get("fast_multiplier"), version]
 
 
@@ -47,8 +48,11 @@ def source_rows(table: dict[str, Any]) -> list[list[Any]]:
     rows = [_row(src, m["model"], ALWAYS, m, basis, version) for m in table["models"]]
     rows += [_row(src, alias, ALWAYS, by_name[target], basis, version)
              for alias, target in table.get("aliases", {}).items()]
-    rows += [_row(src, label, step["from"], by_name[step["model"]], basis, version)
-             for label, steps in table.get("model_aliases", {}).items() for step in steps]
+    for label, steps in table.get("model_aliases", {}).items():
+        steps = sorted(steps, key=lambda e: e["from"])
+        ends = [e["from"] for e in steps[1:]] + [None]
+        rows += [_row(src, label, e["from"], by_name[e["model"]], basis, version, end)
+                 for e, end in zip(steps, ends, strict=True)]
     if table.get("missing_model"):
         rows.append(_row(src, MISSING, ALWAYS, by_name[table["missing_model"]], basis, version))
     return rows

@@ -122,29 +122,32 @@ WITH t AS (
            coalesce(t.tokens_in, 0) AS i, coalesce(t.tokens_out, 0) AS o, coalesce(t.cache_read_tokens, 0) AS cr,
            coalesce(t.cache_creation_1h_tokens, 0) AS c1h,
            greatest(coalesce(t.cache_creation_tokens, 0) - coalesce(t.cache_creation_1h_tokens, 0), 0) AS c5m,
-           t.source IN (SELECT source FROM source_prices) AS by_source,
+           coalesce(t.source IN (SELECT source FROM source_prices), false) AS by_source,
            CASE WHEN t.source = 'claude_code' THEN TRY_CAST(t.extras->>'$.costUSD' AS DOUBLE) END AS reported_usd
     FROM turns t
 ), k AS (
     SELECT *, CASE WHEN fast THEN left(model, -5) ELSE model END AS base_model
-    FROM (SELECT *, model LIKE '%-fast' AND CASE WHEN by_source
-                        THEN t.model NOT IN (SELECT s.model FROM source_prices s WHERE s.source = t.source)
-                        ELSE t.model NOT IN (SELECT model FROM prices) END AS fast FROM t)
+    FROM (SELECT t.*, t.model LIKE '%-fast' AND CASE WHEN t.by_source THEN own.model IS NULL
+                                                  ELSE t.model NOT IN (SELECT model FROM prices) END AS fast
+          FROM t LEFT JOIN (SELECT DISTINCT source, model FROM source_prices) own
+                           ON own.source = t.source AND own.model = t.model)
 ), q AS (  -- the names rows are looked up by: a source's (the model, its snapshot's model, `<missing>`), else prices'
-    SELECT *, CAST(timezone('UTC', ts) AS DATE) AS utc_day,
-           CASE WHEN NOT by_source THEN NULL WHEN base_model IS NULL THEN '<missing>'
-                WHEN k.base_model IN (SELECT s.model FROM source_prices s WHERE s.source = k.source) THEN k.base_model
+    SELECT k.*, CASE WHEN k.by_source THEN CAST(timezone('UTC', k.ts) AS DATE) END AS utc_day,
+           CASE WHEN NOT k.by_source THEN NULL WHEN k.base_model IS NULL THEN '<missing>'
+                WHEN own.model IS NOT NULL THEN k.base_model
                 ELSE regexp_replace(k.base_model, '{SNAPSHOT}', '') END AS price_key,
-           CASE WHEN by_source THEN NULL WHEN k.base_model IN (SELECT model FROM prices) THEN k.base_model
+           CASE WHEN k.by_source THEN NULL WHEN k.base_model IN (SELECT model FROM prices) THEN k.base_model
                 ELSE regexp_replace(k.base_model, '-[0-9]{{8}}$', '') END AS shared_key
-    FROM k
+    FROM k LEFT JOIN (SELECT DISTINCT source, model FROM source_prices) own
+                     ON own.source = k.source AND own.model = k.base_model
 ), p AS (
     SELECT q.*, CASE WHEN q.by_source THEN s.priced_as ELSE p.model END AS priced_as,
            {", ".join(f"CASE WHEN q.by_source THEN s.{c} ELSE p.{c} END AS {c}" for c in _RATES)},
            s.lc_basis, coalesce(s.model <> s.priced_as, false) AS is_fallback
     FROM q
     LEFT JOIN prices p ON p.model = q.shared_key
-    ASOF LEFT JOIN source_prices s ON s.source = q.source AND s.model = q.price_key AND q.utc_day >= s.valid_from
+    LEFT JOIN source_prices s ON s.source = q.source AND s.model = q.price_key
+        AND q.utc_day >= s.valid_from AND q.utc_day < coalesce(s.valid_to, DATE '9999-12-31')
 ), c AS (
     SELECT *, {", ".join(f"({sql}) * speed_multiplier / 1e6 AS {col}" for col, sql in _PARTS.items())}
     FROM (SELECT p.* EXCLUDE (fast_multiplier),

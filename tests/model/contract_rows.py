@@ -13,7 +13,7 @@ from tests.helpers import query
 # tables the demo data must fill, so the check has rows to judge in every layer
 FILLED = ("turns", "sessions", "windows", "routing_decisions", "commits", "glm_counts", "unified_turns",
           "priced_turns", "usage_model_daily", "features_daily", "efficiency_daily", "model_mix_daily",
-          "routing_daily", "landing_files", "check_results", "prices", "warehouse_schema")
+          "routing_daily", "landing_files", "check_results", "prices", "source_prices", "warehouse_schema")
 
 
 def _decoded(table: str, row: tuple) -> dict[str, Any]:
