@@ -12,7 +12,7 @@ The counted set of one day (`priced_turns`):
 - the calls of an agent source no other source records (Codex: `Source.calls` = "own"), as unified_turns
   holds them (rows with neither a transcript nor a proxy turn), under that source's own name.
 Pricing: API calls by tokens with the versioned price table (`pricing/`, the same SQL that prices
-`turn_costs`); calls to a subscription provider (zai: the GLM Coding Plan) by prompt, one prompt per
+`turn_costs`, so an agent source's calls are priced by its own rules: Codex's whole-request long context); calls to a subscription provider (zai: the GLM Coding Plan) by prompt, one prompt per
 call, at plan price / prompt cap (`plans_v1.json`). A day with GLM window prompt counts but no GLM call
 in any log gets those prompts priced under the model `glm`. An unknown model costs 0 and stays
 `priced = false` so the rollup names it.
