@@ -5,7 +5,7 @@ on turns above gpt-5.4's long-context threshold, a dated snapshot name and the d
 The expected dollars are worked out below from gpt-5.4's rates per million tokens in prices.json (ccusage's:
 2.5 input, 0.25 cached input, 15 output; above 272,000 input tokens, cached included, the whole request at
 5 / 0.5 / 22.5). Before the view took the source's rules, `turn_costs` priced the snapshot name and the label at
-0 (unknown models) and the plain gpt-5.4 request above the threshold per token kind ($0.82, not $1.5).
+0 (unknown models) and the plain gpt-5.4 request above the threshold per token kind ($1.09, not $1.79).
 """
 
 from __future__ import annotations
