@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib
+import importlib.machinery
 import os
 import pickle
 import struct
@@ -22,6 +24,7 @@ import subprocess
 import sys
 import threading
 import traceback
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -199,5 +202,29 @@ def _serve() -> None:
 
 
 def _warm() -> None:
+    deferred = [_OnFirstUse(n) for n in DEFERRED if n not in sys.modules]
+    sys.modules.update({m.__name__: m for m in deferred})
     with contextlib.suppress(Exception):  # a failed import fails the first request again, which says why
         _gx()
+    for m in deferred:  # an import from now on gets the real module; GX's names still load it on first use
+        if sys.modules.get(m.__name__) is m:
+            del sys.modules[m.__name__]
+
+
+# Imported by GX at module level for one expectation the suites never use (KL divergence: scipy.stats for its
+# value, altair for its chart), only inside its functions: ≈ 0.9 of the judge's 2.2 s of import CPU
+# (with pandas already imported; 1.36 s vs 2.25 s, two runs each). The judge defers them to their first use.
+DEFERRED = ("scipy.stats", "altair")
+
+
+class _OnFirstUse(types.ModuleType):
+    """A module that imports the real one when an attribute is first asked of it (in the judge only)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.__spec__ = importlib.machinery.ModuleSpec(name, None)  # `import` finds it ready, asks nothing
+
+    def __getattr__(self, attr: str) -> Any:
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        return getattr(importlib.import_module(self.__name__), attr)
