@@ -9,19 +9,8 @@ from dagster import (
     in_process_executor,
 )
 
-from ccp_assets.assets.measurements.churn import churn_daily
-from ccp_assets.assets.measurements.cls import cls_features
-from ccp_assets.assets.measurements.cost import usage_cost
-from ccp_assets.assets.measurements.efficiency import efficiency_daily
-from ccp_assets.assets.measurements.entity import measurements
-from ccp_assets.assets.measurements.features import features_daily
-from ccp_assets.assets.measurements.interaction import interaction_daily
-from ccp_assets.assets.measurements.mix import model_mix_daily, policy_findings, routing_daily
-from ccp_assets.assets.rollups.daily import daily_summary
+from ccp_assets.assets.layers import rollup_and_uploads, unified_and_measurements
 from ccp_assets.assets.sources import source_assets, source_checks
-from ccp_assets.assets.unified.sessions import unified_sessions
-from ccp_assets.assets.unified.turns import unified_turns
-from ccp_assets.assets.uploads.daily import upload_full, upload_minimized
 from ccp_assets.assets.uploads.licensing import license_state, license_state_job
 from ccp_assets.assets.uploads.retention import landing_retention, landing_retention_job, retention_schedule
 from ccp_assets.assets.uploads.sender_job import upload_sender
@@ -36,11 +25,8 @@ from ccp_assets.warehouse.resource import WarehouseResource
 
 ASSETS = [
     *source_assets(),  # raw_<name>, normalized_<name> of every registered source (sources/registry.py)
-    unified_turns, unified_sessions,
-    usage_cost, features_daily, churn_daily, efficiency_daily, interaction_daily, cls_features,
-    model_mix_daily, routing_daily, policy_findings, measurements,
-    daily_summary,
-    upload_minimized, upload_full,
+    unified_and_measurements,  # unified_* and every measurement: one step (assets/layers.py says why)
+    rollup_and_uploads,  # daily_summary, upload_minimized, upload_full: one step
 ]
 # Not daily: the license as the UI shows it, and the landing zone's retention (own jobs, not in ccp_daily).
 UNPARTITIONED_ASSETS = [license_state, landing_retention]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dagster import (
     AssetExecutionContext,
@@ -18,6 +18,11 @@ from dagster import (
 
 from ccp_assets.partitions import DAILY, SINGLE_RUN
 from ccp_assets.warehouse.resource import WAREHOUSE_POOL
+
+if TYPE_CHECKING:
+    from ccp_assets.assets.fat_step import AssetView
+
+    DayContext = AssetExecutionContext | AssetView  # a single asset's context, or one part's of a fat step
 
 OWNERS = ["team:ccp-assets"]
 
@@ -48,12 +53,12 @@ def daily_asset(*, name: str, group: str, description: str, deps: Sequence[str |
     )
 
 
-def partition_days(context: AssetExecutionContext) -> list[str]:
+def partition_days(context: DayContext) -> list[str]:
     """The day keys this step covers (one partition, or a whole backfill range in one run)."""
     return list(context.partition_keys)
 
 
-def usable_days(context: AssetExecutionContext, conn) -> tuple[list[str], dict[str, list[str]]]:  # noqa: ANN001
+def usable_days(context: DayContext, conn) -> tuple[list[str], dict[str, list[str]]]:  # noqa: ANN001
     """The step's days minus those whose latest drift check failed (in this run or an earlier one)."""
     from ccp_assets.checks.drift import blocked_days
 
@@ -64,7 +69,7 @@ def usable_days(context: AssetExecutionContext, conn) -> tuple[list[str], dict[s
     return [d for d in days if d not in blocked], blocked
 
 
-def per_partition(context: AssetExecutionContext, per_day: Mapping[str, Mapping[str, Any]], *,
+def per_partition(context: DayContext, per_day: Mapping[str, Mapping[str, Any]], *,
                   shared: Mapping[str, Any] | None = None,
                   blocked: Mapping[str, list[str]] | None = None) -> MaterializeResult:
     """Give each partition of the step its own numbers; the result itself carries no metadata.
@@ -74,7 +79,8 @@ def per_partition(context: AssetExecutionContext, per_day: Mapping[str, Mapping[
     there shows as every day's figure (issue 13: `estimated_usd` 40.70 on a day whose cost is 0.125). Metadata
     added per partition key is what each materialization carries instead. `shared` holds facts that are the
     same for every day (a price-table version, the tier), never a number summed over days; with `blocked`
-    given, each day also says whether (and why) it was withheld.
+    given, each day also says whether (and why) it was withheld. Inside a fat step (fat_step.py) `context` is
+    one part's `AssetView`: the metadata goes to that part's asset, and the step yields its result.
     """
     for day in partition_days(context):
         meta = {**(shared or {}), **(per_day.get(day) or {})}

@@ -59,7 +59,7 @@ def landing_file(ccp_home: Path) -> bool:
 KILL_POINTS = {
     "landing": landing_file,
     "normalization": step_started("normalized_claude_code"),
-    "measurements": step_started("usage_cost"),
+    "measurements": step_started("unified_and_measurements"),
 }
 
 

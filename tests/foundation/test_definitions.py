@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import yaml
-from dagster import DailyPartitionsDefinition
+from dagster import AssetKey, DailyPartitionsDefinition
 from dagster._core.definitions.backfill_policy import BackfillPolicyType
 
 from ccp_assets.definitions import defs
@@ -43,9 +43,13 @@ def source_fragment(full: dict, name: str) -> dict:
 
 
 def core_graph(full: dict) -> dict:
-    """The graph without what the registered sources add (each source's part is snapshotted with its tests)."""
+    """The graph without what the registered sources add (each source's part is snapshotted with its tests),
+    with the Dagster step (op) computing each asset: several assets share a step (assets/layers.py)."""
     made = {f"{layer}_{s.name}" for s in SOURCES for layer in ("raw", "normalized")}
-    return {k: {**v, "deps": [d for d in v["deps"] if d not in made]} for k, v in full.items() if k not in made}
+    graph = defs.resolve_asset_graph()
+    step = {k: graph.assets_def_for_key(AssetKey.from_user_string(k)).node_def.name for k in full}
+    return {k: {**v, "deps": [d for d in v["deps"] if d not in made], "step": step[k]}
+            for k, v in full.items() if k not in made}
 
 
 def test_asset_graph_matches_snapshot():

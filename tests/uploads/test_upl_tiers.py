@@ -77,7 +77,7 @@ def test_full_tier_with_planted_secrets_leaves_none_in_the_aggregator(ccp_env, m
     assert outcome is not None and outcome.success, outcome.failures
     meta = outcome.materialized["upload_full"]["metadata"]
     assert meta["queued_payloads"] >= 1 and meta["items"] > 300
-    order = _step_order(outcome.run_id)  # the run filled the sessions before it queued them (test_upl_order.py)
+    order = _materialization_order(outcome.run_id)  # sessions filled before they were queued (test_upl_order.py)
     assert order.index("unified_sessions") < order.index("upload_full")
     again = materialize_all(start="2026-02-12", end="2026-02-12")
     assert again is not None
@@ -110,10 +110,12 @@ def test_full_tier_with_planted_secrets_leaves_none_in_the_aggregator(ccp_env, m
     assert session_id not in stored  # identifiers travel as keyed hashes only
 
 
-def _step_order(run_id: str) -> list[str]:
-    """Step keys of a run in the order their steps started (the instance's event log)."""
+def _materialization_order(run_id: str) -> list[str]:
+    """Asset keys of a run in the order they were first materialized (the instance's event log; several
+    assets share a step, so step order would not tell)."""
     from dagster import DagsterEventType, DagsterInstance
 
     with DagsterInstance.get() as instance:
-        records = instance.get_records_for_run(run_id, of_type=DagsterEventType.STEP_START).records
-    return [r.event_log_entry.step_key for r in records]
+        records = instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records
+    keys = [r.event_log_entry.dagster_event.asset_key.to_user_string() for r in records]
+    return list(dict.fromkeys(keys))

@@ -2,18 +2,18 @@
 
 from datetime import UTC, datetime
 
-from dagster import AssetExecutionContext, MaterializeResult
+from dagster import MaterializeResult
 
-from ccp_assets.assets.common import daily_asset, per_partition
+from ccp_assets.assets.common import per_partition
+from ccp_assets.assets.fat_step import AssetView, SharedWarehouse, daily_part
 from ccp_assets.assets.glossary import glossary
 from ccp_assets.assets.measurements.runner import run_days
 from ccp_assets.measurements.churn import churn_day
 from ccp_assets.measurements.gitrepo import GitRepo
 from ccp_assets.settings_resource import SettingsResource
-from ccp_assets.warehouse.resource import WarehouseResource
 
 
-@daily_asset(
+@daily_part(
     name="churn_daily",
     table="churn_daily",
     group="measurements",
@@ -27,7 +27,7 @@ from ccp_assets.warehouse.resource import WarehouseResource
         + glossary("churn_14d", "avg_churn_score", "notes")
     ),
 )
-def churn_daily(context: AssetExecutionContext, warehouse: WarehouseResource,
+def churn_daily(context: AssetView, warehouse: SharedWarehouse,
                 settings: SettingsResource) -> MaterializeResult:
     repo, why = GitRepo.open(settings.get().repo_dir)
     now = datetime.now(UTC)

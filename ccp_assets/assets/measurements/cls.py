@@ -1,17 +1,17 @@
 """cls_features: the seven CLS inputs per day and window from git, their 90-day z-scores and CLS."""
 
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
+from dagster import MaterializeResult, MetadataValue
 
-from ccp_assets.assets.common import daily_asset, per_partition
+from ccp_assets.assets.common import per_partition
+from ccp_assets.assets.fat_step import AssetView, SharedWarehouse, daily_part
 from ccp_assets.assets.glossary import glossary
 from ccp_assets.assets.measurements.runner import run_days
 from ccp_assets.measurements.cls import REVIEW_THRESHOLD, ImportGraph, cls_day
 from ccp_assets.measurements.gitrepo import GitRepo
 from ccp_assets.settings_resource import SettingsResource
-from ccp_assets.warehouse.resource import WarehouseResource
 
 
-@daily_asset(
+@daily_part(
     name="cls_features",
     table="cls_features",
     group="measurements",
@@ -26,7 +26,7 @@ from ccp_assets.warehouse.resource import WarehouseResource
         + glossary("avg_cls")
     ),
 )
-def cls_features(context: AssetExecutionContext, warehouse: WarehouseResource,
+def cls_features(context: AssetView, warehouse: SharedWarehouse,
                  settings: SettingsResource) -> MaterializeResult:
     config = settings.get()
     repo, why = GitRepo.open(config.repo_dir)

@@ -4,14 +4,14 @@ see measurements/usage.py)."""
 
 
 import duckdb
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
+from dagster import MaterializeResult, MetadataValue
 
-from ccp_assets.assets.common import daily_asset, per_partition, usable_days
+from ccp_assets.assets.common import per_partition, usable_days
+from ccp_assets.assets.fat_step import AssetView, SharedWarehouse, daily_part
 from ccp_assets.assets.glossary import glossary
 from ccp_assets.assets.measurements.by_source import cost_by_source
 from ccp_assets.measurements.usage import plan_table, price_day
 from ccp_assets.pricing.table import price_table
-from ccp_assets.warehouse.resource import WarehouseResource
 from ccp_assets.warehouse.tx import transaction
 
 COST_BY_DAY_SQL = """
@@ -25,7 +25,7 @@ FROM turn_costs WHERE day = ? GROUP BY day, source, provider, model
 """
 
 
-@daily_asset(
+@daily_part(
     name="usage_cost",
     table="cost_daily",
     group="measurements",
@@ -43,7 +43,7 @@ FROM turn_costs WHERE day = ? GROUP BY day, source, provider, model
         + glossary("cost_usd_total", "cost_usd_<source>", "estimated_usd", "turns")
     ),
 )
-def usage_cost(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+def usage_cost(context: AssetView, warehouse: SharedWarehouse) -> MaterializeResult:
     per_day: dict[str, dict] = {}
     with warehouse.connect() as conn:
         days, blocked = usable_days(context, conn)

@@ -1,15 +1,15 @@
 """efficiency_daily: E and E_q per provider and capacity unit from the current AgentOS windows."""
 
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
+from dagster import MaterializeResult, MetadataValue
 
-from ccp_assets.assets.common import daily_asset, per_partition
+from ccp_assets.assets.common import per_partition
+from ccp_assets.assets.fat_step import AssetView, SharedWarehouse, daily_part
 from ccp_assets.assets.glossary import glossary
 from ccp_assets.assets.measurements.runner import run_days
 from ccp_assets.measurements.efficiency import efficiency_day
-from ccp_assets.warehouse.resource import WarehouseResource
 
 
-@daily_asset(
+@daily_part(
     name="efficiency_daily",
     table="efficiency_daily",
     group="measurements",
@@ -23,7 +23,7 @@ from ccp_assets.warehouse.resource import WarehouseResource
         + glossary("e_<provider>", "e_q_<unit>", "capacity")
     ),
 )
-def efficiency_daily(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+def efficiency_daily(context: AssetView, warehouse: SharedWarehouse) -> MaterializeResult:
     out, blocked = run_days(context, warehouse, efficiency_day)
     return per_partition(context, {d: {
         "provider_days": len(r),

@@ -1,15 +1,15 @@
 """measurements: the v1 Measurement entity per day, window, session and shipped feature."""
 
-from dagster import AssetExecutionContext, MaterializeResult
+from dagster import MaterializeResult
 
-from ccp_assets.assets.common import daily_asset, per_partition
+from ccp_assets.assets.common import per_partition
+from ccp_assets.assets.fat_step import AssetView, SharedWarehouse, daily_part
 from ccp_assets.assets.glossary import glossary
 from ccp_assets.assets.measurements.runner import run_days
 from ccp_assets.measurements.entity import entity_day
-from ccp_assets.warehouse.resource import WarehouseResource
 
 
-@daily_asset(
+@daily_part(
     name="measurements",
     table="measurements",
     group="measurements",
@@ -21,6 +21,6 @@ from ccp_assets.warehouse.resource import WarehouseResource
         + glossary("avg_cls", "avg_impf", "avg_churn_score", "features_shipped", "errors")
     ),
 )
-def measurements(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+def measurements(context: AssetView, warehouse: SharedWarehouse) -> MaterializeResult:
     out, blocked = run_days(context, warehouse, entity_day)
     return per_partition(context, {d: {"rows": n} for d, n in out.items()}, blocked=blocked)

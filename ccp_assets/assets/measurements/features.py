@@ -1,15 +1,15 @@
 """features_daily: features shipped per day (BDD results first, else AgentOS windows, else CCC sessions)."""
 
-from dagster import AssetExecutionContext, MaterializeResult
+from dagster import MaterializeResult
 
-from ccp_assets.assets.common import daily_asset, per_partition
+from ccp_assets.assets.common import per_partition
+from ccp_assets.assets.fat_step import AssetView, SharedWarehouse, daily_part
 from ccp_assets.assets.glossary import glossary
 from ccp_assets.assets.measurements.runner import run_days
 from ccp_assets.measurements.features import features_day
-from ccp_assets.warehouse.resource import WarehouseResource
 
 
-@daily_asset(
+@daily_part(
     name="features_daily",
     table="features_daily",
     group="measurements",
@@ -22,7 +22,7 @@ from ccp_assets.warehouse.resource import WarehouseResource
         + glossary("features_shipped")
     ),
 )
-def features_daily(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+def features_daily(context: AssetView, warehouse: SharedWarehouse) -> MaterializeResult:
     out, blocked = run_days(context, warehouse, features_day)
     return per_partition(context, {d: {
         "features_shipped": r["features_shipped"] or 0,

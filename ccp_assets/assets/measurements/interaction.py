@@ -1,16 +1,16 @@
 """interaction_daily: human interaction minutes per session from the landed Claude Code transcripts."""
 
-from dagster import AssetExecutionContext, MaterializeResult
+from dagster import MaterializeResult
 
-from ccp_assets.assets.common import daily_asset, per_partition
+from ccp_assets.assets.common import per_partition
+from ccp_assets.assets.fat_step import AssetView, SharedWarehouse, daily_part
 from ccp_assets.assets.glossary import glossary
 from ccp_assets.assets.measurements.runner import run_days
 from ccp_assets.measurements.interaction import interaction_day
 from ccp_assets.settings_resource import SettingsResource
-from ccp_assets.warehouse.resource import WarehouseResource
 
 
-@daily_asset(
+@daily_part(
     name="interaction_daily",
     table="interaction_daily",
     group="measurements",
@@ -23,7 +23,7 @@ from ccp_assets.warehouse.resource import WarehouseResource
         + glossary("avg_impf", "sessions")
     ),
 )
-def interaction_daily(context: AssetExecutionContext, warehouse: WarehouseResource,
+def interaction_daily(context: AssetView, warehouse: SharedWarehouse,
                       settings: SettingsResource) -> MaterializeResult:
     out, blocked = run_days(context, warehouse, lambda conn, day: interaction_day(conn, settings.get(), day))
     return per_partition(context, {d: {

@@ -1,17 +1,17 @@
 """model_mix_daily, routing_daily and policy_findings: who did the work, how it was routed, what the plan allows."""
 
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
+from dagster import MaterializeResult, MetadataValue
 
-from ccp_assets.assets.common import daily_asset, per_partition
+from ccp_assets.assets.common import per_partition
+from ccp_assets.assets.fat_step import AssetView, SharedWarehouse, daily_part
 from ccp_assets.assets.glossary import glossary
 from ccp_assets.assets.measurements.runner import run_days
 from ccp_assets.measurements.mix import mix_day, routing_day
 from ccp_assets.measurements.policy import license_view, policy_day
 from ccp_assets.settings_resource import SettingsResource
-from ccp_assets.warehouse.resource import WarehouseResource
 
 
-@daily_asset(
+@daily_part(
     name="model_mix_daily",
     table="model_mix_daily",
     group="measurements",
@@ -22,12 +22,12 @@ from ccp_assets.warehouse.resource import WarehouseResource
         + glossary("turns", "cost_usd_total")
     ),
 )
-def model_mix_daily(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+def model_mix_daily(context: AssetView, warehouse: SharedWarehouse) -> MaterializeResult:
     out, blocked = run_days(context, warehouse, mix_day)
     return per_partition(context, {d: {"rows": n} for d, n in out.items()}, blocked=blocked)
 
 
-@daily_asset(
+@daily_part(
     name="routing_daily",
     table="routing_daily",
     group="measurements",
@@ -38,12 +38,12 @@ def model_mix_daily(context: AssetExecutionContext, warehouse: WarehouseResource
         + glossary("lane", "p50/p95")
     ),
 )
-def routing_daily(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+def routing_daily(context: AssetView, warehouse: SharedWarehouse) -> MaterializeResult:
     out, blocked = run_days(context, warehouse, routing_day)
     return per_partition(context, {d: {"lane_days": n} for d, n in out.items()}, blocked=blocked)
 
 
-@daily_asset(
+@daily_part(
     name="policy_findings",
     table="policy_findings",
     group="measurements",
@@ -55,7 +55,7 @@ def routing_daily(context: AssetExecutionContext, warehouse: WarehouseResource) 
         + glossary("policy finding")
     ),
 )
-def policy_findings(context: AssetExecutionContext, warehouse: WarehouseResource,
+def policy_findings(context: AssetView, warehouse: SharedWarehouse,
                     settings: SettingsResource) -> MaterializeResult:
     view = license_view(settings.get())
     out, blocked = run_days(context, warehouse, lambda conn, day: policy_day(conn, view, day))

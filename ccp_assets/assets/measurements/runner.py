@@ -6,16 +6,15 @@ from collections.abc import Callable
 from typing import Any
 
 import duckdb
-from dagster import AssetExecutionContext
 
 from ccp_assets.assets.common import usable_days
-from ccp_assets.warehouse.resource import WarehouseResource
+from ccp_assets.assets.fat_step import AssetView, SharedWarehouse
 from ccp_assets.warehouse.tx import transaction
 
 DayFn = Callable[[duckdb.DuckDBPyConnection, str], Any]
 
 
-def run_days(context: AssetExecutionContext, warehouse: WarehouseResource, fn: DayFn) -> tuple[dict[str, Any], dict]:
+def run_days(context: AssetView, warehouse: SharedWarehouse, fn: DayFn) -> tuple[dict[str, Any], dict]:
     """{day: fn(conn, day)} over the step's usable days (each in its own transaction), and the withheld days."""
     out: dict[str, Any] = {}
     with warehouse.connect() as conn:

@@ -1,9 +1,10 @@
 """daily_summary: metrics_summary.json per day, its week's summary, and its section of progress.log.md."""
 
 
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
+from dagster import MaterializeResult, MetadataValue
 
-from ccp_assets.assets.common import daily_asset, per_partition, usable_days
+from ccp_assets.assets.common import per_partition, usable_days
+from ccp_assets.assets.fat_step import AssetView, SharedWarehouse, daily_part
 from ccp_assets.assets.glossary import glossary
 from ccp_assets.assets.rollups.files import (
     daily_summary_path,
@@ -15,7 +16,6 @@ from ccp_assets.assets.rollups.summary import build_daily_summary, progress_sect
 from ccp_assets.assets.rollups.weekly import build_weekly_summary
 from ccp_assets.licensing import effective_tier
 from ccp_assets.settings_resource import SettingsResource
-from ccp_assets.warehouse.resource import WarehouseResource
 
 # Numbers plotted across partitions in the UI (one point per day), in the order the UI shows them: the
 # metadata dict's order is the plot order, so the story reads cost, volume, output, then quality.
@@ -68,7 +68,7 @@ def _day_metadata(summary: dict) -> dict:
     return meta
 
 
-@daily_asset(
+@daily_part(
     name="daily_summary",
     group="rollups",
     kinds={"json", "markdown"},
@@ -87,7 +87,7 @@ def _day_metadata(summary: dict) -> dict:
                    "notes", "withheld")
     ),
 )
-def daily_summary(context: AssetExecutionContext, warehouse: WarehouseResource,
+def daily_summary(context: AssetView, warehouse: SharedWarehouse,
                   settings: SettingsResource) -> MaterializeResult:
     config = settings.get()
     tier, why = effective_tier(config)

@@ -1,16 +1,16 @@
 """unified_sessions: Claude Code session rows completed with git, license and interaction facts."""
 
-from dagster import AssetExecutionContext, MaterializeResult
+from dagster import MaterializeResult
 
-from ccp_assets.assets.common import daily_asset, partition_days, per_partition
+from ccp_assets.assets.common import partition_days, per_partition
+from ccp_assets.assets.fat_step import AssetView, SharedWarehouse, daily_part
 from ccp_assets.assets.glossary import glossary
 from ccp_assets.settings_resource import SettingsResource
 from ccp_assets.sources.unified_sessions import RepoResolver, fill_sessions
-from ccp_assets.warehouse.resource import WarehouseResource
 from ccp_assets.warehouse.tx import transaction
 
 
-@daily_asset(
+@daily_part(
     name="unified_sessions",
     table="sessions",
     group="unified",
@@ -24,7 +24,7 @@ from ccp_assets.warehouse.tx import transaction
         + glossary("sessions")
     ),
 )
-def unified_sessions(context: AssetExecutionContext, warehouse: WarehouseResource,
+def unified_sessions(context: AssetView, warehouse: SharedWarehouse,
                      settings: SettingsResource) -> MaterializeResult:
     resolver = RepoResolver(settings.get().repo_dir)
     with warehouse.connect() as conn:

@@ -1,13 +1,13 @@
 """unified_turns: Claude Code turns joined with the proxy calls that answered them."""
 
-from dagster import AssetExecutionContext, MaterializeResult
+from dagster import MaterializeResult
 
-from ccp_assets.assets.common import daily_asset, partition_days, per_partition
+from ccp_assets.assets.common import partition_days, per_partition
+from ccp_assets.assets.fat_step import AssetView, SharedWarehouse, daily_part
 from ccp_assets.assets.glossary import glossary
 from ccp_assets.assets.sources import normalized_of
 from ccp_assets.sources.registry import by_calls
 from ccp_assets.sources.unified import MATCH_WINDOW_S, Roles, build_day
-from ccp_assets.warehouse.resource import WarehouseResource
 
 
 def _roles() -> Roles:
@@ -19,7 +19,7 @@ def _roles() -> Roles:
 ROLES = _roles()
 
 
-@daily_asset(
+@daily_part(
     name="unified_turns",
     table="unified_turns",
     group="unified",
@@ -33,7 +33,7 @@ ROLES = _roles()
         + glossary("turns")
     ),
 )
-def unified_turns(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+def unified_turns(context: AssetView, warehouse: SharedWarehouse) -> MaterializeResult:
     with warehouse.connect() as conn:
         results = [build_day(conn, day, ROLES) for day in partition_days(context)]
     return per_partition(context, {r.day: {

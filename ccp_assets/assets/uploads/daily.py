@@ -11,15 +11,15 @@ normalized source's turns and sessions) and `unified_sessions` (the full payload
 commit, license and tier it fills), so a run never queues a day before its sessions are complete.
 """
 
-from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, MetadataValue
+from dagster import MaterializeResult, MetadataValue
 
-from ccp_assets.assets.common import daily_asset, partition_days, per_partition, usable_days
+from ccp_assets.assets.common import partition_days, per_partition, usable_days
+from ccp_assets.assets.fat_step import AssetView, Part, SharedWarehouse, daily_part
 from ccp_assets.licensing import clock
 from ccp_assets.settings_resource import SettingsResource
 from ccp_assets.uploads.enqueue import Enqueuer
 from ccp_assets.uploads.gate import Gate
 from ccp_assets.uploads.outbox import outbox_path
-from ccp_assets.warehouse.resource import WarehouseResource
 
 UPLOAD_DEPS = ["daily_summary", "unified_sessions"]
 
@@ -40,11 +40,9 @@ def _day_metadata(day: str, outcomes: list) -> dict:
     }
 
 
-def _upload_asset(name: str, tier: str, description: str, kinds: set[str]) -> AssetsDefinition:
-    @daily_asset(name=name, group="uploads", kinds=kinds, deps=UPLOAD_DEPS,
-                 description=description)
-    def _upload(context: AssetExecutionContext, warehouse: WarehouseResource,
-                settings: SettingsResource) -> MaterializeResult:
+def _upload_asset(name: str, tier: str, description: str, kinds: set[str]) -> Part:
+    @daily_part(name=name, group="uploads", kinds=kinds, deps=UPLOAD_DEPS, description=description)
+    def _upload(context: AssetView, warehouse: SharedWarehouse, settings: SettingsResource) -> MaterializeResult:
         config = settings.get()
         gate = Gate.load(config, clock.now())
         days = partition_days(context)
