@@ -276,7 +276,7 @@ def materialize(start: str, end: str, selection: str | None = None, progress: Pr
     run_id = str(uuid.uuid4())  # what Dagster's own (private) make_new_run_id returns
     graph = defs.resolve_asset_graph()
     keys = asset_keys or [k for k in graph.get_all_asset_keys() if k in job.asset_layer.executable_asset_keys]
-    total = len(keys) + sum(len(graph.get(k).check_keys) for k in keys)
+    total = len({graph.assets_def_for_key(k).node_def.name for k in [*keys, *(c for k in keys for c in graph.get(k).check_keys)]})  # steps: several assets (and checks) may share one
     with DagsterInstance.get() as instance:
         for line in run_guard.recover(instance):
             (notice or print)(line)
