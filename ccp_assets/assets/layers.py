@@ -4,12 +4,15 @@
   day). One step, not two: the layers depend on each other both ways (usage_cost reads unified_turns,
   unified_sessions reads interaction_daily), so a unified step and a measurement step would form a cycle.
 - `rollup_and_uploads`: daily_summary and the two upload queues, what leaves the warehouse (rollup files,
-  the outbox). Its own step because Dagster starts it only once the whole derivation succeeded: a day is
-  never summarized or queued from a partial derivation, even through a table its deps do not name.
+  the outbox). Its own step because Dagster starts it only once the whole derivation step succeeded
+  (tests/foundation/test_fat_step.py): a day is never summarized or queued from a partial derivation, even
+  through a table its deps do not name. That guarantee costs one step (~0.15 s CPU, below).
 
-Measured (cold `ccp materialize` of the 3.7 MB fixture, see the commit message): the 15 steps these replace
-cost 0.23-0.96 s each under load, most of it per-step overhead (Dagster's events in SQLite, a DuckDB
-connection opened, schema-checked and closed); their SQL on such a day runs in milliseconds.
+Measured (cold `ccp materialize` of the 3.7 MB fixture, fresh homes, median of 3, load average 1.6-16 on a
+shared 2-core machine, so CPU time not wall): 38 steps / 347 events / 14.7 s CPU (user+sys) before, 25 steps /
+321 events / 12.9 s CPU after; the 15 steps these replace took 7.3-12 s of wall under that load, most of it
+per-step cost (Dagster's events in SQLite; a DuckDB connection opened, schema-checked and closed: 23 ms CPU
+each, 13 fewer now), while their SQL on such a day runs in milliseconds.
 """
 
 from ccp_assets.assets.fat_step import fat_step

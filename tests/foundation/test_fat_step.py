@@ -37,12 +37,15 @@ def _broken(context) -> None:
 
 STEP = fat_step("test_step", [_writer("after_broken", ("broken",)), _writer("first"), _broken, _writer("last")],
                 "four parts, one broken")
+# A later step that reads only `first`: Dagster starts it only when the whole step before it succeeded (why
+# the rollup and uploads are a step of their own, assets/layers.py).
+AFTER = fat_step("test_after", [_writer("publish", ("first",))], "reads first")
 
 
 def _run(ccp_env, selection: list[str] | None = None):
     CONNECTIONS.clear()
     instance = DagsterInstance.get()
-    result = materialize([STEP], instance=instance, raise_on_error=False, selection=selection,
+    result = materialize([STEP, AFTER], instance=instance, raise_on_error=False, selection=selection,
                          resources={"warehouse": WarehouseResource(database=str(ccp_env.ccp_home / "w.duckdb")),
                                     "settings": SettingsResource()},
                          tags={ASSET_PARTITION_RANGE_START_TAG: "2026-02-10", ASSET_PARTITION_RANGE_END_TAG: "2026-02-12"})
@@ -59,6 +62,8 @@ def test_siblings_of_a_failed_part_materialize_and_the_failure_names_every_part_
     assert not result.success
     days = {"2026-02-10": 10, "2026-02-11": 11, "2026-02-12": 12}  # each day its own number, never a run total
     assert mats == {"first": days, "last": days}  # `last` ran after `broken` raised; `after_broken` did not
+    started = {ev.step_key for ev in result.all_events if ev.event_type == DagsterEventType.STEP_START}
+    assert started == {"test_step"}  # not `test_after`: `first` is there, but the step that made it failed
     (failure,) = [ev for ev in result.all_events if ev.event_type == DagsterEventType.STEP_FAILURE]
     message = failure.step_failure_data.error.cause.message.strip().splitlines()[-1]
     assert message.endswith("StepFailures: 1 of 4 asset(s) failed: broken: ValueError: no such column: tokens_inn; "
@@ -70,8 +75,8 @@ def test_one_selected_part_runs_alone_in_dependency_order(ccp_env):
     result, mats = _run(ccp_env, ["last"])
     assert result.success
     assert set(mats) == {"last"}
-    result, mats = _run(ccp_env, ["after_broken", "first"])  # listed first, its dependency is not selected
-    assert result.success and set(mats) == {"after_broken", "first"}
+    result, mats = _run(ccp_env, ["after_broken", "first", "publish"])  # after_broken's dependency not selected
+    assert result.success and set(mats) == {"after_broken", "first", "publish"}
     assert STEP.keys == {AssetKey(k) for k in ("first", "broken", "after_broken", "last")}
     order = [s.key.to_user_string() for s in STEP.specs]
     assert order.index("broken") < order.index("after_broken")
