@@ -10,8 +10,8 @@
 
 Measured (cold `ccp materialize` of the 3.7 MB fixture, fresh homes, median of 3, load average 1.6-16 on a
 shared 2-core machine, so CPU time not wall): 38 steps / 347 events / 14.7 s CPU (user+sys) before, 25 steps /
-321 events / 12.9 s CPU after; the 15 steps these replace took 7.3-12 s of wall under that load, most of it
-per-step cost (Dagster's events in SQLite; a DuckDB connection opened, schema-checked and closed: 23 ms CPU
+321 events / 12.9 s CPU after; the 15 steps these replace took 7.3, 7.5, 12.1 s of wall under that load, the
+two 4.7, 6.9, 7.5 s: most of the difference is per-step cost (Dagster's events in SQLite; a DuckDB connection opened, schema-checked and closed: 23 ms CPU
 each, 13 fewer now), while their SQL on such a day runs in milliseconds.
 """
 
