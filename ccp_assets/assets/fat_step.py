@@ -2,7 +2,7 @@
 
 Why: each Dagster step costs ~0.1-0.3 s of its own (STEP_START/OUTPUT/SUCCESS, planned and materialized
 events written to SQLite, each opening its engines) plus a DuckDB connection (open, schema check, close),
-while the SQL of most measurement assets on a small day runs in milliseconds (the profile in PLAN/issue 16:
+while the SQL of most measurement assets on a small day runs in milliseconds (the session-start profile:
 38 steps, 347 events, ~2 s of per-step connect+close+schema check alone). Folding keeps every asset as it
 was (key, group, description, contract metadata, owners, kinds, partitions, single-run backfill, pool,
 per-partition metadata) and drops only the step boundary:

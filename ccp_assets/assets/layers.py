@@ -6,13 +6,14 @@
 - `rollup_and_uploads`: daily_summary and the two upload queues, what leaves the warehouse (rollup files,
   the outbox). Its own step because Dagster starts it only once the whole derivation step succeeded
   (tests/foundation/test_fat_step.py): a day is never summarized or queued from a partial derivation, even
-  through a table its deps do not name. That guarantee costs one step (~0.15 s CPU, below).
+  through a table its deps do not name. That guarantee costs one step (figures below).
 
-Measured (cold `ccp materialize` of the 3.7 MB fixture, fresh homes, median of 3, load average 1.6-16 on a
-shared 2-core machine, so CPU time not wall): 38 steps / 347 events / 14.7 s CPU (user+sys) before, 25 steps /
-321 events / 12.9 s CPU after; the 15 steps these replace took 7.3, 7.5, 12.1 s of wall under that load, the
-two 4.7, 6.9, 7.5 s: most of the difference is per-step cost (Dagster's events in SQLite; a DuckDB connection opened, schema-checked and closed: 23 ms CPU
-each, 13 fewer now), while their SQL on such a day runs in milliseconds.
+Measured (cold `ccp materialize` of the 3.7 MB fixture, fresh homes, 3 runs each, shared 2-core machine):
+38 steps / 347 events before, 25 steps / 321 events after. On main before its SQLite storage change (load
+1.6-16): 14.7 -> 12.9 s CPU (user+sys, median), the 15 steps' wall 7.3-12.1 s -> the two's 4.7-7.5 s. After
+that change (event log connections kept open, load 5-8) a step costs far less: the 15 steps' wall
+1.4-2.5 s (median 2.2) -> 1.3-1.8 s (median 1.6), whole-run CPU the same within noise (8.9 vs 8.8 s). A
+DuckDB connection (open, schema check, close) is 23 ms CPU; 13 fewer per run now.
 """
 
 from ccp_assets.assets.fat_step import fat_step
