@@ -58,7 +58,7 @@ def landing_file(ccp_home: Path) -> bool:
 
 KILL_POINTS = {
     "landing": landing_file,
-    "normalization": step_started("normalized_claude_code"),
+    "normalization": step_started("source_claude_code"),  # lands, normalizes and checks in one step
     "measurements": step_started("unified_and_measurements"),
 }
 

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from ccp_assets.definitions import ASSETS, CHECKS
+from ccp_assets.definitions import ASSETS
 from ccp_assets.sources.registry import SOURCES, agents
 
 
-def test_every_registered_source_is_one_raw_and_one_normalized_asset_with_its_checks():
+def test_every_registered_source_is_one_step_of_raw_and_normalized_with_its_checks():
     keys = {k.to_user_string() for a in ASSETS for k in a.keys}
-    checks = {(spec.asset_key.to_user_string(), spec.name) for c in CHECKS for spec in c.check_specs}
+    checks = {(spec.asset_key.to_user_string(), spec.name) for a in ASSETS for spec in a.check_specs}
+    steps = {a.node_def.name: {k.to_user_string() for k in a.keys} for a in ASSETS}
     assert len({s.name for s in SOURCES}) == len(SOURCES)
     for s in SOURCES:
         assert {f"raw_{s.name}", f"normalized_{s.name}"} <= keys
         assert set(s.checked_tables) <= set(s.tables), s.name
         assert {(f"normalized_{s.name}", f"{t}_suite") for t in s.checked_tables} <= checks
         assert s.raw_description and s.normalized_description
+        assert steps[f"source_{s.name}"] == {f"raw_{s.name}", f"normalized_{s.name}"}  # one step (issue 16)
     # the registered sources, and their checks, are exactly the graph's (none made by hand elsewhere)
     assert {k for k in keys if k.startswith(("raw_", "normalized_"))} == {
         f"{layer}_{s.name}" for s in SOURCES for layer in ("raw", "normalized")}
