@@ -25,6 +25,7 @@ from dagster import (
 )
 
 from ccp_assets.checks.drift import DriftReport, day_batches, evaluate_days, jsonable, record
+from ccp_assets.partitions import DAILY
 from ccp_assets.settings import Settings
 from ccp_assets.sources.landing import LandingResult, landed_days
 
@@ -51,8 +52,9 @@ def _metadata(reports: list[DriftReport]) -> dict:
 
 
 def drift_check_specs(asset: AssetKey, tables: Sequence[str], source: str) -> list[AssetCheckSpec]:
-    """The blocking GX suite of each table, on the rows `asset` wrote for `source`."""
-    return [AssetCheckSpec(f"{table}_suite", asset=asset, blocking=True, description=(
+    """The blocking GX suite of each table, on the rows `asset` wrote for `source`; partitioned like the asset
+    (else a one-day step's result carries no partition and the UI shows no per-day outcome)."""
+    return [AssetCheckSpec(f"{table}_suite", asset=asset, blocking=True, partitions_def=DAILY, description=(
         f"Great Expectations suite `{table}` (schemas/expectations/{table}.json) on the day's {source} rows, plus "
         "drift versus earlier partitions and the share of quarantined lines. Blocking: a drifted day is never "
         "measured, rolled up or uploaded.")) for table in tables]
