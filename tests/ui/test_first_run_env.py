@@ -111,18 +111,19 @@ def _read_pty(cmd: list[str], env: dict[str, str], timeout: float) -> str:
     return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.decode(errors="replace"))
 
 
-def _steps_run(dagster_home: Path) -> set[str]:
+def _steps_run(dagster_home: Path, monkeypatch: pytest.MonkeyPatch) -> set[str]:
     """The step keys the (only) run of this instance started."""
     from dagster import DagsterEventType, DagsterInstance
 
-    with DagsterInstance.from_config(str(dagster_home)) as instance:
+    monkeypatch.setenv("DAGSTER_HOME", str(dagster_home))  # dagster.yaml reads it
+    with DagsterInstance.get() as instance:
         [run] = instance.get_runs()
         records = instance.get_records_for_run(run.run_id, of_type=DagsterEventType.STEP_START).records
     return {r.event_log_entry.step_key for r in records}
 
 
 @pytest.mark.slow
-def test_materialize_shows_the_total_and_the_running_step_and_says_lines_landed(tmp_path):
+def test_materialize_shows_the_total_and_the_running_step_and_says_lines_landed(tmp_path, monkeypatch):
     shutil.copytree(CLAUDE_FIXTURE / "projects", tmp_path / "claude" / "projects")
     (tmp_path / "dagster_home").mkdir()
     shutil.copy(REPO / "dagster_home" / "dagster.yaml", tmp_path / "dagster_home" / "dagster.yaml")
@@ -133,7 +134,7 @@ def test_materialize_shows_the_total_and_the_running_step_and_says_lines_landed(
     totals = {m.group(2) for m in (re.search(r"\b(\d+)/(\d+)\s", f) for f in frames) if m}
     assert len(totals) == 1, frames[:10]
     total = int(totals.pop())
-    assert total == len(_steps_run(tmp_path / "dagster_home")), total  # the bar counts steps, not assets
+    assert total == len(_steps_run(tmp_path / "dagster_home", monkeypatch)), total  # the bar counts steps, not assets
     # While a step runs the bar names it (a source's one step, e.g. source_claude_code, or an asset's).
     named = {m.group(1) for m in (re.search(rf"\b\d+/{total}\s+\d+:\d\d:\d\d\s+([a-z]\w+)\s*$", f) for f in frames) if m}
     assert len(named - {"starting"}) >= 3 and any(n.startswith("source_") for n in named), named
