@@ -122,13 +122,13 @@ WITH t AS (
            coalesce(t.tokens_in, 0) AS i, coalesce(t.tokens_out, 0) AS o, coalesce(t.cache_read_tokens, 0) AS cr,
            coalesce(t.cache_creation_1h_tokens, 0) AS c1h,
            greatest(coalesce(t.cache_creation_tokens, 0) - coalesce(t.cache_creation_1h_tokens, 0), 0) AS c5m,
-           coalesce(t.source IN (SELECT source FROM source_prices), false) AS by_source,
-           CASE WHEN t.source = 'claude_code' THEN TRY_CAST(t.extras->>'$.costUSD' AS DOUBLE) END AS reported_usd
+           coalesce(t.source IN (SELECT source FROM source_prices), false) AS by_source
     FROM turns t
 ), k AS (
     SELECT *, CASE WHEN fast THEN left(model, -5) ELSE model END AS base_model
     FROM (SELECT t.*, t.model LIKE '%-fast' AND CASE WHEN t.by_source THEN own.model IS NULL
-                                                  ELSE t.model NOT IN (SELECT model FROM prices) END AS fast
+                                                  ELSE t.model NOT IN (SELECT model FROM prices) END AS fast,
+                 CASE WHEN t.source = 'claude_code' THEN TRY_CAST(t.extras->>'$.costUSD' AS DOUBLE) END AS reported_usd
           FROM t LEFT JOIN (SELECT DISTINCT source, model FROM source_prices) own
                            ON own.source = t.source AND own.model = t.model)
 ), q AS (  -- the names rows are looked up by: a source's (the model, its snapshot's model, `<missing>`), else prices'
@@ -161,8 +161,9 @@ WITH t AS (
 )
 SELECT * EXCLUDE (input, output, cache_write_5m, cache_write_1h, cache_read, lc_threshold,
                   lc_input, lc_output, lc_cache_write_5m, lc_cache_write_1h, lc_cache_read, base_model,
-                  lc_basis, by_source, utc_day, price_key, shared_key),
+                  lc_basis, by_source, utc_day, price_key, shared_key, is_fallback, report_model),
        priced_as IS NOT NULL OR reported_usd IS NOT NULL AS priced,
-       coalesce(reported_usd, {" + ".join(KINDS)}) AS estimated_usd
+       coalesce(reported_usd, {" + ".join(KINDS)}) AS estimated_usd,
+       is_fallback, report_model  -- appended (extend, never break: tests/warehouse/test_contract_ddl.py)
 FROM c
 """
