@@ -268,6 +268,7 @@ def materialize(start: str, end: str, selection: str | None = None, progress: Pr
     turns SIGINT/SIGTERM into `run_watch.Interrupted`. `instance`: the caller's open instance, on which
     `preflight` has just recovered dead runs; without it one is opened here and dead runs are recovered first.
     """
+    warnings.filterwarnings("ignore")
     from dagster import DagsterInstance
 
     if instance is None:
@@ -277,7 +278,6 @@ def materialize(start: str, end: str, selection: str | None = None, progress: Pr
             for line in run_guard.recover(own):
                 (notice or print)(line)
             return materialize(start, end, selection, progress, notice, own)
-    warnings.filterwarnings("ignore")
     from dagster import DagsterEventType
 
     from ccp_assets import run_guard
