@@ -30,8 +30,12 @@ def materialize(
     previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         _materialize(start, end, select)
-    except (KeyboardInterrupt, _Terminated) as e:
-        signum = signal.SIGTERM if isinstance(e, _Terminated) else signal.SIGINT
+    except (KeyboardInterrupt, _Terminated, RuntimeError) as e:
+        # DuckDB stops a query the signal arrived in and raises RuntimeError("Query interrupted") from it
+        stop = (e.__cause__ or e.__context__) if isinstance(e, RuntimeError) else e
+        if not isinstance(stop, KeyboardInterrupt | _Terminated):
+            raise
+        signum = signal.SIGTERM if isinstance(stop, _Terminated) else signal.SIGINT
         raise CliError(f"interrupted by {signum.name} before the run started (landing commits one source at "
                        "a time: nothing half-written was kept); run `ccp materialize` again", 128 + signum) from None
     finally:
