@@ -17,10 +17,14 @@ landing and every asset write are single DuckDB transactions, so a killed run le
 from __future__ import annotations
 
 import os
+import re
 import socket
+import sqlite3
 import time
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 HOST_TAG = "ccp/host"
@@ -30,6 +34,14 @@ LAUNCHED_BY_TAG = "ccp/launched_by"
 PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
 PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
 PID_START_TOLERANCE_S = 2.0  # create_time is reported in clock ticks; a reused pid starts much later
+# The statuses of a run that may still hold (or wait for) the warehouse: DagsterRunStatus's values, spelled here
+# so `nothing_to_recover` can ask the SQLite storage without importing Dagster.
+ACTIVE_STATUSES = ("NOT_STARTED", "STARTING", "STARTED", "CANCELING")
+# dagster.yaml keys that move the instance's storage away from the default SQLite files under DAGSTER_HOME
+# (but for ccp_assets/instance_storage.py's storage, which keeps those files where Dagster puts them).
+_STORAGE_KEYS = re.compile(r"^(storage|run_storage|event_log_storage)\s*:", re.MULTILINE)
+OWN_STORAGE = {"custom": {"module": "ccp_assets.instance_storage", "class": "CcpSqliteStorage",
+                          "config": {"base_dir": {"env": "DAGSTER_HOME"}}}}
 
 
 def _process_start(pid: int) -> float | None:
@@ -139,8 +151,45 @@ def describe_run(record: Any, worker: Worker | None = None) -> str:
 def _active_statuses() -> list[Any]:
     from dagster import DagsterRunStatus
 
-    return [DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED,
-            DagsterRunStatus.CANCELING]
+    return [DagsterRunStatus(s) for s in ACTIVE_STATUSES]
+
+
+def default_sqlite_files(yaml_text: str) -> bool:
+    """The instance keeps Dagster's default SQLite files under DAGSTER_HOME (this module and
+    cli/nothing_new.py read them directly)."""
+    if not _STORAGE_KEYS.search(yaml_text):
+        return True
+    import yaml
+
+    config = yaml.safe_load(yaml_text) or {}
+    return config.get("storage") == OWN_STORAGE and not {"run_storage", "event_log_storage"} & set(config)
+
+
+def nothing_to_recover(home: Path) -> bool:
+    """True when the default SQLite instance at `home` provably has no active run and no pool claim, so that
+    `recover` and `in_progress` would find nothing: read from its files without importing Dagster.
+
+    `ccp materialize` then lands while a thread opens the instance (cold: Dagster's storage imports and the
+    SQLite DDL) instead of opening it first. False whenever not provable: storage configured elsewhere, a
+    database locked or unreadable, or any row to look at.
+    """
+    try:
+        if not default_sqlite_files((home / "dagster.yaml").read_text()):
+            return False
+    except OSError:
+        return False
+    statuses = ", ".join(f"'{s}'" for s in ACTIVE_STATUSES)
+    checks = ((home / "history" / "runs.db", f"SELECT count(*) FROM runs WHERE status IN ({statuses})"),
+              (home / "history" / "runs" / "index.db", "SELECT count(*) FROM pending_steps"))
+    try:
+        for db, sql in checks:
+            if db.exists():  # a store not created yet holds nothing
+                with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1.0)) as c:
+                    if c.execute(sql).fetchone()[0]:
+                        return False
+    except sqlite3.Error:  # locked, half-created, another schema: let Dagster look
+        return False
+    return True
 
 
 def recover(instance: Any, exclude: frozenset[str] = frozenset()) -> list[str]:

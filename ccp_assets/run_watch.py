@@ -70,6 +70,9 @@ class RunWatch:
         self.progress, self.notice = progress, notice or _stderr
         self.signum: int | None = None
         self._signal_at = 0.0
+        self._cursor: str | None = None  # the run's step events read so far (storage id)
+        self._started: dict[str, None] = {}  # step keys in start order
+        self._ended: set[str] = set()
         self._stop = threading.Event()
         self._pipe: tuple[int, int] | None = None
         self._old_fd = -1
@@ -132,16 +135,27 @@ class RunWatch:
 
     def _report_progress(self, seen: tuple[int, str] | None) -> tuple[int, str] | None:
         """Say (steps done, total, the step running now) whenever it changes, from the first tick on: the
-        total is known before the run starts, so the bar never sits at "0/?" while Dagster sets the run up."""
+        total is known before the run starts, so the bar never sits at "0/?" while Dagster sets the run up.
+
+        Each tick reads only the step events stored since the last one (a cursor): reading all of them every
+        0.3 s cost 0.74 s of CPU in this thread over a cold fixture run (115 ticks), against the run's GIL."""
         if self.progress is None:
             return seen
         from dagster import DagsterEventType
 
         ends = {DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE, DagsterEventType.STEP_SKIPPED}
-        events = self.instance.all_logs(self.run_id, of_type={*ends, DagsterEventType.STEP_START})
-        done = {e.step_key for e in events if e.dagster_event and e.dagster_event.event_type in ends}
-        running = [e.step_key for e in events if e.step_key and e.step_key not in done]
-        now = (len(done), running[-1] if running else seen[1] if seen else "starting the run…")
+        new = self.instance.get_records_for_run(self.run_id, cursor=self._cursor,
+                                                of_type={*ends, DagsterEventType.STEP_START})
+        self._cursor = new.cursor
+        for rec in new.records:
+            e = rec.event_log_entry
+            if e.step_key and e.dagster_event:
+                if e.dagster_event.event_type in ends:
+                    self._ended.add(e.step_key)
+                else:
+                    self._started[e.step_key] = None
+        running = [k for k in self._started if k not in self._ended]
+        now = (len(self._ended), running[-1] if running else seen[1] if seen else "starting the run…")
         if now != seen:
             self.progress(now[0], self.total, now[1])
         return now

@@ -69,17 +69,19 @@ def land_all(settings: Settings) -> dict[str, Any]:
     return {"results": results, "days": days, "touched": touched, "landed_at": stamps}
 
 
-def days_to_run(landed: dict[str, Any]) -> list[str]:
+def days_to_run(landed: dict[str, Any], instance: Any = None) -> list[str]:
     """Days with data that need a run: new bytes landed for them now, never materialized, a later attempt
     failed, or bytes landed after their last materialization (a run that landed them and then died).
 
     This is what makes an incremental `ccp materialize` cost work proportional to the new bytes
-    rather than to the whole history.
+    rather than to the whole history. `instance`: the caller's open instance (else one is opened here).
     """
     from dagster import DagsterInstance
 
-    with DagsterInstance.get() as instance:
-        done = done_days(instance)
+    if instance is None:
+        with DagsterInstance.get() as own:
+            return days_to_run(landed, own)
+    done = done_days(instance)
     return sorted(set(landed["touched"]) | set(stale_days(landed["days"], landed.get("landed_at", {}), done)))
 
 
@@ -236,32 +238,47 @@ def one_at_a_time(settings: Settings) -> Iterator[None]:
             fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
-def preflight(job_name: str | None = None, notice: NoticeFn | None = None) -> None:
-    """Before landing: recover runs whose process is gone, then refuse if a graph run is really in progress."""
+def preflight(job_name: str | None = None, notice: NoticeFn | None = None, instance: Any = None) -> None:
+    """Before landing: recover runs whose process is gone, then refuse if a graph run is really in progress.
+
+    `instance`: the caller's open instance (`command_instance.CommandInstance`), else one is opened here.
+    """
     from dagster import DagsterInstance
 
     from ccp_assets import run_guard
     from ccp_assets.jobs import DAILY_JOB_NAME
 
-    with DagsterInstance.get() as instance:
-        for line in run_guard.recover(instance):
-            (notice or print)(line)
-        live = run_guard.in_progress(instance, job_name or DAILY_JOB_NAME)
+    if instance is None:
+        with DagsterInstance.get() as own:
+            return preflight(job_name, notice, own)
+    for line in run_guard.recover(instance):
+        (notice or print)(line)
+    live = run_guard.in_progress(instance, job_name or DAILY_JOB_NAME)
     if live:
         raise Busy(f"another run is in progress: {live[0]}; wait for it to finish (it shows in the UI) "
                    "and run `ccp materialize` again")
 
 
 def materialize(start: str, end: str, selection: str | None = None, progress: ProgressFn | None = None,
-                notice: NoticeFn | None = None) -> RunOutcome:
+                notice: NoticeFn | None = None, instance: Any = None) -> RunOutcome:
     """One in-process run of the daily job over [start, end], recorded in the instance.
 
     The run carries this process's host/pid (run_guard) so a later `ccp` can tell if it was killed; a
     `RunWatch` beside it reports progress, says which run holds the warehouse slot while it waits, and
-    turns SIGINT/SIGTERM into `run_watch.Interrupted`.
+    turns SIGINT/SIGTERM into `run_watch.Interrupted`. `instance`: the caller's open instance, on which
+    `preflight` has just recovered dead runs; without it one is opened here and dead runs are recovered first.
     """
     warnings.filterwarnings("ignore")
-    from dagster import DagsterEventType, DagsterInstance
+    from dagster import DagsterInstance
+
+    if instance is None:
+        with DagsterInstance.get() as own:
+            from ccp_assets import run_guard
+
+            for line in run_guard.recover(own):
+                (notice or print)(line)
+            return materialize(start, end, selection, progress, notice, own)
+    from dagster import DagsterEventType
 
     from ccp_assets import run_guard
     from ccp_assets.definitions import defs
@@ -277,47 +294,44 @@ def materialize(start: str, end: str, selection: str | None = None, progress: Pr
     graph = defs.resolve_asset_graph()
     keys = asset_keys or [k for k in graph.get_all_asset_keys() if k in job.asset_layer.executable_asset_keys]
     total = len({graph.assets_def_for_key(k).node_def.name for k in [*keys, *(c for k in keys for c in graph.get(k).check_keys)]})  # steps: several assets (and checks) may share one
-    with DagsterInstance.get() as instance:
-        for line in run_guard.recover(instance):
-            (notice or print)(line)
-        stopped: BaseException | None = None
-        with RunWatch(instance, run_id, WAREHOUSE_POOL, total, progress, notice) as watch:
-            try:
-                result = job.execute_in_process(
-                    instance=instance,
-                    run_id=run_id,
-                    partition_key=start if start == end else None,
-                    tags=tags,
-                    raise_on_error=False,
-                    asset_selection=asset_keys,
-                    run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
-                )
-            except BaseException as e:  # noqa: BLE001 - an interrupt is re-raised below as Interrupted
-                stopped = e
-        if instance.event_log_storage.supports_global_concurrency_limits:
-            # The run is over and ran in this process: nothing of it can still hold a slot legitimately.
-            instance.event_log_storage.free_concurrency_slots_for_run(run_id)
-        if watch.signum is not None:  # read by RunWatch's exit even if the signal beat its thread
-            raise Interrupted(watch.signum, run_id, while_waiting=False)
-        if stopped is not None:
-            raise stopped
-        outcome = RunOutcome(result.run_id, result.success, start, end)
-        for ev in result.all_events:
-            if ev.event_type == DagsterEventType.STEP_FAILURE:
-                err = ev.step_failure_data.error
-                msg = (err.cause.message if err and err.cause else err.message if err else "failed").strip()
-                outcome.failures.append(f"{ev.step_key} [{start}..{end}]: {msg.splitlines()[-1][:300]}")
-            elif ev.event_type == DagsterEventType.ASSET_MATERIALIZATION:
-                mat = ev.step_materialization_data.materialization
-                entry = outcome.materialized.setdefault(mat.asset_key.to_user_string(),
-                                                        {"partitions": 0, "by_partition": {}})
-                entry["partitions"] += 1
-                meta = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
-                entry["by_partition"][mat.partition] = meta
-                entry["metadata"] = _run_totals(entry.get("metadata"), meta, mat.partition)
-            elif ev.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
-                data = ev.event_specific_data
-                outcome.checks.append({"asset": data.asset_key.to_user_string(), "check": data.check_name,
-                                       "passed": data.passed, "partition": data.partition,
-                                       "metadata": {k: getattr(v, "value", v) for k, v in data.metadata.items()}})
+    stopped: BaseException | None = None
+    with RunWatch(instance, run_id, WAREHOUSE_POOL, total, progress, notice) as watch:
+        try:
+            result = job.execute_in_process(
+                instance=instance,
+                run_id=run_id,
+                partition_key=start if start == end else None,
+                tags=tags,
+                raise_on_error=False,
+                asset_selection=asset_keys,
+                run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+            )
+        except BaseException as e:  # noqa: BLE001 - an interrupt is re-raised below as Interrupted
+            stopped = e
+    if instance.event_log_storage.supports_global_concurrency_limits:
+        # The run is over and ran in this process: nothing of it can still hold a slot legitimately.
+        instance.event_log_storage.free_concurrency_slots_for_run(run_id)
+    if watch.signum is not None:  # read by RunWatch's exit even if the signal beat its thread
+        raise Interrupted(watch.signum, run_id, while_waiting=False)
+    if stopped is not None:
+        raise stopped
+    outcome = RunOutcome(result.run_id, result.success, start, end)
+    for ev in result.all_events:
+        if ev.event_type == DagsterEventType.STEP_FAILURE:
+            err = ev.step_failure_data.error
+            msg = (err.cause.message if err and err.cause else err.message if err else "failed").strip()
+            outcome.failures.append(f"{ev.step_key} [{start}..{end}]: {msg.splitlines()[-1][:300]}")
+        elif ev.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+            mat = ev.step_materialization_data.materialization
+            entry = outcome.materialized.setdefault(mat.asset_key.to_user_string(),
+                                                    {"partitions": 0, "by_partition": {}})
+            entry["partitions"] += 1
+            meta = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
+            entry["by_partition"][mat.partition] = meta
+            entry["metadata"] = _run_totals(entry.get("metadata"), meta, mat.partition)
+        elif ev.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+            data = ev.event_specific_data
+            outcome.checks.append({"asset": data.asset_key.to_user_string(), "check": data.check_name,
+                                   "passed": data.passed, "partition": data.partition,
+                                   "metadata": {k: getattr(v, "value", v) for k, v in data.metadata.items()}})
     return outcome

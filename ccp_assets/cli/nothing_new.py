@@ -25,38 +25,23 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sqlite3
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+from ccp_assets.run_guard import default_sqlite_files
 from ccp_assets.settings import Settings
 
 STAMP = "materialize_state.json"
 STAMP_VERSION = 1
-# dagster.yaml keys that move the instance's storage away from the default SQLite files under DAGSTER_HOME
-# (but for ccp_assets/instance_storage.py's storage, which keeps those files where Dagster puts them).
-_STORAGE_KEYS = re.compile(r"^(storage|run_storage|event_log_storage)\s*:", re.MULTILINE)
-OWN_STORAGE = {"custom": {"module": "ccp_assets.instance_storage", "class": "CcpSqliteStorage",
-                          "config": {"base_dir": {"env": "DAGSTER_HOME"}}}}
-
-
-def _default_files(yaml_text: str) -> bool:
-    """The instance keeps Dagster's default SQLite files under DAGSTER_HOME (read directly below)."""
-    if not _STORAGE_KEYS.search(yaml_text):
-        return True
-    import yaml
-
-    config = yaml.safe_load(yaml_text) or {}
-    return config.get("storage") == OWN_STORAGE and not {"run_storage", "event_log_storage"} & set(config)
 
 
 def instance_fingerprint(home: Path) -> list[Any] | None:
     """What changes with every run, materialization, failure or wipe in the default SQLite instance at `home`:
     count and highest id of its runs and asset events, and the runs' latest update. None when not knowable."""
     try:
-        if not _default_files((home / "dagster.yaml").read_text()):
+        if not default_sqlite_files((home / "dagster.yaml").read_text()):
             return None
     except OSError:
         return None
