@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ccp_assets.settings import Settings
+from ccp_assets.sources.walk import jsonl_files
 
 KNOWN_LINE_TYPES = ("user", "assistant", "system", "progress", "file-history-snapshot", "queue-operation",
                     "summary", "attachment", "custom-title", "tag")
@@ -26,7 +27,7 @@ class ClaudeCodeSource:
     def files(self, settings: Settings) -> list[Path]:
         found: set[Path] = set()
         for root in self.roots(settings):
-            found.update(p.resolve() for p in root.rglob("*.jsonl") if p.is_file())
+            found |= jsonl_files(root)
         return sorted(found)
 
 
