@@ -160,6 +160,19 @@ class RunWatch:
             self.progress(now[0], self.total, now[1])
         return now
 
+    def _free_slots(self) -> None:
+        """Free the run's pool slots, again if the main thread (still inside Dagster) claims one meanwhile: a claim
+        left behind made the next `ccp materialize` recover it first (seen once, at load 20, in
+        tests/foundation/test_killed_runs_interrupt.py)."""
+        storage = self.instance.event_log_storage
+        if not storage.supports_global_concurrency_limits:
+            return
+        for _ in range(10):
+            storage.free_concurrency_slots_for_run(self.run_id)
+            time.sleep(0.05)
+            if self.run_id not in storage.get_concurrency_run_ids():
+                return
+
     def _abort(self, waiting: bool) -> None:
         """End the process now: the main thread is inside Dagster and would not stop by itself."""
         assert self.signum is not None
@@ -168,8 +181,7 @@ class RunWatch:
             run = self.instance.get_run_by_id(self.run_id)
             if run is not None and not run.is_finished:
                 self.instance.report_run_canceled(run, message=f"Canceled: {stop.line}")
-            if self.instance.event_log_storage.supports_global_concurrency_limits:
-                self.instance.event_log_storage.free_concurrency_slots_for_run(self.run_id)
+            self._free_slots()
         finally:
             self.notice(f"error: {stop.line}")  # as cli/errors.run prints a CliError
             sys.stdout.flush()
