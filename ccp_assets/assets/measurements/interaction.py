@@ -2,11 +2,10 @@
 
 from dagster import MaterializeResult
 
-from ccp_assets.assets.common import per_partition
+from ccp_assets.assets.common import per_partition, usable_days
 from ccp_assets.assets.fat_step import AssetView, SharedWarehouse, daily_part
 from ccp_assets.assets.glossary import glossary
-from ccp_assets.assets.measurements.runner import run_days
-from ccp_assets.measurements.interaction import interaction_day
+from ccp_assets.measurements.interaction import interaction_days
 from ccp_assets.settings_resource import SettingsResource
 
 
@@ -25,7 +24,9 @@ from ccp_assets.settings_resource import SettingsResource
 )
 def interaction_daily(context: AssetView, warehouse: SharedWarehouse,
                       settings: SettingsResource) -> MaterializeResult:
-    out, blocked = run_days(context, warehouse, lambda conn, day: interaction_day(conn, settings.get(), day))
+    with warehouse.connect() as conn:  # all the step's days at once (batched inside), not one query per day
+        days, blocked = usable_days(context, conn)
+        out = interaction_days(conn, settings.get(), days)
     return per_partition(context, {d: {
         "sessions": r["sessions"],
         "interaction_minutes": round(r["minutes"] or 0, 3),
