@@ -21,7 +21,6 @@ in any log gets those prompts priced under the model `glm`. An unknown model cos
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -56,6 +55,10 @@ def _costs_sql() -> str:
         src, "FROM m_counted t")
 
 
+# Set-based over the step's days (`m_days`): one statement per stage instead of one per day (issue 16: the
+# per-day statements re-evaluated `turn_costs` 62 times on a 62-day corpus). Each day's rows are exactly the
+# one-day reading's: the ±1 day windows are per row (`t.day ± 1`), the NOT IN lists became NOT EXISTS (same
+# answer: turn_id is never null and the lists hold no nulls).
 COUNTED_SQL = """
 CREATE OR REPLACE TEMP TABLE m_counted AS
 WITH cc AS (
@@ -63,26 +66,26 @@ WITH cc AS (
                         coalesce(u.lane, t.lane) AS lane),
            t.model AS transcript_model
     FROM turns t LEFT JOIN unified_turns u ON u.claude_code_turn_id = t.turn_id AND u.day = t.day
-    WHERE t.source = 'claude_code' AND t.day = $day AND t.model IS DISTINCT FROM '<synthetic>'
+    WHERE t.source = 'claude_code' AND t.day IN (SELECT day FROM m_days) AND t.model IS DISTINCT FROM '<synthetic>'
 ), px AS (
     SELECT t.*, t.model AS transcript_model FROM turns t
-    WHERE t.source = 'ccp_proxy' AND t.day = $day AND t.event = 'completion'
-      AND t.turn_id NOT IN (SELECT proxy_turn_id FROM unified_turns
-                            WHERE day BETWEEN $lo AND $hi AND proxy_turn_id IS NOT NULL
-                              AND claude_code_turn_id IS NOT NULL)
+    WHERE t.source = 'ccp_proxy' AND t.day IN (SELECT day FROM m_days) AND t.event = 'completion'
+      AND NOT EXISTS (SELECT 1 FROM unified_turns u
+                      WHERE u.proxy_turn_id = t.turn_id AND u.day BETWEEN t.day - 1 AND t.day + 1
+                        AND u.claude_code_turn_id IS NOT NULL)
 ), ap AS (
     SELECT t.*, t.model AS transcript_model FROM turns t
-    WHERE t.source = 'agentos_proxy' AND t.day = $day AND coalesce(t.is_api_error, false) = false
-      AND NOT EXISTS (SELECT 1 FROM turns x WHERE x.source = 'ccp_proxy' AND x.day = $day)
+    WHERE t.source = 'agentos_proxy' AND t.day IN (SELECT day FROM m_days) AND coalesce(t.is_api_error, false) = false
+      AND NOT EXISTS (SELECT 1 FROM turns x WHERE x.source = 'ccp_proxy' AND x.day = t.day)
 ), ccc AS (
     SELECT t.*, t.model AS transcript_model FROM turns t
-    WHERE t.source = 'ccc' AND t.day = $day
-      AND coalesce(t.session_id, '') NOT IN (SELECT session_id FROM turns WHERE source = 'claude_code'
-                                              AND day BETWEEN $lo AND $hi AND session_id IS NOT NULL)
+    WHERE t.source = 'ccc' AND t.day IN (SELECT day FROM m_days)
+      AND NOT EXISTS (SELECT 1 FROM turns s WHERE s.source = 'claude_code' AND s.session_id = coalesce(t.session_id, '')
+                      AND s.day BETWEEN t.day - 1 AND t.day + 1)
 ), own AS (
     SELECT t.*, t.model AS transcript_model FROM turns t
     JOIN unified_turns u ON u.turn_id = t.turn_id AND u.day = t.day AND u.sources = [t.source]
-    WHERE t.day = $day AND u.claude_code_turn_id IS NULL AND u.proxy_turn_id IS NULL
+    WHERE t.day IN (SELECT day FROM m_days) AND u.claude_code_turn_id IS NULL AND u.proxy_turn_id IS NULL
 )
 SELECT * FROM cc UNION ALL BY NAME SELECT * FROM px UNION ALL BY NAME SELECT * FROM ap
 UNION ALL BY NAME SELECT * FROM ccc UNION ALL BY NAME SELECT * FROM own
@@ -113,7 +116,7 @@ SELECT day, model, provider, basis, count(*) AS turns, sum(input_tokens) AS inpu
        sum(cache_write_usd) AS cache_write_usd, sum(cache_read_usd) AS cache_read_usd,
        sum(prompt_usd) AS prompt_usd, sum(estimated_usd) AS estimated_usd, bool_and(priced) AS priced,
        any_value(price_version) AS price_version, any_value(plan) AS plan
-FROM priced_turns WHERE day = $day GROUP BY day, model, provider, basis
+FROM priced_turns WHERE day IN (SELECT day FROM m_days) GROUP BY day, model, provider, basis
 """
 
 GLM_WINDOWS_SQL = f"""
@@ -129,22 +132,47 @@ HAVING sum(prompts) > 0
 """
 
 
-def price_day(conn: duckdb.DuckDBPyConnection, day: str) -> dict[str, Any]:
-    """Replace the day's `priced_turns` and `usage_model_daily` rows; returns a small summary."""
-    d = date.fromisoformat(day)
+# Days that may have GLM window prompts (a superset: GLM_WINDOWS_SQL decides); only these run it, one each.
+GLM_DAYS_SQL = """
+SELECT DISTINCT day FROM windows WHERE source = 'agentos' AND provider = 'glm' AND day IN (SELECT day FROM m_days)
+UNION SELECT DISTINCT day FROM glm_counts WHERE source = 'agentos' AND day IN (SELECT day FROM m_days)
+ORDER BY day
+"""
+
+SUMMARY_SQL = """
+SELECT day, coalesce(sum(turns), 0), coalesce(sum(estimated_usd), 0),
+       list(DISTINCT coalesce(model, '(no model)')) FILTER (WHERE NOT priced)
+FROM usage_model_daily WHERE day IN (SELECT day FROM m_days) GROUP BY day
+"""
+
+
+def set_days(conn: duckdb.DuckDBPyConnection, days: list) -> None:
+    """The temp table `m_days` the set-based statements read: the step's (usable) days."""
+    conn.execute("CREATE OR REPLACE TEMP TABLE m_days (day DATE PRIMARY KEY)")
+    if days:
+        conn.execute("INSERT INTO m_days SELECT unnest(?::DATE[])", [[str(d) for d in days]])
+
+
+def price_days(conn: duckdb.DuckDBPyConnection, days: list) -> dict[str, dict[str, Any]]:
+    """Replace the days' `priced_turns` and `usage_model_daily` rows (one statement per stage for all the
+    days, then GLM window prompts on the few days that have any); returns a small summary per day."""
+    set_days(conn, days)
     plan_name, _plan = subscription_plan("zai")
-    params = {"day": d, "lo": d - timedelta(days=1), "hi": d + timedelta(days=1)}
-    price = {"day": d, "ppp": price_per_prompt("zai"), "plan": plan_name,
-             "plan_version": f"plans:{plan_table()['version']}"}
-    conn.execute("DELETE FROM priced_turns WHERE day = ?", [d])
-    conn.execute("DELETE FROM usage_model_daily WHERE day = ?", [d])
-    conn.execute(COUNTED_SQL, params)
+    price = {"ppp": price_per_prompt("zai"), "plan": plan_name, "plan_version": f"plans:{plan_table()['version']}"}
+    conn.execute("DELETE FROM priced_turns WHERE day IN (SELECT day FROM m_days)")
+    conn.execute("DELETE FROM usage_model_daily WHERE day IN (SELECT day FROM m_days)")
+    conn.execute(COUNTED_SQL)
     conn.execute(_costs_sql())
-    conn.execute(PRICED_SQL, {k: price[k] for k in ("ppp", "plan", "plan_version")})
-    conn.execute(BY_MODEL_SQL, {"day": d})
-    conn.execute(GLM_WINDOWS_SQL, price)
-    turns, usd, unpriced = conn.execute(
-        "SELECT coalesce(sum(turns), 0), coalesce(sum(estimated_usd), 0), "
-        "list(DISTINCT coalesce(model, '(no model)')) FILTER (WHERE NOT priced) "
-        "FROM usage_model_daily WHERE day = ?", [d]).fetchone()
-    return {"turns": int(turns), "estimated_usd": float(usd), "unpriced": sorted(unpriced or [])}
+    conn.execute(PRICED_SQL, price)
+    conn.execute(BY_MODEL_SQL)
+    for (d,) in conn.execute(GLM_DAYS_SQL).fetchall():
+        conn.execute(GLM_WINDOWS_SQL, {"day": d, **price})
+    out = {str(day): {"turns": 0, "estimated_usd": 0.0, "unpriced": []} for day in days}
+    for d, turns, usd, unpriced in conn.execute(SUMMARY_SQL).fetchall():
+        out[str(d)] = {"turns": int(turns), "estimated_usd": float(usd), "unpriced": sorted(unpriced or [])}
+    return out
+
+
+def price_day(conn: duckdb.DuckDBPyConnection, day: str) -> dict[str, Any]:
+    """Replace one day's `priced_turns` and `usage_model_daily` rows; returns a small summary."""
+    return price_days(conn, [day])[str(day)]

@@ -23,8 +23,27 @@ SELECT source, sum(usd) FROM (
 ) GROUP BY source ORDER BY source
 """
 
+# The same for every day in the temp table `m_days` (measurements/usage.py `set_days`) in one statement.
+BY_SOURCE_DAYS_SQL = """
+SELECT day, source, sum(usd) FROM (
+    SELECT day, CASE source WHEN 'ccp_proxy' THEN 'ccp_proxy_only' ELSE source END AS source, estimated_usd AS usd
+    FROM priced_turns WHERE day IN (SELECT day FROM m_days)
+    UNION ALL
+    SELECT day, 'agentos_windows' AS source, estimated_usd AS usd FROM usage_model_daily
+    WHERE day IN (SELECT day FROM m_days) AND turns = 0
+) GROUP BY day, source ORDER BY day, source
+"""
+
 
 def cost_by_source(conn: duckdb.DuckDBPyConnection, day: str | date) -> dict[str, float]:
     """{source: USD} of the day's counted calls (empty when nothing was counted)."""
     d = day if isinstance(day, date) else date.fromisoformat(day)
     return {src: round(float(usd or 0.0), 6) for src, usd in conn.execute(BY_SOURCE_SQL, {"day": d}).fetchall()}
+
+
+def cost_by_source_days(conn: duckdb.DuckDBPyConnection) -> dict[str, dict[str, float]]:
+    """{day: {source: USD}} for the days in `m_days` that counted anything (`cost_by_source` of each)."""
+    out: dict[str, dict[str, float]] = {}
+    for d, src, usd in conn.execute(BY_SOURCE_DAYS_SQL).fetchall():
+        out.setdefault(str(d), {})[src] = round(float(usd or 0.0), 6)
+    return out
