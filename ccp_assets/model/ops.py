@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
+from pydantic import create_model
+
 from ccp_assets.model.fields import Row, col, key
 
 
@@ -54,52 +56,46 @@ class QuarantineRow(Row):
     recorded_at: datetime | None = col("when the row was written")
 
 
-class PriceRow(Row):
-    """One model's USD prices per million tokens, from the versioned price table shipped in the package."""
-
-    model: str = key("model name, or an alias of one (a copy of its target's prices)")
-    provider: str | None = col("provider selling the model (anthropic, zai, openai, ...)")
-    input: float | None = col("USD per million uncached input tokens", ge=0)
-    output: float | None = col("USD per million output tokens", ge=0)
-    cache_write_5m: float | None = col("USD per million 5-minute cache-write tokens", ge=0)
-    cache_write_1h: float | None = col("USD per million 1-hour cache-write tokens", ge=0)
-    cache_read: float | None = col("USD per million cache-read tokens", ge=0)
-    lc_threshold: int | None = col("long-context tier: tokens per request above which the lc_* prices apply", ge=0)
-    lc_input: float | None = col("long-context USD per million input tokens", ge=0)
-    lc_output: float | None = col("long-context USD per million output tokens", ge=0)
-    lc_cache_write_5m: float | None = col("long-context USD per million 5-minute cache-write tokens", ge=0)
-    lc_cache_write_1h: float | None = col("long-context USD per million 1-hour cache-write tokens", ge=0)
-    lc_cache_read: float | None = col("long-context USD per million cache-read tokens", ge=0)
-    price_version: str | None = col("version of the price table the row came from")
-    fast_multiplier: float | None = col("price multiplier of the model's fast mode (`<model>-fast`)", ge=0)
+def _rates() -> dict[str, Any]:
+    """The price columns `prices` and `source_prices` share, in warehouse order (one place to add a token kind)."""
+    usd = {"input": "uncached input", "output": "output", "cache_write_5m": "5-minute cache-write",
+           "cache_write_1h": "1-hour cache-write", "cache_read": "cache-read"}
+    return {
+        **{c: (float | None, col(f"USD per million {what} tokens", ge=0)) for c, what in usd.items()},
+        "lc_threshold": (int | None, col("long-context tier: tokens per request above which the lc_* prices apply",
+                                         ge=0)),
+        **{f"lc_{c}": (float | None, col(f"long-context USD per million {what} tokens".replace(
+            "uncached ", ""), ge=0)) for c, what in usd.items()},
+    }
 
 
-class SourcePriceRow(Row):
-    """One model's USD prices per million tokens under one source's own rules (the `prices.json` of its package,
-    sources/<package>/prices.json): a turn of that source is priced from these rows, not from `prices`."""
+PriceRow = create_model(
+    "PriceRow", __base__=Row, __module__=__name__,
+    __doc__="One model's USD prices per million tokens, from the versioned price table shipped in the package.",
+    model=(str, key("model name, or an alias of one (a copy of its target's prices)")),
+    provider=(str | None, col("provider selling the model (anthropic, zai, openai, ...)")),
+    **_rates(),
+    price_version=(str | None, col("version of the price table the row came from")),
+    fast_multiplier=(float | None, col("price multiplier of the model's fast mode (`<model>-fast`)", ge=0)),
+)
 
-    source: str = key("the `source` of the turns these prices are for (codex)")
-    model: str = key("model name as the source writes it; an alias label; `<missing>` is a turn without a model")
-    valid_from: date = key("first UTC day the row applies (an alias label follows a timeline); 0001-01-01: always")
-    valid_to: date | None = col("first UTC day the row no longer applies (its timeline's next step); null: open")
-    priced_as: str | None = col("the model whose prices these are (the row's own model, or an alias's target)")
-    provider: str | None = col("provider selling the model (openai, ...)")
-    input: float | None = col("USD per million uncached input tokens", ge=0)
-    output: float | None = col("USD per million output tokens", ge=0)
-    cache_write_5m: float | None = col("USD per million 5-minute cache-write tokens", ge=0)
-    cache_write_1h: float | None = col("USD per million 1-hour cache-write tokens", ge=0)
-    cache_read: float | None = col("USD per million cache-read tokens", ge=0)
-    lc_threshold: int | None = col("long-context tier: tokens per request above which the lc_* prices apply", ge=0)
-    lc_input: float | None = col("long-context USD per million input tokens", ge=0)
-    lc_output: float | None = col("long-context USD per million output tokens", ge=0)
-    lc_cache_write_5m: float | None = col("long-context USD per million 5-minute cache-write tokens", ge=0)
-    lc_cache_write_1h: float | None = col("long-context USD per million 1-hour cache-write tokens", ge=0)
-    lc_cache_read: float | None = col("long-context USD per million cache-read tokens", ge=0)
-    lc_basis: Literal["per_kind", "request_input"] | None = col(
+SourcePriceRow = create_model(
+    "SourcePriceRow", __base__=Row, __module__=__name__,
+    __doc__="""One model's USD prices per million tokens under one source's own rules (the `prices.json` of its package,
+    sources/<package>/prices.json): a turn of that source is priced from these rows, not from `prices`.""",
+    source=(str, key("the `source` of the turns these prices are for (codex)")),
+    model=(str, key("model name as the source writes it; an alias label; `<missing>` is a turn without a model")),
+    valid_from=(date, key("first UTC day the row applies (an alias label follows a timeline); 0001-01-01: always")),
+    valid_to=(date | None, col("first UTC day the row no longer applies (its timeline's next step); null: open")),
+    priced_as=(str | None, col("the model whose prices these are (the row's own model, or an alias's target)")),
+    provider=(str | None, col("provider selling the model (openai, ...)")),
+    **_rates(),
+    lc_basis=(Literal["per_kind", "request_input"] | None, col(
         "how the long-context tier applies: per_kind (the tokens of a kind above the threshold), request_input "
-        "(every token of the request once its input, cached included, is above the threshold)")
-    fast_multiplier: float | None = col("price multiplier of the model's fast tier (`<model>-fast`)", ge=0)
-    price_version: str | None = col("version of the source's price table the row came from")
+        "(every token of the request once its input, cached included, is above the threshold)")),
+    fast_multiplier=(float | None, col("price multiplier of the model's fast tier (`<model>-fast`)", ge=0)),
+    price_version=(str | None, col("version of the source's price table the row came from")),
+)
 
 
 class CheckResult(Row):
