@@ -71,7 +71,8 @@ def usable_days(context: DayContext, conn) -> tuple[list[str], dict[str, list[st
 
 def per_partition(context: DayContext, per_day: Mapping[str, Mapping[str, Any]], *,
                   shared: Mapping[str, Any] | None = None,
-                  blocked: Mapping[str, list[str]] | None = None) -> MaterializeResult:
+                  blocked: Mapping[str, list[str]] | None = None,
+                  asset_key: AssetKey | None = None) -> MaterializeResult:
     """Give each partition of the step its own numbers; the result itself carries no metadata.
 
     Every asset runs a backfill range as one step (SINGLE_RUN) and Dagster records one materialization per
@@ -80,13 +81,15 @@ def per_partition(context: DayContext, per_day: Mapping[str, Mapping[str, Any]],
     added per partition key is what each materialization carries instead. `shared` holds facts that are the
     same for every day (a price-table version, the tier), never a number summed over days; with `blocked`
     given, each day also says whether (and why) it was withheld. Inside a fat step (fat_step.py) `context` is
-    one part's `AssetView`: the metadata goes to that part's asset, and the step yields its result.
+    one part's `AssetView`: the metadata goes to that part's asset, and the step yields its result. In a
+    multi-asset step (assets/sources.py) `asset_key` names which of its assets the figures belong to.
     """
+    target = {} if asset_key is None else {"asset_key": asset_key}
     for day in partition_days(context):
         meta = {**(shared or {}), **(per_day.get(day) or {})}
         if blocked is not None:
             meta["withheld"] = MetadataValue.json(list(blocked.get(day, [])))
         if meta:
-            context.add_asset_metadata(meta, partition_key=day)
-    return MaterializeResult()
+            context.add_asset_metadata(meta, partition_key=day, **target)
+    return MaterializeResult(**target)
 

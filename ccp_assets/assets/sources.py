@@ -15,7 +15,7 @@ A source with nothing (nothing landed now or ever, nothing quarantined, no rows,
 is judged without SQL beyond that proof: its drift reports pass with zero figures (checks/normalized.py).
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 from dagster import (
@@ -28,7 +28,7 @@ from dagster import (
     multi_asset,
 )
 
-from ccp_assets.assets.common import OWNERS, partition_days
+from ccp_assets.assets.common import OWNERS, partition_days, per_partition
 from ccp_assets.checks.gx_runner import prewarm
 from ccp_assets.checks.normalized import drift_check_specs, drift_results, is_empty
 from ccp_assets.partitions import DAILY, SINGLE_RUN
@@ -45,17 +45,6 @@ def landing_pass(result: LandingResult) -> MetadataValue:
     return MetadataValue.json({"files_seen": result.files_seen, "files_read": result.files_read,
                                "new_bytes": result.bytes_read, "new_lines": result.lines_landed,
                                "held_lines": result.held, "days_touched": result.days})
-
-
-def _per_partition(context: AssetExecutionContext, key: AssetKey, per_day: Mapping[str, Mapping[str, Any]],
-                   shared: Mapping[str, Any] | None = None) -> MaterializeResult:
-    """assets/common.py `per_partition` for one asset of a multi-asset step: each day's own figures on that
-    day's materialization (a range run's result metadata would be copied onto every day)."""
-    for day in partition_days(context):
-        meta = {**(shared or {}), **(per_day.get(day) or {})}
-        if meta:
-            context.add_asset_metadata(meta, asset_key=key, partition_key=day)
-    return MaterializeResult(asset_key=key)
 
 
 def _raw(context: AssetExecutionContext, conn: Any, source: Source, settings: Settings, days: list[str],
@@ -76,7 +65,7 @@ def _raw(context: AssetExecutionContext, conn: Any, source: Source, settings: Se
     in_range = sum(n for d, n in result.days.items() if d in days)
     context.log.info(f"{source.name}: landed {result.lines_landed} new lines from {result.files_read} files; "
                      f"{in_range} fall in {days[0]}..{days[-1]}")
-    return _per_partition(context, AssetKey(f"raw_{source.name}"), {d: {
+    return per_partition(context, {d: {
         "lines": lines.get(d, 0),
         "quarantined": quarantined.get(d, 0),
         "quarantined_lines": quarantined.get(d, 0),
@@ -87,7 +76,7 @@ def _raw(context: AssetExecutionContext, conn: Any, source: Source, settings: Se
         "source_enabled": source.enabled(settings),
         "landing_pass": landing_pass(result),
         "landing_dir": MetadataValue.path(str(settings.landing_dir / source.name)),
-    })
+    }, asset_key=AssetKey(f"raw_{source.name}"))
 
 
 def source_step(source: Source) -> AssetsDefinition:
@@ -118,7 +107,7 @@ def source_step(source: Source) -> AssetsDefinition:
                 yield _raw(context, conn, source, settings, days, result, empty)
             if normalized in context.selected_asset_keys:
                 results = source.normalize(conn, settings, days)
-                yield _per_partition(context, normalized, {r.day: r.metadata for r in results})
+                yield per_partition(context, {r.day: r.metadata for r in results}, asset_key=normalized)
             yield from drift_results(context, conn, settings, normalized, tables, source.rows_source, empty)
 
     return _step
