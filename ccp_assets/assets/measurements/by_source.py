@@ -14,36 +14,30 @@ from datetime import date
 
 import duckdb
 
+# {days}: which days (one `$day`, or the temp table `m_days` of measurements/usage.py `set_days`).
 BY_SOURCE_SQL = """
-SELECT source, sum(usd) FROM (
-    SELECT CASE source WHEN 'ccp_proxy' THEN 'ccp_proxy_only' ELSE source END AS source, estimated_usd AS usd
-    FROM priced_turns WHERE day = $day
-    UNION ALL
-    SELECT 'agentos_windows' AS source, estimated_usd AS usd FROM usage_model_daily WHERE day = $day AND turns = 0
-) GROUP BY source ORDER BY source
-"""
-
-# The same for every day in the temp table `m_days` (measurements/usage.py `set_days`) in one statement.
-BY_SOURCE_DAYS_SQL = """
 SELECT day, source, sum(usd) FROM (
     SELECT day, CASE source WHEN 'ccp_proxy' THEN 'ccp_proxy_only' ELSE source END AS source, estimated_usd AS usd
-    FROM priced_turns WHERE day IN (SELECT day FROM m_days)
+    FROM priced_turns WHERE {days}
     UNION ALL
-    SELECT day, 'agentos_windows' AS source, estimated_usd AS usd FROM usage_model_daily
-    WHERE day IN (SELECT day FROM m_days) AND turns = 0
+    SELECT day, 'agentos_windows' AS source, estimated_usd AS usd FROM usage_model_daily WHERE {days} AND turns = 0
 ) GROUP BY day, source ORDER BY day, source
 """
+
+
+def _by_day(rows: list[tuple]) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    for d, src, usd in rows:
+        out.setdefault(str(d), {})[src] = round(float(usd or 0.0), 6)
+    return out
 
 
 def cost_by_source(conn: duckdb.DuckDBPyConnection, day: str | date) -> dict[str, float]:
     """{source: USD} of the day's counted calls (empty when nothing was counted)."""
     d = day if isinstance(day, date) else date.fromisoformat(day)
-    return {src: round(float(usd or 0.0), 6) for src, usd in conn.execute(BY_SOURCE_SQL, {"day": d}).fetchall()}
+    return _by_day(conn.execute(BY_SOURCE_SQL.format(days="day = $day"), {"day": d}).fetchall()).get(str(d), {})
 
 
 def cost_by_source_days(conn: duckdb.DuckDBPyConnection) -> dict[str, dict[str, float]]:
     """{day: {source: USD}} for the days in `m_days` that counted anything (`cost_by_source` of each)."""
-    out: dict[str, dict[str, float]] = {}
-    for d, src, usd in conn.execute(BY_SOURCE_DAYS_SQL).fetchall():
-        out.setdefault(str(d), {})[src] = round(float(usd or 0.0), 6)
-    return out
+    return _by_day(conn.execute(BY_SOURCE_SQL.format(days="day IN (SELECT day FROM m_days)")).fetchall())
