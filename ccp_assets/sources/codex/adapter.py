@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ccp_assets.settings import Settings
 from ccp_assets.sources.base import iso_or_epoch
+from ccp_assets.sources.walk import jsonl_files
 
 NAME = "codex"
 FOLDERS = ("sessions", "archived_sessions")
@@ -78,7 +79,7 @@ class CodexSource:
         found: set[Path] = set()
         for home in codex_homes(self._env):
             if home.is_dir() and not any((home / f).is_dir() for f in FOLDERS):
-                found.update(p.resolve() for p in home.rglob("*.jsonl") if p.is_file())
+                found |= jsonl_files(home)
                 continue
             active = home / "sessions"
             live = {p.relative_to(active) for p in active.rglob("*.jsonl") if p.is_file()} if active.is_dir() else set()
