@@ -165,6 +165,23 @@ def default_sqlite_files(yaml_text: str) -> bool:
     return config.get("storage") == OWN_STORAGE and not {"run_storage", "event_log_storage"} & set(config)
 
 
+def sqlite_files(home: Path) -> tuple[Path, Path] | None:
+    """`runs.db` and the event log's `index.db` of the default SQLite instance at `home` (Dagster's layout, read
+    directly here and by cli/nothing_new.py), or None when its dagster.yaml keeps storage elsewhere."""
+    try:
+        if not default_sqlite_files((home / "dagster.yaml").read_text()):
+            return None
+    except OSError:
+        return None
+    return home / "history" / "runs.db", home / "history" / "runs" / "index.db"
+
+
+def read_only_row(db: Path, sql: str) -> tuple:
+    """One row of a read-only query on one of those files (sqlite3.Error when locked or of another schema)."""
+    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1.0)) as c:
+        return c.execute(sql).fetchone()
+
+
 def nothing_to_recover(home: Path) -> bool:
     """True when the default SQLite instance at `home` provably has no active run and no pool claim, so that
     `recover` and `in_progress` would find nothing: read from its files without importing Dagster.
@@ -173,23 +190,17 @@ def nothing_to_recover(home: Path) -> bool:
     SQLite DDL) instead of opening it first. False whenever not provable: storage configured elsewhere, a
     database locked or unreadable, or any row to look at.
     """
-    try:
-        if not default_sqlite_files((home / "dagster.yaml").read_text()):
-            return False
-    except OSError:
+    files = sqlite_files(home)
+    if files is None:
         return False
     statuses = ", ".join(f"'{s}'" for s in ACTIVE_STATUSES)
-    checks = ((home / "history" / "runs.db", f"SELECT count(*) FROM runs WHERE status IN ({statuses})"),
-              (home / "history" / "runs" / "index.db", "SELECT count(*) FROM pending_steps"))
+    checks = ((files[0], f"SELECT count(*) FROM runs WHERE status IN ({statuses})"),
+              (files[1], "SELECT count(*) FROM pending_steps"))
     try:
-        for db, sql in checks:
-            if db.exists():  # a store not created yet holds nothing
-                with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1.0)) as c:
-                    if c.execute(sql).fetchone()[0]:
-                        return False
+        # a store not created yet holds nothing
+        return not any(db.exists() and read_only_row(db, sql)[0] for db, sql in checks)
     except sqlite3.Error:  # locked, half-created, another schema: let Dagster look
         return False
-    return True
 
 
 def recover(instance: Any, exclude: frozenset[str] = frozenset()) -> list[str]:

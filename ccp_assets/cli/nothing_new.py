@@ -26,11 +26,10 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from ccp_assets.run_guard import default_sqlite_files
+from ccp_assets.run_guard import read_only_row, sqlite_files
 from ccp_assets.settings import Settings
 
 STAMP = "materialize_state.json"
@@ -40,19 +39,12 @@ STAMP_VERSION = 1
 def instance_fingerprint(home: Path) -> list[Any] | None:
     """What changes with every run, materialization, failure or wipe in the default SQLite instance at `home`:
     count and highest id of its runs and asset events, and the runs' latest update. None when not knowable."""
-    try:
-        if not default_sqlite_files((home / "dagster.yaml").read_text()):
-            return None
-    except OSError:
-        return None
-    runs_db, index_db = home / "history" / "runs.db", home / "history" / "runs" / "index.db"
-    if not (runs_db.exists() and index_db.exists()):
+    files = sqlite_files(home)
+    if files is None or not all(db.exists() for db in files):
         return None
     try:
-        with closing(sqlite3.connect(f"file:{runs_db}?mode=ro", uri=True)) as c:
-            runs = c.execute("SELECT count(*), max(id), max(update_timestamp) FROM runs").fetchone()
-        with closing(sqlite3.connect(f"file:{index_db}?mode=ro", uri=True)) as c:
-            events = c.execute("SELECT count(*), max(id) FROM event_logs").fetchone()
+        runs = read_only_row(files[0], "SELECT count(*), max(id), max(update_timestamp) FROM runs")
+        events = read_only_row(files[1], "SELECT count(*), max(id) FROM event_logs")
     except sqlite3.Error:
         return None
     return [str(home), *runs, *events]
