@@ -22,9 +22,6 @@ from ccp_assets.cli.errors import CliError  # one error path: any CLI caller pri
 from ccp_assets.settings import Settings
 
 REPO_DAGSTER_HOME = Path(__file__).resolve().parents[1] / "dagster_home"
-MINIMAL_INSTANCE_YAML = ("telemetry:\n  enabled: false\nnux:\n  enabled: false\n"
-                         "storage:\n  custom:\n    module: ccp_assets.instance_storage\n    class: CcpSqliteStorage\n"
-                         "    config:\n      base_dir:\n        env: DAGSTER_HOME\n")
 
 
 def ensure_dagster_home(settings: Settings) -> Path:
@@ -38,7 +35,13 @@ def ensure_dagster_home(settings: Settings) -> Path:
         home = settings.ccp_home / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
-        (home / "dagster.yaml").write_text(MINIMAL_INSTANCE_YAML)
+        import yaml
+
+        from ccp_assets.run_guard import OWN_STORAGE
+
+        # no telemetry (the local tier promises zero network), and the product's instance storage
+        (home / "dagster.yaml").write_text(yaml.safe_dump(
+            {"telemetry": {"enabled": False}, "nux": {"enabled": False}, "storage": OWN_STORAGE}, sort_keys=False))
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 

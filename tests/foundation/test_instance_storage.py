@@ -148,3 +148,19 @@ def test_the_private_hooks_it_overrides_are_still_there() -> None:
     assert list(inspect.signature(SqliteEventLogStorage._initdb).parameters)[:2] == ["self", "engine"]
     storage = SqliteEventLogStorage.__init__.__code__.co_names
     assert "_db_lock" in storage and "_initialized_dbs" in storage
+
+
+def test_a_home_ccp_creates_gets_the_same_storage_and_no_telemetry(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """`ccp` writes a dagster.yaml where none exists (runs.ensure_dagster_home): the product's storage, telemetry off."""
+    import yaml
+
+    from ccp_assets.runs import ensure_dagster_home
+    from ccp_assets.settings import load_settings
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "new_home"))
+    home = ensure_dagster_home(load_settings())
+    config = yaml.safe_load((home / "dagster.yaml").read_text())
+    assert config["telemetry"] == {"enabled": False}
+    assert config["storage"] == yaml.safe_load((REPO / "dagster_home" / "dagster.yaml").read_text())["storage"]
+    with _instance(home) as instance:
+        assert type(instance.event_log_storage) is PooledSqliteEventLogStorage
